@@ -1,0 +1,28 @@
+// The component types this Interpreter runs, and the structural timeline items.
+// Kept free of browser APIs so the compiler and node tests can import it.
+
+export const STRUCTURAL_TYPES = new Set(['block', 'loop', 'randomize-group', 'randomize-across-markers']);
+
+// Component type -> settings key whose values act as defaults (`*_settings`).
+export const SETTINGS_KEY = {
+  'flanker-trial': 'flanker_settings',
+  'sart-trial': 'sart_settings',
+  'stroop-trial': 'stroop_settings',
+  'emotional-stroop-trial': 'emotional_stroop_settings',
+  'simon-trial': 'simon_settings',
+  'pvt-trial': 'pvt_settings',
+  'task-switching-trial': 'task_switching_settings',
+  'nback-trial-sequence': 'nback_settings',
+  'nback-block': 'nback_settings',
+};
+
+export const KNOWN_COMPONENTS = new Set([
+  'html-keyboard-response', 'instructions', 'html-button-response', 'image-keyboard-response',
+  'survey-response', 'mw-probe', 'visual-angle-calibration',
+  'flanker-trial', 'sart-trial', 'stroop-trial', 'emotional-stroop-trial', 'simon-trial',
+  'pvt-trial', 'task-switching-trial', 'nback-trial-sequence', 'nback-block',
+  'rdm-trial', 'rdm-practice', 'rdm-dot-groups', 'rdm-adaptive',
+  'detection-response-task-start', 'detection-response-task-stop',
+]);
+
+export const RDM_TYPES = new Set(['rdm-trial', 'rdm-practice', 'rdm-dot-groups', 'rdm-adaptive']);
