@@ -60,7 +60,10 @@ SOURCEMAP_RE = re.compile(rb"\n?//# sourceMappingURL=\S+\s*$")
 def npm_pack(name: str, version: str, workdir: Path) -> tuple[Path, dict]:
     out = subprocess.run(
         ["npm", "pack", f"{name}@{version}", "--json"],
-        cwd=workdir, check=True, capture_output=True, text=True,
+        cwd=workdir,
+        check=True,
+        capture_output=True,
+        text=True,
         shell=sys.platform == "win32",  # npm is npm.cmd on Windows
     )
     info = json.loads(out.stdout)[0]
@@ -82,9 +85,11 @@ def write_licence(pkg_dir: Path, dest: Path, meta: dict) -> None:
     author = meta.get("author")
     holder = author.get("name") if isinstance(author, dict) else str(author or meta["name"])
     holder = re.sub(r"\s*<[^>]*>", "", holder)
-    note = (f"# {meta['name']} {meta['version']}\n# The npm tarball ships no licence file; "
-            f"its package.json declares \"license\": \"MIT\" (author: {holder}).\n"
-            f"# Source: {json.dumps(meta.get('repository'))}\n\n")
+    note = (
+        f"# {meta['name']} {meta['version']}\n# The npm tarball ships no licence file; "
+        f'its package.json declares "license": "MIT" (author: {holder}).\n'
+        f"# Source: {json.dumps(meta.get('repository'))}\n\n"
+    )
     (dest / "LICENSE").write_text(note + MIT_TEXT.format(holder=holder), encoding="utf-8")
 
 
@@ -104,14 +109,21 @@ def refresh(name: str, spec: dict, workdir: Path) -> dict:
         # Lets node's test runner import the ES modules as ESM.
         (dest / "package.json").write_text('{"type": "module"}\n', encoding="utf-8")
     write_licence(pkg_dir, dest, meta)
-    return {"version": meta["version"], "integrity": info.get("integrity"),
-            "license": meta.get("license"), "dest": spec["dest"]}
+    return {
+        "version": meta["version"],
+        "integrity": info.get("integrity"),
+        "license": meta.get("license"),
+        "dest": spec["dest"],
+    }
 
 
 def check(versions: dict) -> int:
-    missing = [f"{spec['dest']}/{t}" for spec in versions["packages"].values()
-               for t in [*spec["files"].values(), "LICENSE"]
-               if not (VENDOR / spec["dest"] / t).is_file()]
+    missing = [
+        f"{spec['dest']}/{t}"
+        for spec in versions["packages"].values()
+        for t in [*spec["files"].values(), "LICENSE"]
+        if not (VENDOR / spec["dest"] / t).is_file()
+    ]
     for m in missing:
         print("missing:", m)
     return 1 if missing else 0

@@ -1,0 +1,5 @@
+import sys
+
+from cogflow_desktop.cli import main
+
+sys.exit(main())

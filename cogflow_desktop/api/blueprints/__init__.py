@@ -1,0 +1,1 @@
+"""One blueprint per tag of the v1 contract, plus static web apps and portal pages."""

@@ -1,0 +1,47 @@
+"""Every error answered as JSON in the reference server's shapes, never an HTML page."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify
+from werkzeug.exceptions import HTTPException
+
+from cogflow_desktop.api.validation import FrameworkError
+from cogflow_desktop.services.errors import ServiceError, Throttled, ValidationFailed
+
+log = logging.getLogger(__name__)
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(ServiceError)
+    def _service_error(exc: ServiceError):  # type: ignore[no-untyped-def]
+        if isinstance(exc, ValidationFailed):
+            return jsonify(exc.fields), 400
+        if isinstance(exc, Throttled):
+            resp = jsonify({"detail": exc.message})
+            resp.headers["Retry-After"] = str(exc.retry_after)
+            return resp, 429
+        if isinstance(exc, FrameworkError):
+            return jsonify({"detail": exc.message}), exc.status
+        return jsonify({"error": exc.message}), exc.status
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):  # type: ignore[no-untyped-def]
+        status = exc.code or 500
+        messages = {
+            404: "Not found.",
+            405: "Method not allowed.",
+            413: "The request body is too large.",
+        }
+        body = {"detail": messages.get(status, exc.description or exc.name)}
+        resp = jsonify(body)
+        allowed = getattr(exc, "valid_methods", None)
+        if allowed:
+            resp.headers["Allow"] = ", ".join(allowed)
+        return resp, status
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):  # type: ignore[no-untyped-def]
+        log.exception("unexpected error")
+        return jsonify({"error": "The server hit an unexpected error; nothing was changed."}), 500

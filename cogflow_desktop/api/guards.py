@@ -1,0 +1,100 @@
+"""Request guards for a server on the researcher's own machine.
+
+- Host: only our own loopback names, so a DNS-rebinding page cannot reach us by its name.
+- Origin: unsafe requests from a browser page of another origin are refused (a page open in a
+  browser on the lab PC must not publish or submit); no wildcard CORS, only listed origins.
+- CSRF: unsafe requests riding a logged-in session must echo the csrftoken cookie.
+- App token: when embedded in the Qt app, writes need the per-launch token its web views send.
+"""
+
+from __future__ import annotations
+
+import hmac
+
+from flask import Flask, Response, jsonify, request
+
+from cogflow_desktop.api.web import (
+    APP_TOKEN_HEADER,
+    CSRF_COOKIE,
+    CSRF_HEADER,
+    ctx,
+    current_session,
+)
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+CSRF_EXEMPT = {"/api/v1/auth/login"}
+
+
+def own_origins(port: int) -> set[str]:
+    return {f"http://{name}:{port}" for name in LOOPBACK_NAMES}
+
+
+def _refuse(status: int, body: dict[str, str]) -> Response:
+    resp = jsonify(body)
+    resp.status_code = status
+    return resp
+
+
+def install_guards(app: Flask) -> None:
+    @app.before_request
+    def _guard() -> Response | None:
+        port = app.config["COGFLOW_PORT"]
+        allowed_hosts = {f"{name}:{port}" for name in LOOPBACK_NAMES}
+        host = (request.host or "").lower()
+        if host not in allowed_hosts:
+            return _refuse(400, {"error": "This server answers only on its own loopback address."})
+        origin = request.headers.get("Origin")
+        allowed_origins = own_origins(port) | set(app.config["COGFLOW_EXTRA_ORIGINS"])
+        if request.method == "OPTIONS":
+            return _preflight(origin, allowed_origins)
+        if request.method in SAFE_METHODS:
+            return None
+        if origin is not None and origin not in allowed_origins:
+            return _refuse(403, {"error": "Requests from this web page's origin are not allowed."})
+        site = request.headers.get("Sec-Fetch-Site")
+        if origin is None and site == "cross-site":
+            return _refuse(403, {"error": "Requests from this web page's origin are not allowed."})
+        token = ctx().settings.app_token
+        dev_origin = origin is not None and origin not in own_origins(port)
+        if token is not None and not dev_origin:
+            sent = request.headers.get(APP_TOKEN_HEADER, "")
+            if not hmac.compare_digest(sent, token):
+                return _refuse(
+                    403, {"error": "Only the CogFlow Desktop app may write to this server."}
+                )
+        if request.path not in CSRF_EXEMPT and current_session() is not None:
+            cookie = request.cookies.get(CSRF_COOKIE, "")
+            header = request.headers.get(CSRF_HEADER, "")
+            if not cookie or not header:
+                return _refuse(403, {"detail": "CSRF Failed: CSRF token missing."})
+            if not hmac.compare_digest(cookie, header):
+                return _refuse(403, {"detail": "CSRF Failed: CSRF token incorrect."})
+        return None
+
+    @app.after_request
+    def _headers(resp: Response) -> Response:
+        origin = request.headers.get("Origin")
+        port = app.config["COGFLOW_PORT"]
+        if origin and origin in set(app.config["COGFLOW_EXTRA_ORIGINS"]) - own_origins(port):
+            resp.headers["Access-Control-Allow-Origin"] = origin
+            resp.headers["Access-Control-Allow-Credentials"] = "true"
+            resp.headers["Vary"] = "Origin"
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        resp.headers.setdefault("Referrer-Policy", "same-origin")
+        resp.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        if request.path.startswith("/api/"):
+            resp.headers.setdefault("Cache-Control", "no-store")
+        return resp
+
+
+def _preflight(origin: str | None, allowed: set[str]) -> Response:
+    if origin is None or origin not in allowed:
+        return _refuse(403, {"error": "Requests from this web page's origin are not allowed."})
+    resp = Response(status=204)
+    resp.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+    resp.headers["Access-Control-Allow-Headers"] = (
+        f"Content-Type, {CSRF_HEADER}, {APP_TOKEN_HEADER}"
+    )
+    resp.headers["Access-Control-Max-Age"] = "600"
+    return resp

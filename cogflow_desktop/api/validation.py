@@ -1,0 +1,157 @@
+"""Request bodies: strict JSON parsing and typed models, with DRF-shaped field errors."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from typing import Any, Literal, TypeVar
+
+from flask import request
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from cogflow_desktop.services.errors import ServiceError, ValidationFailed
+
+M = TypeVar("M", bound=BaseModel)
+SLUG_RE = re.compile(r"^[a-zA-Z0-9_-]+$")
+MAX_TRIAL_INDEX = 2**31 - 1
+
+
+class FrameworkError(ServiceError):
+    """Errors the reference server's framework answers as {"detail": "..."}."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def json_body(required: bool = True) -> Any:
+    raw = request.get_data(cache=False)
+    if not raw.strip():
+        if required:
+            raise FrameworkError(400, "JSON parse error - the request body is empty.")
+        return {}
+    mimetype = request.mimetype or ""
+    if mimetype != "application/json" and not mimetype.endswith("+json"):
+        raise FrameworkError(415, f'Unsupported media type "{mimetype}" in request.')
+    try:
+        return json.loads(raw, parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as exc:
+        raise FrameworkError(400, "JSON parse error - the request body is not valid JSON.") from exc
+
+
+def parse(model: type[M], required: bool = True) -> M:
+    data = json_body(required)
+    if not isinstance(data, dict):
+        raise ValidationFailed({"non_field_errors": ["Invalid data. Expected a JSON object."]})
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        fields: dict[str, list[str]] = {}
+        for err in exc.errors():
+            loc = err["loc"]
+            name = str(loc[0]) if loc else "non_field_errors"
+            msg = err["msg"].removeprefix("Value error, ")
+            if len(loc) > 1:
+                msg = f"{'.'.join(str(p) for p in loc[1:])}: {msg}"
+            fields.setdefault(name, []).append(msg)
+        raise ValidationFailed(fields) from exc
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=False)
+
+
+def _uuid(value: str) -> str:
+    try:
+        return str(uuid.UUID(value))
+    except ValueError as exc:
+        raise ValueError("Must be a valid UUID.") from exc
+
+
+def _check_trials(trials: list[Any]) -> list[dict[str, Any]]:
+    seen: set[int] = set()
+    for pos, trial in enumerate(trials):
+        if not isinstance(trial, dict):
+            raise ValueError(f"Trial {pos} must be a JSON object.")
+        idx = trial.get("trial_index")
+        if isinstance(idx, bool) or not isinstance(idx, int) or not 0 <= idx <= MAX_TRIAL_INDEX:
+            raise ValueError(f"Trial {pos} needs a trial_index that is a whole number >= 0.")
+        if idx in seen:
+            raise ValueError(f"trial_index {idx} appears more than once.")
+        seen.add(idx)
+    return trials
+
+
+class LoginBody(_Body):
+    username: str = Field(min_length=1, max_length=150)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class TotpSetupBody(_Body):
+    regenerate: bool = False
+
+
+class TotpVerifyBody(_Body):
+    code: str = Field(min_length=1, max_length=16)
+
+
+class PublishBody(_Body):
+    study_slug: str = Field(min_length=1, max_length=50)
+    study_name: str = Field(min_length=1, max_length=255)
+    config_version_label: str = Field(min_length=1, max_length=50)
+    builder_version: str | None = Field(default=None, max_length=50)
+    runtime_mode: Literal["django", "jatos", "hybrid", "home_gear_lsl"] | None = None
+    config: dict[str, Any]
+
+    @field_validator("study_slug")
+    @classmethod
+    def _slug(cls, v: str) -> str:
+        if not SLUG_RE.match(v):
+            raise ValueError("Use letters, digits, '-' and '_' only.")
+        return v
+
+    @field_validator("study_name", "config_version_label")
+    @classmethod
+    def _not_blank(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("This field may not be blank.")
+        return v
+
+
+class StartBody(_Body):
+    study_slug: str = Field(min_length=1, max_length=255)
+    participant_external_id: str | None = Field(default=None, max_length=255)
+
+
+class _ResultBody(_Body):
+    run_session_id: str
+    trial_count: int = Field(ge=0, le=MAX_TRIAL_INDEX)
+    result_payload: dict[str, Any]
+    trials: list[Any] = Field(default_factory=list)
+
+    _run_id = field_validator("run_session_id")(_uuid)
+    _trials = field_validator("trials")(_check_trials)
+
+
+class SubmitBody(_ResultBody):
+    status: Literal["completed", "failed"]
+    result_summary: dict[str, Any] = Field(default_factory=dict)
+
+
+class CheckpointBody(_ResultBody):
+    checkpoint_label: str = Field(default="", max_length=255)
+    checkpoint_index: int = Field(default=0, ge=0, le=MAX_TRIAL_INDEX)
+    result_payload: dict[str, Any] = Field(default_factory=dict)
+    trial_count: int = Field(default=0, ge=0, le=MAX_TRIAL_INDEX)
+
+
+class DecryptBody(_Body):
+    run_session_id: str
+    include_trials: bool = False
+
+    _run_id = field_validator("run_session_id")(_uuid)

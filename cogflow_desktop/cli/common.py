@@ -1,0 +1,63 @@
+"""What every command shares: the data folder, passwords from non-interactive sources, errors."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from cogflow_desktop.services.context import Context, open_context
+from cogflow_desktop.settings import Settings
+
+
+class CliError(Exception):
+    """Ends the command with this one sentence on stderr and exit status 1."""
+
+
+def add_data_dir(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="folder holding the database and media (default: $COGFLOW_DATA_DIR, else the "
+        "platform's user data folder)",
+    )
+
+
+def open_ctx(args: argparse.Namespace, **overrides: object) -> Context:
+    settings = Settings.from_env(getattr(args, "data_dir", None), **overrides)
+    return open_context(settings)
+
+
+@dataclass
+class StdinLines:
+    """Secrets piped on stdin, one per line, handed out in the order they are asked for."""
+
+    stream: TextIO = field(default_factory=lambda: sys.stdin)
+    _lines: list[str] | None = None
+
+    def next(self, what: str) -> str:
+        if self._lines is None:
+            self._lines = [line.rstrip("\r\n") for line in self.stream.readlines()]
+        if not self._lines:
+            raise CliError(f"Expected the {what} on standard input, but there was none.")
+        return self._lines.pop(0)
+
+
+def read_secret(
+    *, what: str, from_stdin: bool, stdin: StdinLines, env_var: str, confirm: bool = False
+) -> str:
+    """A secret from stdin, else an environment variable, else a prompt on a terminal."""
+    if from_stdin:
+        return stdin.next(what)
+    value = os.environ.get(env_var)
+    if value:
+        return value
+    if sys.stdin is not None and sys.stdin.isatty():
+        first = getpass.getpass(f"{what.capitalize()}: ")
+        if confirm and getpass.getpass(f"Repeat the {what}: ") != first:
+            raise CliError(f"The two entries of the {what} differ.")
+        return first
+    raise CliError(f"No {what} given: pipe it with --password-stdin or set {env_var}.")

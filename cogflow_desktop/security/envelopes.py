@@ -1,0 +1,72 @@
+"""AES-256-GCM envelopes bound to their row, and keys sealed to an X25519 public key.
+
+Blob layouts (all versioned by a leading byte so the format can change later):
+  encrypt():  0x01 | nonce(12) | ciphertext+tag
+  seal():     0x01 | ephemeral public key(32) | nonce(12) | ciphertext+tag
+"""
+
+from __future__ import annotations
+
+import os
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+VERSION = b"\x01"
+NONCE_BYTES = 12
+KEY_BYTES = 32
+_SEAL_INFO = b"cogflow-desktop seal v1"
+
+
+class DecryptionError(Exception):
+    """A ciphertext did not authenticate: wrong key, wrong row, or tampered bytes."""
+
+
+def new_key() -> bytes:
+    return AESGCM.generate_key(bit_length=256)
+
+
+def encrypt(key: bytes, plaintext: bytes, aad: bytes) -> bytes:
+    nonce = os.urandom(NONCE_BYTES)
+    return VERSION + nonce + AESGCM(key).encrypt(nonce, plaintext, aad)
+
+
+def decrypt(key: bytes, blob: bytes, aad: bytes) -> bytes:
+    if blob[:1] != VERSION or len(blob) < 1 + NONCE_BYTES + 16:
+        raise DecryptionError("unknown envelope format")
+    nonce, body = blob[1 : 1 + NONCE_BYTES], blob[1 + NONCE_BYTES :]
+    try:
+        return AESGCM(key).decrypt(nonce, body, aad)
+    except InvalidTag as exc:
+        raise DecryptionError("envelope does not authenticate") from exc
+
+
+def _seal_key(shared: bytes, ephemeral_pub: bytes, recipient_pub: bytes) -> bytes:
+    return HKDF(
+        algorithm=hashes.SHA256(),
+        length=KEY_BYTES,
+        salt=ephemeral_pub + recipient_pub,
+        info=_SEAL_INFO,
+    ).derive(shared)
+
+
+def seal(recipient_public: bytes, plaintext: bytes, aad: bytes) -> bytes:
+    """Encrypt to a public key: only the matching private key opens it (ECIES-style)."""
+    ephemeral = X25519PrivateKey.generate()
+    ephemeral_pub = ephemeral.public_key().public_bytes_raw()
+    shared = ephemeral.exchange(X25519PublicKey.from_public_bytes(recipient_public))
+    key = _seal_key(shared, ephemeral_pub, recipient_public)
+    return VERSION + ephemeral_pub + encrypt(key, plaintext, aad)[1:]
+
+
+def unseal(private_key: X25519PrivateKey, blob: bytes, aad: bytes) -> bytes:
+    if blob[:1] != VERSION or len(blob) < 1 + 32 + NONCE_BYTES + 16:
+        raise DecryptionError("unknown sealed format")
+    ephemeral_pub = blob[1:33]
+    recipient_pub = private_key.public_key().public_bytes_raw()
+    shared = private_key.exchange(X25519PublicKey.from_public_bytes(ephemeral_pub))
+    key = _seal_key(shared, ephemeral_pub, recipient_pub)
+    return decrypt(key, VERSION + blob[33:], aad)

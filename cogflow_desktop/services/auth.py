@@ -1,0 +1,240 @@
+"""Login sessions, TOTP enrolment and verification, and the MFA freshness rule."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets as pysecrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from sqlalchemy import select, update
+
+from cogflow_desktop import audit
+from cogflow_desktop.security import envelopes, keyring, passwords, totp
+from cogflow_desktop.services.context import Context
+from cogflow_desktop.services.errors import AuthRequired, BadRequest, Conflict, Forbidden
+from cogflow_desktop.services.users import user_key_aad
+from cogflow_desktop.services.vault import SessionSecrets
+from cogflow_desktop.store.models import User, UserSession, utcnow
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _totp_key(kek: bytes) -> bytes:
+    return HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=b"cogflow totp secret key"
+    ).derive(kek)
+
+
+def _totp_aad(username: str, slot: str) -> bytes:
+    return f"cogflow:totp:{slot}:{username}".encode()
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    token: str
+    secrets: SessionSecrets
+    mfa_enabled: bool
+
+
+def check_password(ctx: Context, username: str, password: str, client: str) -> tuple[User, bytes]:
+    """The user and their key-encryption key, or AuthRequired/Throttled. Audited either way."""
+    assert ctx.login_throttle is not None
+    keys = (f"user:{username.lower()}", f"client:{client}")
+    ctx.login_throttle.check(*keys)
+    with ctx.read() as s:
+        user = s.scalar(select(User).where(User.username == username))
+    if user is not None:
+        derived = passwords.verify(password, user.password_salt, user.password_verifier)
+    else:
+        # Spend the same scrypt time, so response time does not reveal which usernames exist.
+        passwords.derive(password, b"\0" * passwords.SALT_BYTES)
+        derived = None
+    if user is None or derived is None:
+        ctx.login_throttle.fail(*keys)
+        with ctx.write() as s:
+            audit.record(
+                s,
+                "auth.login",
+                actor=username or audit.ANONYMOUS_ACTOR,
+                outcome="denied",
+                client=client,
+                details={"reason": "bad credentials"},
+            )
+        raise AuthRequired("Invalid credentials.")
+    return user, derived.kek
+
+
+def login(ctx: Context, username: str, password: str, client: str) -> LoginResult:
+    user, kek = check_password(ctx, username, password, client)
+    private_key = keyring.unwrap_private_key(
+        user.wrapped_private_key, kek, user_key_aad(user.username)
+    )
+    token = pysecrets.token_urlsafe(32)
+    now = utcnow()
+    session_secrets = SessionSecrets(
+        user_id=user.id,
+        username=user.username,
+        private_key=private_key,
+        totp_key=_totp_key(kek),
+        created_at=now,
+        last_seen_at=now,
+        csrf_token=pysecrets.token_urlsafe(24),
+        token_hash=token_hash(token),
+    )
+    with ctx.write() as s:
+        s.add(UserSession(token_hash=token_hash(token), user_id=user.id, created_at=now))
+        audit.record(s, "auth.login", actor=user.username, client=client)
+    ctx.sessions.put(token_hash(token), session_secrets)
+    return LoginResult(token, session_secrets, user.mfa_enabled)
+
+
+def session_for(ctx: Context, token: str | None) -> SessionSecrets | None:
+    """The live session of a cookie value; expired sessions are dropped with their key."""
+    if not token:
+        return None
+    th = token_hash(token)
+    found = ctx.sessions.get(th)
+    if found is None:
+        return None
+    now = utcnow()
+    if now - found.last_seen_at > timedelta(seconds=ctx.settings.session_idle_seconds):
+        ctx.sessions.drop(th)
+        return None
+    found.last_seen_at = now
+    return found
+
+
+def logout(ctx: Context, token: str, client: str) -> None:
+    th = token_hash(token)
+    dropped = ctx.sessions.drop(th)
+    if dropped is None:
+        return
+    with ctx.write() as s:
+        s.execute(update(UserSession).where(UserSession.token_hash == th).values(ended_at=utcnow()))
+        audit.record(s, "auth.logout", actor=dropped.username, client=client)
+
+
+def mfa_fresh_until(ctx: Context, session: SessionSecrets) -> datetime | None:
+    if session.mfa_verified_at is None:
+        return None
+    until = session.mfa_verified_at + timedelta(seconds=ctx.settings.mfa_reauth_seconds)
+    return until if until > utcnow() else None
+
+
+def require_fresh_mfa(ctx: Context, session: SessionSecrets) -> None:
+    if mfa_fresh_until(ctx, session) is None:
+        raise Forbidden("MFA verification required.")
+
+
+@dataclass(frozen=True)
+class TotpSetup:
+    username: str
+    secret: str
+    otpauth_uri: str
+
+
+def mfa_setup(ctx: Context, session: SessionSecrets, regenerate: bool, client: str) -> TotpSetup:
+    """Hand out a secret to enrol. An active enrolment's secret is never shown again: a new one
+    needs `regenerate`, a fresh MFA verification, and becomes active only once verified."""
+    with ctx.write() as s:
+        user = s.get(User, session.user_id)
+        if user is None:
+            raise AuthRequired("Authentication required.")
+        if user.mfa_enabled and not regenerate:
+            audit.record(
+                s,
+                "mfa.setup",
+                actor=user.username,
+                outcome="denied",
+                client=client,
+                details={"reason": "already enrolled"},
+            )
+            raise Conflict(
+                "An authenticator is already enrolled; ask for a new one with regenerate "
+                "after verifying a current code."
+            )
+        if user.mfa_enabled and mfa_fresh_until(ctx, session) is None:
+            audit.record(
+                s,
+                "mfa.setup",
+                actor=user.username,
+                outcome="denied",
+                client=client,
+                details={"reason": "regenerate needs fresh MFA"},
+            )
+            raise Forbidden("MFA verification required.")
+        pending_aad = _totp_aad(user.username, "pending")
+        if user.totp_pending_enc is not None and not regenerate:
+            # Not yet active, so showing it again (the QR screen was closed) discloses nothing new.
+            secret = envelopes.decrypt(
+                session.totp_key, user.totp_pending_enc, pending_aad
+            ).decode()
+        else:
+            secret = totp.new_secret()
+            user.totp_pending_enc = envelopes.encrypt(
+                session.totp_key, secret.encode(), pending_aad
+            )
+        audit.record(
+            s, "mfa.setup", actor=user.username, client=client, details={"regenerate": regenerate}
+        )
+    return TotpSetup(user.username, secret, totp.provisioning_uri(secret, user.username))
+
+
+def verify_code(ctx: Context, session: SessionSecrets, code: str, client: str) -> datetime:
+    """Check a TOTP code (pending enrolment first, then the active one); on success the session
+    is MFA-fresh from now. Each code is accepted once; failures are throttled."""
+    assert ctx.totp_throttle is not None
+    keys = (f"user:{session.username.lower()}", f"client:{client}")
+    ctx.totp_throttle.check(*keys)
+    with ctx.write() as s:
+        user = s.get(User, session.user_id)
+        if user is None:
+            raise AuthRequired("Authentication required.")
+        if user.totp_pending_enc is None and user.totp_secret_enc is None:
+            raise BadRequest("TOTP is not set up for this account.")
+        now = utcnow()
+        candidates = []
+        if user.totp_pending_enc is not None:
+            candidates.append(("pending", user.totp_pending_enc))
+        if user.totp_secret_enc is not None:
+            candidates.append(("active", user.totp_secret_enc))
+        for slot, blob in candidates:
+            secret = envelopes.decrypt(session.totp_key, blob, _totp_aad(user.username, slot))
+            step = totp.matching_step(secret.decode(), code, user.totp_last_step, now.timestamp())
+            if step is None:
+                continue
+            user.totp_last_step = step
+            if slot == "pending":
+                user.totp_secret_enc = envelopes.encrypt(
+                    session.totp_key, secret, _totp_aad(user.username, "active")
+                )
+                user.totp_pending_enc = None
+                user.mfa_enabled = True
+            s.execute(
+                update(UserSession)
+                .where(UserSession.token_hash == session.token_hash)
+                .values(mfa_verified_at=now)
+            )
+            audit.record(
+                s,
+                "mfa.verify",
+                actor=user.username,
+                client=client,
+                details={"enrolment": slot == "pending"},
+            )
+            session.mfa_verified_at = now
+            ctx.totp_throttle.reset(keys[0])
+            return now
+        audit.record(s, "mfa.verify", actor=user.username, outcome="denied", client=client)
+    ctx.totp_throttle.fail(*keys)
+    raise AuthRequired("Invalid TOTP code.")
+
+
+def mfa_enabled(ctx: Context, user_id: int) -> bool:
+    with ctx.read() as s:
+        return bool(s.scalar(select(User.mfa_enabled).where(User.id == user_id)))

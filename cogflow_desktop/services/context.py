@@ -1,0 +1,104 @@
+"""The application context: settings, database, in-memory secrets. One per process."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import Engine, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from cogflow_desktop import audit
+from cogflow_desktop.services.throttle import FailureThrottle
+from cogflow_desktop.services.vault import RunKeyCache, SessionVault
+from cogflow_desktop.settings import Settings
+from cogflow_desktop.store.engine import (
+    make_engine,
+    make_session_factory,
+    read_only,
+    transaction,
+)
+from cogflow_desktop.store.migrate import upgrade_database
+from cogflow_desktop.store.models import InstallKeys, RunSession, utcnow
+
+NEW_RUN_KEYS = "cogflow_new_run_keys"
+
+
+@dataclass
+class Context:
+    settings: Settings
+    engine: Engine
+    writer: sessionmaker[Session]
+    reader: sessionmaker[Session]
+    sessions: SessionVault = field(default_factory=SessionVault)
+    run_keys: RunKeyCache = field(default_factory=RunKeyCache)
+    login_throttle: FailureThrottle | None = None
+    totp_throttle: FailureThrottle | None = None
+    migration_backup: Path | None = None
+    _install: InstallKeys | None = None
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A write transaction (holds the database write lock until it ends)."""
+        with transaction(self.writer) as s:
+            yield s
+        # Committed: content keys created in it may now be reused by later writes.
+        for run_id, (key_id, key) in s.info.pop(NEW_RUN_KEYS, {}).items():
+            self.run_keys.put(run_id, key_id, key)
+
+    def read(self) -> AbstractContextManager[Session]:
+        return transaction(self.reader)
+
+    def install_keys(self) -> InstallKeys | None:
+        """The install's public half, cached: it never changes once created."""
+        if self._install is None:
+            with self.read() as s:
+                self._install = s.scalar(select(InstallKeys).limit(1))
+        return self._install
+
+    def forget_install_cache(self) -> None:
+        self._install = None
+
+    def close(self) -> None:
+        self.sessions.clear()
+        self.engine.dispose()
+
+
+def open_context(settings: Settings) -> Context:
+    """Open (and if needed create and migrate) the data folder's database."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.db_path)
+    backup = upgrade_database(engine, settings.db_path, settings.backup_dir)
+    ctx = Context(
+        settings=settings,
+        engine=engine,
+        writer=make_session_factory(engine),
+        reader=make_session_factory(read_only(engine)),
+        login_throttle=FailureThrottle(settings.throttle_limit, settings.throttle_window_seconds),
+        totp_throttle=FailureThrottle(settings.throttle_limit, settings.throttle_window_seconds),
+        migration_backup=backup,
+    )
+    _mark_interrupted_runs(ctx)
+    return ctx
+
+
+def _mark_interrupted_runs(ctx: Context) -> None:
+    """Runs a previous process left open are flagged, never dropped: their trials stay, and a
+    late checkpoint from a page that is still alive is still accepted."""
+    with ctx.write() as s:
+        ids = s.scalars(
+            select(RunSession.id).where(
+                RunSession.status == "started", RunSession.interrupted_at.is_(None)
+            )
+        ).all()
+        if not ids:
+            return
+        s.execute(update(RunSession).where(RunSession.id.in_(ids)).values(interrupted_at=utcnow()))
+        audit.record(
+            s,
+            "run.interrupted",
+            actor=audit.SYSTEM_ACTOR,
+            details={"run_session_ids": list(ids)},
+        )

@@ -1,0 +1,370 @@
+"""Recording runs: start, checkpoint, submit. This path encrypts but can never decrypt."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.orm import Session
+
+from cogflow_desktop import audit
+from cogflow_desktop.security import envelopes, pseudonyms
+from cogflow_desktop.services.context import NEW_RUN_KEYS, Context
+from cogflow_desktop.services.errors import BadRequest, Conflict, NotFound
+from cogflow_desktop.services.studies import get_study, latest_version
+from cogflow_desktop.store.models import (
+    ResultEnvelope,
+    RunKey,
+    RunSession,
+    Study,
+    TrialRecord,
+    utcnow,
+)
+
+TERMINAL = ("completed", "failed")
+
+
+def _json_bytes(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def trial_aad(run_id: str, trial_index: int) -> bytes:
+    return f"cogflow:trial:{run_id}:{trial_index}".encode()
+
+
+def result_aad(run_id: str, kind: str) -> bytes:
+    return f"cogflow:result:{run_id}:{kind}".encode()
+
+
+def run_key_aad(run_id: str) -> bytes:
+    return f"cogflow:run-key:{run_id}".encode()
+
+
+def participant_aad(run_id: str) -> bytes:
+    return f"cogflow:participant:{run_id}".encode()
+
+
+def _install_public_key(ctx: Context) -> tuple[bytes, str]:
+    install = ctx.install_keys()
+    if install is None:
+        raise BadRequest(
+            "This installation has no researcher yet, so results could not be sealed: "
+            "create the first researcher account."
+        )
+    return install.public_key, install.participant_salt
+
+
+def _content_key(ctx: Context, s: Session, run_id: str) -> tuple[int, bytes]:
+    """The run's content key from memory, or a fresh one sealed to the install key."""
+    pending: dict[str, tuple[int, bytes]] = s.info.setdefault(NEW_RUN_KEYS, {})
+    cached = pending.get(run_id) or ctx.run_keys.get(run_id)
+    if cached is not None:
+        return cached
+    public_key, _salt = _install_public_key(ctx)
+    key = envelopes.new_key()
+    row = RunKey(run_id=run_id, sealed_key=envelopes.seal(public_key, key, run_key_aad(run_id)))
+    s.add(row)
+    s.flush()
+    # Cached by Context.write() only once the row is committed.
+    pending[run_id] = (row.id, key)
+    return row.id, key
+
+
+def start_run(
+    ctx: Context,
+    study_slug: str,
+    participant_external_id: str | None,
+    *,
+    actor: str,
+    client: str | None,
+) -> dict[str, Any]:
+    public_key, salt = _install_public_key(ctx)
+    participant = participant_external_id or f"anonymous-{uuid.uuid4().hex}"
+    run_id = str(uuid.uuid4())
+    now = utcnow()
+    with ctx.write() as s:
+        study = get_study(s, study_slug)
+        version = latest_version(s, study.id)
+        if version is None:
+            raise BadRequest("This study has no published config.")
+        run = RunSession(
+            id=run_id,
+            study_id=study.id,
+            config_version_id=version.id,
+            participant_key=pseudonyms.participant_key(salt, participant),
+            participant_id_sealed=envelopes.seal(
+                public_key, participant.encode(), participant_aad(run_id)
+            ),
+            status="started",
+            started_at=now,
+            last_activity_at=now,
+            submit_salt=os.urandom(16),
+        )
+        s.add(run)
+        study.last_activity_at = now
+        s.flush()
+        _content_key(ctx, s, run_id)
+        audit.record(
+            s,
+            "run.start",
+            actor=actor,
+            client=client,
+            target=run_id,
+            details={"study_slug": study.slug, "config_version_label": version.label},
+        )
+        return {
+            "run_session_id": run_id,
+            "study_slug": study.slug,
+            "config_version_id": version.id,
+            "config_version_label": version.label,
+            "task_type": version.task_type,
+            "config": version.config,
+            "participant_key": run.participant_key,
+        }
+
+
+def _upsert_trials(
+    s: Session, run_id: str, key_id: int, key: bytes, trials: list[dict[str, Any]]
+) -> None:
+    """Insert or replace trial rows by trial_index; rows absent from this batch are kept."""
+    if not trials:
+        return
+    now = utcnow()
+    indices = [t["trial_index"] for t in trials]
+    existing = (
+        dict(
+            s.execute(
+                select(TrialRecord.trial_index, TrialRecord.id).where(
+                    TrialRecord.run_id == run_id, TrialRecord.trial_index.in_(indices)
+                )
+            ).all()
+        )
+        if len(indices) <= 30000
+        else dict(
+            s.execute(
+                select(TrialRecord.trial_index, TrialRecord.id).where(TrialRecord.run_id == run_id)
+            ).all()
+        )
+    )
+    inserts, updates = [], []
+    for trial in trials:
+        idx = trial["trial_index"]
+        blob = envelopes.encrypt(key, _json_bytes(trial), trial_aad(run_id, idx))
+        if idx in existing:
+            updates.append(
+                {"b_id": existing[idx], "key_id": key_id, "ciphertext": blob, "updated_at": now}
+            )
+        else:
+            inserts.append(
+                {
+                    "run_id": run_id,
+                    "trial_index": idx,
+                    "key_id": key_id,
+                    "ciphertext": blob,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+    if inserts:
+        s.execute(insert(TrialRecord), inserts)
+    if updates:
+        s.connection().execute(
+            update(TrialRecord)
+            .where(TrialRecord.id == bindparam("b_id"))
+            .values(
+                key_id=bindparam("key_id"),
+                ciphertext=bindparam("ciphertext"),
+                updated_at=bindparam("updated_at"),
+            ),
+            updates,
+        )
+
+
+def _put_envelope(
+    s: Session,
+    run_id: str,
+    kind: str,
+    key_id: int,
+    key: bytes,
+    content: dict[str, Any],
+    **fields: Any,
+) -> ResultEnvelope:
+    now = utcnow()
+    env = s.scalar(
+        select(ResultEnvelope).where(ResultEnvelope.run_id == run_id, ResultEnvelope.kind == kind)
+    )
+    if env is None:
+        env = ResultEnvelope(run_id=run_id, kind=kind, created_at=now)
+        s.add(env)
+    env.key_id = key_id
+    env.ciphertext = envelopes.encrypt(key, _json_bytes(content), result_aad(run_id, kind))
+    env.updated_at = now
+    for name, value in fields.items():
+        setattr(env, name, value)
+    s.flush()
+    return env
+
+
+def _load_run(s: Session, run_id: str) -> RunSession:
+    run = s.get(RunSession, run_id)
+    if run is None:
+        raise NotFound("Run session not found.")
+    return run
+
+
+@dataclass(frozen=True)
+class CheckpointRequest:
+    run_session_id: str
+    checkpoint_label: str
+    checkpoint_index: int
+    trial_count: int
+    result_payload: dict[str, Any]
+    trials: list[dict[str, Any]]
+
+
+def checkpoint(
+    ctx: Context, req: CheckpointRequest, *, actor: str, client: str | None
+) -> dict[str, Any]:
+    now = utcnow()
+    with ctx.write() as s:
+        run = _load_run(s, req.run_session_id)
+        if run.status in TERMINAL:
+            audit.record(
+                s,
+                "run.checkpoint",
+                actor=actor,
+                client=client,
+                target=run.id,
+                outcome="refused",
+                details={"reason": "run_already_terminal"},
+            )
+            return {
+                "run_session_id": run.id,
+                "stored": False,
+                "reason": "run_already_terminal",
+                "status": run.status,
+            }
+        key_id, key = _content_key(ctx, s, run.id)
+        _upsert_trials(s, run.id, key_id, key, req.trials)
+        _put_envelope(
+            s,
+            run.id,
+            "checkpoint",
+            key_id,
+            key,
+            {"result_payload": req.result_payload},
+            status="started",
+            trial_count=req.trial_count,
+            checkpoint_label=req.checkpoint_label,
+            checkpoint_index=req.checkpoint_index,
+        )
+        run.trial_count = max(run.trial_count, req.trial_count)
+        run.last_activity_at = now
+        s.execute(update(Study).where(Study.id == run.study_id).values(last_activity_at=now))
+        audit.record(
+            s,
+            "run.checkpoint",
+            actor=actor,
+            client=client,
+            target=run.id,
+            details={"checkpoint_index": req.checkpoint_index, "trials": len(req.trials)},
+        )
+        return {
+            "run_session_id": run.id,
+            "stored": True,
+            "status": run.status,
+            "checkpoint_index": req.checkpoint_index,
+            "trial_records_stored": len(req.trials),
+        }
+
+
+@dataclass(frozen=True)
+class SubmitRequest:
+    run_session_id: str
+    status: str
+    trial_count: int
+    result_summary: dict[str, Any]
+    result_payload: dict[str, Any]
+    trials: list[dict[str, Any]]
+
+    def digest(self, salt: bytes) -> str:
+        body = _json_bytes(
+            [self.status, self.trial_count, self.result_summary, self.result_payload, self.trials]
+        )
+        return hashlib.sha256(salt + body).hexdigest()
+
+
+def submit(ctx: Context, req: SubmitRequest, *, actor: str, client: str | None) -> dict[str, Any]:
+    """Store the final result once. An identical resubmission is a retry and gets the same
+    answer; a different one for a finished run is refused, so nothing is ever overwritten."""
+    now = utcnow()
+    with ctx.write() as s:
+        run = _load_run(s, req.run_session_id)
+        digest = req.digest(run.submit_salt)
+        if run.status in TERMINAL:
+            final = s.scalar(
+                select(ResultEnvelope.id).where(
+                    ResultEnvelope.run_id == run.id, ResultEnvelope.kind == "final"
+                )
+            )
+            if digest != run.submit_digest:
+                audit.record(
+                    s,
+                    "run.submit",
+                    actor=actor,
+                    client=client,
+                    target=run.id,
+                    outcome="refused",
+                    details={"reason": "different result"},
+                )
+                raise Conflict(
+                    f"This run is already {run.status} with a different result; "
+                    "a stored result is never overwritten."
+                )
+            audit.record(
+                s, "run.submit", actor=actor, client=client, target=run.id, details={"retry": True}
+            )
+            return _submit_answer(run, req, final)
+        key_id, key = _content_key(ctx, s, run.id)
+        _upsert_trials(s, run.id, key_id, key, req.trials)
+        env = _put_envelope(
+            s,
+            run.id,
+            "final",
+            key_id,
+            key,
+            {"result_payload": req.result_payload, "result_summary": req.result_summary},
+            status=req.status,
+            trial_count=req.trial_count,
+        )
+        run.status = req.status
+        run.completed_at = now
+        run.last_activity_at = now
+        run.trial_count = req.trial_count
+        run.submit_digest = digest
+        s.execute(update(Study).where(Study.id == run.study_id).values(last_activity_at=now))
+        audit.record(
+            s,
+            "run.submit",
+            actor=actor,
+            client=client,
+            target=run.id,
+            details={"status": req.status, "trials": len(req.trials)},
+        )
+        ctx.run_keys.forget(run.id)
+        return _submit_answer(run, req, env.id)
+
+
+def _submit_answer(run: RunSession, req: SubmitRequest, envelope_id: int | None) -> dict[str, Any]:
+    return {
+        "run_session_id": run.id,
+        "status": run.status,
+        "stored": True,
+        "trial_records_stored": len(req.trials),
+        "result_envelope_id": envelope_id,
+    }
