@@ -23,11 +23,11 @@ export function normalizeChoices(choices, fallback = 'ALL_KEYS') {
     const keys = choices.map(normalizeKey).filter(Boolean);
     return keys.length ? keys : fallback;
   }
+  if (choices === ' ') return ['space'];
   const s = String(choices).trim();
   const u = s.toUpperCase().replace(/[\s-]/g, '_');
   if (u === 'ALL_KEYS' || u === 'ALLKEYS' || u === 'ALL') return 'ALL_KEYS';
   if (u === 'NO_KEYS' || u === 'NOKEYS' || u === 'NONE') return 'NO_KEYS';
-  if (s === ' ') return ['space'];
   const keys = s.split(',').map(normalizeKey).filter(Boolean);
   return keys.length ? keys : fallback;
 }
