@@ -1,0 +1,37 @@
+// Component registry: component type -> module with run(el, params, ctx) -> Promise<row data>.
+
+import * as screen from './screen.js';
+import * as image from './image.js';
+import * as button from './button.js';
+import * as survey from './survey.js';
+import * as calibration from './calibration.js';
+import * as flanker from './flanker.js';
+import * as sart from './sart.js';
+import * as stroop from './stroop.js';
+import * as simon from './simon.js';
+import * as pvt from './pvt.js';
+import * as nback from './nback.js';
+import * as taskSwitching from './task-switching.js';
+import * as rdm from './rdm.js';
+import * as rdmContinuous from './rdm-continuous.js';
+import * as drt from './drt.js';
+import * as unsupported from './unsupported.js';
+
+const REGISTRY = {
+  'html-keyboard-response': screen, instructions: screen,
+  'image-keyboard-response': image, 'html-button-response': button,
+  'survey-response': survey, 'mw-probe': survey, 'visual-angle-calibration': calibration,
+  'flanker-trial': flanker, 'sart-trial': sart, 'stroop-trial': stroop,
+  'emotional-stroop-trial': { run: stroop.runEmotional }, 'simon-trial': simon, 'pvt-trial': pvt,
+  'nback-trial-sequence': nback, 'nback-block': nback, 'task-switching-trial': taskSwitching,
+  'rdm-trial': rdm, 'rdm-practice': rdm, 'rdm-dot-groups': rdm, 'rdm-adaptive': rdm,
+  'rdm-continuous': rdmContinuous,
+  'detection-response-task-start': { run: drt.runStart }, 'detection-response-task-stop': { run: drt.runStop },
+  unsupported,
+};
+
+export function componentFor(type) {
+  return REGISTRY[type] ?? unsupported;
+}
+
+export const SUPPORTED_TYPES = Object.keys(REGISTRY);

@@ -1,0 +1,100 @@
+// Continuous RDM (experiment_type continuous + task_type rdm): a run of RDM parameter frames
+// shown back to back, each for update_interval_ms (counted in display frames). One row per
+// segment with a record per parameter frame and every response in it.
+
+import { childController, waitForKey, waitForPointer } from '../input.js';
+import { normalizeKey } from '../keys.js';
+import { num, stage } from './common.js';
+import { DotField, segmentOf } from './rdm-engine.js';
+import { borderFor, correctSideOf, fieldOptions, keyMap, rdmGroups } from './rdm-setup.js';
+import { mouseConfig, pointerAngle } from './rdm.js';
+
+export async function run(el, p, ctx) {
+  const frames = p.frames;
+  const first = frames[0];
+  const opts = fieldOptions(first);
+  const box = stage(el, '<canvas class="cf-canvas" data-role="rdm"></canvas>');
+  const canvas = box.firstElementChild;
+  const field = new DotField(canvas, opts, ctx.rng);
+  const perFrame = frames.map((f) => rdmGroups(f, ctx.rng));
+  const mouse = mouseConfig(first);
+  const kmap = keyMap(first, normalizeKey);
+  const endOnResponse = first.end_condition_on_response === true;
+  const durMs = Math.max(ctx.frameMs, num(p.update_interval_ms, 16));
+  const records = frames.map((f, i) => {
+    const { groups, target } = perFrame[i];
+    return {
+      frame_index: i, onset_ms: null, coherence: groups[target].coherence, direction_deg: groups[target].direction,
+      target_group: groups.length > 1 ? (target === 0 ? 'group_1' : 'group_2') : null,
+      correct_side: mouse ? `segment_${segmentOf(groups[target].direction, mouse.segments, mouse.start)}` : correctSideOf(groups, target),
+      responses: [],
+    };
+  });
+  let idx = -1;
+  const apply = (i, ts) => {
+    const { groups, target } = perFrame[i];
+    field.setGroups(groups);
+    field.border = borderFor(frames[i], groups, target);
+    records[i].onset_ms = ctx.run.rel(ts);
+    idx = i;
+  };
+  const ac = childController(ctx.signal);
+  let onset = null;
+  let last = null;
+  let done;
+  const finished = new Promise((r) => { done = r; });
+  const tick = (ts) => {
+    if (ac.signal.aborted) return;
+    const i = Math.floor((ts - onset + ctx.frameMs / 2) / durMs);
+    if (i >= frames.length) { field.clear(); done({ kind: 'end', timeStamp: ts }); return; }
+    if (i !== idx) apply(i, ts);
+    field.step(ts - last);
+    last = ts;
+    field.draw();
+    requestAnimationFrame(tick);
+  };
+  onset = await ctx.timer.show(() => { apply(0, performance.now()); field.draw(); });
+  records[0].onset_ms = ctx.run.rel(onset);
+  last = onset;
+  requestAnimationFrame(tick);
+
+  const responses = [];
+  const onResponse = (r) => {
+    if (!r || ac.signal.aborted) return;
+    const rec = records[Math.max(0, idx)];
+    const value = r.kind === 'key' ? (kmap[r.key] ?? null) : `segment_${r.value.segment}`;
+    const item = { kind: r.kind, key: r.key ?? null, choice: value, t_ms: ctx.run.rel(r.timeStamp), rt_ms: r.timeStamp - onset, correct: value === rec.correct_side };
+    if (r.kind === 'pointer') item.angle_deg = r.value.angle;
+    rec.responses.push(item);
+    responses.push({ ...item, frame_index: rec.frame_index });
+    if (endOnResponse) done({ kind: 'response', timeStamp: r.timeStamp });
+    else listen();
+  };
+  const listen = () => {
+    if (ac.signal.aborted) return;
+    if (!mouse || first.choices || first.key_mapping) waitForKey(Object.keys(kmap), ac.signal).then(onResponse);
+    if (mouse) {
+      let lastSeg = null;
+      waitForPointer(canvas, (e) => {
+        const a = pointerAngle(canvas, e);
+        if (mouse.hover && a.dist < opts.diameter * 0.15) return null;
+        const seg = segmentOf(a.deg, mouse.segments, mouse.start);
+        if (mouse.hover && seg === lastSeg) return null; // hovering inside one segment is one choice
+        lastSeg = seg;
+        return { segment: seg, angle: a.deg };
+      }, ac.signal, mouse.hover ? 'pointermove' : 'pointerdown').then(onResponse);
+    }
+  };
+  listen();
+  const end = await finished;
+  ac.abort();
+  field.clear();
+  const r0 = responses[0] ?? null;
+  return {
+    stimulus_onset_ms: onset, stimulus_offset_ms: end.timeStamp, rt_ms: r0 ? r0.rt_ms : null,
+    response: r0 ? r0.choice : null, correct: r0 ? r0.correct : null,
+    ended_reason: end.kind === 'response' ? 'response' : 'duration',
+    frames_count: frames.length, update_interval_ms: durMs, response_count: responses.length,
+    response_device: mouse ? 'mouse' : 'keyboard', records, rdm_parameters: opts,
+  };
+}
