@@ -278,6 +278,89 @@ def extend(doc: dict[str, Any]) -> dict[str, Any]:
         }
     }
 
+    schemas["MediaAsset"] = {
+        "type": "object",
+        "properties": {
+            "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+            "url": {"type": "string", "description": "Relative URL /media/<sha256>.<ext>"},
+            "filename": {"type": "string"},
+            "content_type": {
+                "type": "string",
+                "enum": ["image/png", "image/jpeg", "image/gif", "image/webp"],
+            },
+            "size": {"type": "integer"},
+        },
+        "required": ["sha256", "url", "filename", "content_type", "size"],
+    }
+    media_ref = {"$ref": "#/components/schemas/MediaAsset"}
+    paths["/api/v1/media"] = {
+        "post": {
+            "tags": ["Builder"],
+            "summary": "Add an image (PNG, JPEG, GIF, WebP; at most 20 MiB), stored by SHA-256",
+            "description": "Multipart form with field `file`, or the raw bytes as the body with "
+            "`?filename=`. The type is read from the bytes; SVG is refused. Idempotent by content.",
+            "parameters": [
+                {"name": "filename", "in": "query", "required": False, "schema": {"type": "string"}}
+            ],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "multipart/form-data": {
+                        "schema": {
+                            "type": "object",
+                            "properties": {"file": {"type": "string", "format": "binary"}},
+                            "required": ["file"],
+                        }
+                    },
+                    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+                },
+            },
+            "responses": {
+                "201": _json(media_ref, "Stored (or already stored)"),
+                "400": _json(ERR, "Empty, not an image, or an unsupported type"),
+                "413": _json({"oneOf": [ERR, DETAIL]}, "Larger than 20 MiB"),
+            },
+        },
+        "get": {
+            "tags": ["Builder"],
+            "summary": "The stored images, newest first",
+            "responses": {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "properties": {"media": {"type": "array", "items": media_ref}},
+                        "required": ["media"],
+                    },
+                    "Images",
+                )
+            },
+        },
+    }
+    paths["/media/{name}"] = {
+        "get": {
+            "tags": ["Builder"],
+            "summary": "A stored image (immutable, cached)",
+            "parameters": [
+                {
+                    "name": "name",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "string", "pattern": "^[0-9a-f]{64}\\.(png|jpg|gif|webp)$"},
+                }
+            ],
+            "responses": {
+                "200": {
+                    "description": "The image",
+                    "content": {
+                        f"image/{t}": {"schema": {"type": "string", "format": "binary"}}
+                        for t in ("png", "jpeg", "gif", "webp")
+                    },
+                },
+                "404": _json({"oneOf": [ERR, DETAIL]}, "No such image"),
+            },
+        }
+    }
+
     # Answers the contract leaves out but this server gives, documented so clients can rely on them.
     resp = lambda path, method: paths[path][method]["responses"]  # noqa: E731
     resp("/api/v1/auth/login", "post").update(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from cogflow_desktop.api.blueprints import auth, builder, interpreter, ops, studies, web_apps
+from cogflow_desktop.api.blueprints import auth, builder, interpreter, media, ops, studies, web_apps
 from cogflow_desktop.api.errors import register_error_handlers
 from cogflow_desktop.api.guards import install_guards
 from cogflow_desktop.services.context import Context
@@ -24,6 +24,6 @@ def create_app(context: Context, port: int) -> Flask:
     app.extensions["cogflow"] = context
     install_guards(app)
     register_error_handlers(app)
-    for bp in (ops.bp, auth.bp, studies.bp, builder.bp, interpreter.bp, web_apps.bp):
+    for bp in (ops.bp, auth.bp, studies.bp, builder.bp, interpreter.bp, media.bp, web_apps.bp):
         app.register_blueprint(bp)
     return app
