@@ -25,7 +25,7 @@ def _venv_python() -> Path:
 
 
 def _ensure_env(extras: str) -> Path:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - this script may be started by an older Python
         sys.exit("CogFlow Desktop needs Python 3.11 or newer.")
     python = _venv_python()
     if not python.exists():
