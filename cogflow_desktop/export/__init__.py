@@ -1,0 +1,26 @@
+"""Decrypted exports for analysis: CSV, JSON, BIDS-style events, and a ZIP bundle of all three.
+
+Everything streams run by run, so memory stays flat however many runs a study has. The entry
+point is `service.export_study`; the CLI and the Qt app both call it.
+"""
+
+from cogflow_desktop.export.options import (
+    FORMATS,
+    ExportCancelled,
+    ExportOptions,
+    ExportProgress,
+    ExportResult,
+    WrittenFile,
+)
+from cogflow_desktop.export.service import audit_refusal, export_study
+
+__all__ = [
+    "FORMATS",
+    "ExportCancelled",
+    "ExportOptions",
+    "ExportProgress",
+    "ExportResult",
+    "WrittenFile",
+    "audit_refusal",
+    "export_study",
+]

@@ -1,0 +1,233 @@
+"""The export use case, shared by the CLI and the Qt app: stream, write atomically, audit.
+
+The caller proves who it is first (the CLI: password + TOTP; the app: its MFA-fresh session)
+and hands over the unlocked install private key. Every export, every refusal and every failure
+is written to the audit log; asking for raw participant ids is audited on its own.
+"""
+
+from __future__ import annotations
+
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from sqlalchemy.orm import Session
+
+from cogflow_desktop import audit
+from cogflow_desktop.export.bids_format import BidsSink
+from cogflow_desktop.export.csv_format import CsvSink
+from cogflow_desktop.export.json_format import JsonSink
+from cogflow_desktop.export.options import (
+    FORMATS,
+    CancelFn,
+    ExportCancelled,
+    ExportOptions,
+    ExportProgress,
+    ExportResult,
+    ProgressFn,
+    WrittenFile,
+)
+from cogflow_desktop.export.sink import Sink
+from cogflow_desktop.export.source import Selection, iter_run_ids, load_run, select_runs
+from cogflow_desktop.export.zip_format import ZipSink
+from cogflow_desktop.security.envelopes import DecryptionError
+from cogflow_desktop.services import results
+from cogflow_desktop.services.context import Context
+from cogflow_desktop.services.errors import BadRequest, Forbidden, ServiceError
+
+EXPORT_ACTION = "results.export"
+PARTICIPANT_IDS_ACTION = "results.export_participant_ids"
+BATCH = 1000
+
+
+def export_study(
+    ctx: Context,
+    private_key: X25519PrivateKey,
+    options: ExportOptions,
+    *,
+    actor: str,
+    client: str = "app",
+    progress: ProgressFn | None = None,
+    cancelled: CancelFn | None = None,
+) -> ExportResult:
+    """Export the study's runs (or the named ones) in one format to `options.out`.
+
+    Raises ServiceError (plain sentence) or ExportCancelled; in every case nothing is left
+    under the target name unless the export completed.
+    """
+    out = _check(options)
+    if options.include_participant_ids:
+        with ctx.write() as s:
+            audit.record(
+                s,
+                PARTICIPANT_IDS_ACTION,
+                actor=actor,
+                client=client,
+                target=options.study_slug,
+                details={"format": options.format, "out": str(out)},
+            )
+    try:
+        result = _run(ctx, private_key, options, out, progress, cancelled)
+    except BaseException as exc:
+        _audit_failure(ctx, options, out, exc, actor=actor, client=client)
+        raise _plain(exc, out) from exc
+    with ctx.write() as s:
+        audit.record(
+            s,
+            EXPORT_ACTION,
+            actor=actor,
+            client=client,
+            target=options.study_slug,
+            details={
+                **_what(options, out),
+                "runs": result.runs,
+                "trials": result.trials,
+                "files": [_file_details(f) for f in result.files],
+            },
+        )
+    return result
+
+
+def audit_refusal(
+    ctx: Context, options: ExportOptions, reason: str, *, actor: str, client: str
+) -> None:
+    """Record an export that was refused before it began (no TOTP code, wrong password...)."""
+    with ctx.write() as s:
+        audit.record(
+            s,
+            EXPORT_ACTION,
+            actor=actor,
+            client=client,
+            target=options.study_slug,
+            outcome="denied",
+            details={**_what(options, options.out), "reason": reason},
+        )
+
+
+def _check(options: ExportOptions) -> Path:
+    if options.format not in FORMATS:
+        raise BadRequest(f"Unknown export format {options.format!r}; use {', '.join(FORMATS)}.")
+    out = Path(options.out).expanduser().absolute()
+    if not out.parent.is_dir():
+        raise BadRequest(f"The folder {out.parent} does not exist.")
+    if out.is_dir() and options.format != "bids":
+        raise BadRequest(f"{out} is a folder; give a file name to export to.")
+    if options.format == "bids" and out.exists():
+        raise BadRequest(f"{out} already exists; a BIDS export needs a new folder name.")
+    return out
+
+
+def _make_sink(options: ExportOptions, out: Path, sel: Selection) -> Sink:
+    ids = options.include_participant_ids
+    if options.format == "csv":
+        return CsvSink(out, include_participant_ids=ids)
+    if options.format == "json":
+        return JsonSink(out, study_slug=sel.study_slug, include_participant_ids=ids)
+    if options.format == "bids":
+        return BidsSink(out, study_slug=sel.study_slug, study_name=sel.study_name, include_ids=ids)
+    return ZipSink(
+        out, study_slug=sel.study_slug, study_name=sel.study_name, include_participant_ids=ids
+    )
+
+
+def _run(
+    ctx: Context,
+    private_key: X25519PrivateKey,
+    options: ExportOptions,
+    out: Path,
+    progress: ProgressFn | None,
+    cancelled: CancelFn | None,
+) -> ExportResult:
+    # One read transaction: a consistent snapshot even while runs are being recorded.
+    with ctx.read() as s:
+        sel = select_runs(s, options.study_slug, options.run_ids)
+        sink = _make_sink(options, out, sel)
+        try:
+            runs, trials = _stream(s, sel, sink, private_key, options, progress, cancelled)
+            files = sink.finish()
+        except BaseException:
+            sink.abort()
+            raise
+    return ExportResult(options.format, out, runs, trials, files)
+
+
+def _stream(
+    s: Session,
+    sel: Selection,
+    sink: Sink,
+    private_key: X25519PrivateKey,
+    options: ExportOptions,
+    progress: ProgressFn | None,
+    cancelled: CancelFn | None,
+) -> tuple[int, int]:
+    runs = trials = 0
+
+    def report() -> None:
+        if cancelled is not None and cancelled():
+            raise ExportCancelled("The export was cancelled.")
+        if progress is not None:
+            progress(ExportProgress(runs, sel.runs_total, trials, sel.trials_total))
+
+    report()
+    for run_id in iter_run_ids(s, sel):
+        keys = results.RunKeys(s, private_key, run_id)
+        run = load_run(s, sel, keys, private_key, run_id, options.include_participant_ids)
+        sink.begin_run(run)
+        rows = results.iter_trials(s, keys, run_id)
+        while batch := list(islice(rows, BATCH)):
+            sink.add_trials(batch)
+            trials += len(batch)
+            report()
+        sink.end_run()
+        runs += 1
+        report()
+        s.expunge_all()  # keep the session's identity map from growing run by run
+    return runs, trials
+
+
+def _what(options: ExportOptions, out: Path) -> dict[str, Any]:
+    return {
+        "format": options.format,
+        "study_slug": options.study_slug,
+        "run_session_ids": list(options.run_ids) or "all",
+        "include_participant_ids": options.include_participant_ids,
+        "out": str(out),
+    }
+
+
+def _file_details(f: WrittenFile) -> dict[str, Any]:
+    return {"path": f.path, "bytes": f.bytes, "sha256": f.sha256}
+
+
+def _audit_failure(
+    ctx: Context, options: ExportOptions, out: Path, exc: BaseException, *, actor: str, client: str
+) -> None:
+    reason = str(_plain(exc, out))
+    outcome = "cancelled" if isinstance(exc, (ExportCancelled, KeyboardInterrupt)) else "failed"
+    try:
+        with ctx.write() as s:
+            audit.record(
+                s,
+                EXPORT_ACTION,
+                actor=actor,
+                client=client,
+                target=options.study_slug,
+                outcome=outcome,
+                details={**_what(options, out), "reason": reason},
+            )
+    except Exception:  # the export's own error is the one to report
+        pass
+
+
+def _plain(exc: BaseException, out: Path) -> BaseException:
+    """The error a user sees: one plain sentence."""
+    if isinstance(exc, (ServiceError, ExportCancelled, KeyboardInterrupt)):
+        return exc
+    if isinstance(exc, DecryptionError):
+        return Forbidden("The results could not be decrypted with this key.")
+    if isinstance(exc, FileExistsError):
+        return BadRequest(f"{out} already exists; choose another name.")
+    if isinstance(exc, OSError):
+        return BadRequest(f"The export could not be written: {exc.strerror or exc}.")
+    return exc
