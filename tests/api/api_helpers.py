@@ -27,9 +27,7 @@ def trial(index: int, **extra: Any) -> dict[str, Any]:
     return {"trial_index": index, "rt_ms": 300 + index, "response": "left", **extra}
 
 
-def post(
-    url: str, path: str, body: Any, http: requests.Session | None = None
-) -> requests.Response:
+def post(url: str, path: str, body: Any, http: requests.Session | None = None) -> requests.Response:
     return (http or requests).post(f"{url}{path}", json=body, timeout=TIMEOUT)
 
 
@@ -99,4 +97,3 @@ def wrong_code(secret: str) -> str:
     now = time.time()
     valid = {totp.at(now + d) for d in (-60, -30, 0, 30, 60)}
     return next(c for c in (f"{n:06d}" for n in range(0, 1_000_000, 7919)) if c not in valid)
-

@@ -75,8 +75,11 @@ def test_publish_without_runtime_mode_keeps_the_mode(live_server: LiveServer) ->
     url, slug = live_server.url, new_slug()
     post(url, PUBLISH, _publish_body(slug, runtime_mode="hybrid"))
     post(url, PUBLISH, _publish_body(slug, config_version_label="v2"))
-    row = next(s for s in requests.get(f"{url}/api/v1/studies", timeout=30).json()["studies"]
-               if s["study_slug"] == slug)
+    row = next(
+        s
+        for s in requests.get(f"{url}/api/v1/studies", timeout=30).json()["studies"]
+        if s["study_slug"] == slug
+    )
     assert row["runtime_mode"] == "hybrid"
 
 
@@ -104,8 +107,9 @@ def test_publish_validation_400_field_dict(
     assert resp.status_code == 400, resp.text
     body = resp.json()
     assert set(body) == fields
-    assert all(isinstance(m, list) and m and all(isinstance(x, str) for x in m)
-               for m in body.values())
+    assert all(
+        isinstance(m, list) and m and all(isinstance(x, str) for x in m) for m in body.values()
+    )
 
 
 def test_publish_missing_fields_named_each(live_server: LiveServer) -> None:
@@ -178,8 +182,11 @@ def test_studies_list_counts_results(live_server: LiveServer) -> None:
     publish(url, slug, sample_config())
     run = start_run(url, slug)
     assert submit(url, submit_body(run["run_session_id"], [])).status_code == 201
-    row = next(s for s in requests.get(f"{url}/api/v1/studies", timeout=30).json()["studies"]
-               if s["study_slug"] == slug)
+    row = next(
+        s
+        for s in requests.get(f"{url}/api/v1/studies", timeout=30).json()["studies"]
+        if s["study_slug"] == slug
+    )
     assert row["run_count"] == 1 and row["last_result_at"] is not None
 
 
