@@ -1,0 +1,1 @@
+"""Dialogs: first-run wizard, sign-in/TOTP, kiosk start and exit."""

@@ -1,0 +1,107 @@
+"""Export options: format, target, and whether raw participant ids may leave (off by default)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QWidget,
+)
+
+from cogflow_desktop.export import FORMATS, ExportOptions
+from cogflow_desktop.gui.dialogs.common import ErrorLabel
+
+FORMAT_LABELS = {
+    "csv": "CSV: one row per trial",
+    "json": "JSON: runs with their trials",
+    "bids": "BIDS-style folder of events files",
+    "zip": "ZIP of all three",
+}
+SUFFIX = {"csv": ".csv", "json": ".json", "bids": "", "zip": ".zip"}
+
+
+def default_target(folder: Path, slug: str, fmt: str) -> Path:
+    return folder / f"{slug}-export{SUFFIX[fmt]}"
+
+
+class ExportDialog(QDialog):
+    def __init__(
+        self, slug: str, run_ids: list[str], folder: Path, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("exportDialog")
+        self.setWindowTitle(f"Export {slug}")
+        self._slug = slug
+        self._run_ids = tuple(run_ids)
+        self._folder = folder
+        self.format = QComboBox()
+        self.format.setObjectName("format")
+        for fmt in FORMATS:
+            self.format.addItem(FORMAT_LABELS.get(fmt, fmt), fmt)
+        self.target = QLineEdit(str(default_target(folder, slug, "csv")))
+        self.target.setObjectName("target")
+        browse = QPushButton("Choose…")
+        browse.clicked.connect(self._browse)
+        self.format.currentIndexChanged.connect(self._format_changed)
+        target_row = QHBoxLayout()
+        target_row.addWidget(self.target, 1)
+        target_row.addWidget(browse)
+        self.with_ids = QCheckBox("Include raw participant ids (recorded in the audit log)")
+        self.with_ids.setObjectName("withIds")
+        self.error = ErrorLabel()
+        which = f"{len(run_ids)} selected run(s)" if run_ids else "every run of the study"
+        form = QFormLayout(self)
+        form.addRow(QLabel(f"Exports {which}, decrypted."))
+        form.addRow("Format", self.format)
+        form.addRow("Save as", target_row)
+        form.addRow(self.with_ids)
+        form.addRow(self.error)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Export")
+        buttons.accepted.connect(self._check)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def _fmt(self) -> str:
+        return str(self.format.currentData())
+
+    def _format_changed(self) -> None:
+        current = Path(self.target.text() or str(self._folder))
+        self.target.setText(str(default_target(current.parent, self._slug, self._fmt())))
+
+    def _browse(self) -> None:
+        if self._fmt() == "bids":
+            path = QFileDialog.getExistingDirectory(self, "Folder to create the export in")
+            if path:
+                self.target.setText(str(default_target(Path(path), self._slug, "bids")))
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Export to", self.target.text())
+        if path:
+            self.target.setText(path)
+
+    def _check(self) -> None:
+        if not self.target.text().strip():
+            self.error.show_error("Choose where to save the export.")
+            return
+        self.accept()
+
+    def options(self) -> ExportOptions:
+        return ExportOptions(
+            study_slug=self._slug,
+            format=self._fmt(),
+            out=Path(self.target.text().strip()),
+            run_ids=self._run_ids,
+            include_participant_ids=self.with_ids.isChecked(),
+        )

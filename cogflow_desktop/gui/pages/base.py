@@ -1,0 +1,79 @@
+"""What pages share: a title, a refresh, tables and button rows built the same way."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cogflow_desktop.gui.state import AppState
+from cogflow_desktop.gui.viewmodels.table import Column, RowsModel
+
+
+class Page(QWidget):
+    title = ""
+
+    def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.layout_ = QVBoxLayout(self)
+        heading = QLabel(f"<h2>{self.title}</h2>")
+        heading.setObjectName("pageTitle")
+        self.layout_.addWidget(heading)
+
+    def refresh(self) -> None:
+        """Reload what the page shows from the database (cheap; called when shown)."""
+
+    def shown(self) -> None:
+        self.refresh()
+
+
+def make_table(columns: Sequence[Column], name: str, multi: bool = False) -> QTableView:
+    view = QTableView()
+    view.setObjectName(name)
+    view.setModel(RowsModel(columns, view))
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setSelectionMode(
+        QAbstractItemView.SelectionMode.ExtendedSelection
+        if multi
+        else QAbstractItemView.SelectionMode.SingleSelection
+    )
+    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    view.setAlternatingRowColors(True)
+    view.verticalHeader().setVisible(False)
+    view.horizontalHeader().setStretchLastSection(True)
+    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    return view
+
+
+def table_model(view: QTableView) -> RowsModel:
+    model = view.model()
+    assert isinstance(model, RowsModel)
+    return model
+
+
+def selected_rows(view: QTableView) -> list[int]:
+    return sorted({i.row() for i in view.selectionModel().selectedRows()})
+
+
+def button_row(*buttons: tuple[str, str, Callable[[], None]]) -> tuple[QHBoxLayout, dict]:
+    """(object name, label, slot) triples -> a layout and the buttons by name."""
+    row = QHBoxLayout()
+    made: dict[str, QPushButton] = {}
+    for name, label, slot in buttons:
+        button = QPushButton(label)
+        button.setObjectName(name)
+        button.clicked.connect(slot)
+        row.addWidget(button)
+        made[name] = button
+    row.addStretch(1)
+    return row, made

@@ -1,0 +1,134 @@
+"""Read-only queries the pages show, as plain dicts (no Qt): the contract's study and run items,
+plus what only the desktop knows (version counts, sync states, audit rows)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from sqlalchemy import func, select
+
+from cogflow_desktop import audit
+from cogflow_desktop.services import studies
+from cogflow_desktop.services.context import Context
+from cogflow_desktop.store.models import (
+    AuditEvent,
+    ConfigVersion,
+    RunSession,
+    Study,
+    SyncState,
+    User,
+)
+
+NOT_SYNCED = "not synced"
+
+
+def sync_summary(states: Counter[str]) -> str:
+    """'2 acknowledged, 1 failed' style text, most important first."""
+    order = ["failed", "sending", "started_remote", "pending", NOT_SYNCED, "acknowledged"]
+    parts = [f"{states[k]} {k.replace('_', ' ')}" for k in order if states.get(k)]
+    parts += [f"{n} {k}" for k, n in states.items() if k not in order and n]
+    return ", ".join(parts) if parts else "no runs"
+
+
+def study_rows(ctx: Context) -> list[dict[str, Any]]:
+    rows = studies.list_studies(ctx)
+    with ctx.read() as s:
+        versions = dict(
+            s.execute(
+                select(Study.slug, func.count(ConfigVersion.id))
+                .join(ConfigVersion, ConfigVersion.study_id == Study.id)
+                .group_by(Study.slug)
+            ).all()
+        )
+        states: dict[str, Counter[str]] = {}
+        for slug, state in s.execute(
+            select(Study.slug, SyncState.state)
+            .join(RunSession, RunSession.study_id == Study.id)
+            .outerjoin(SyncState, SyncState.run_id == RunSession.id)
+        ).all():
+            states.setdefault(slug, Counter())[state or NOT_SYNCED] += 1
+    for row in rows:
+        row["version_count"] = int(versions.get(row["study_slug"], 0))
+        row["sync_summary"] = sync_summary(states.get(row["study_slug"], Counter()))
+    return rows
+
+
+def run_state(item: dict[str, Any]) -> str:
+    """The status a researcher reads: an interrupted run says so."""
+    return "interrupted" if item.get("interrupted") else str(item["status"])
+
+
+def run_rows(ctx: Context, slug: str) -> list[dict[str, Any]]:
+    items = studies.study_runs(ctx, slug, limit=studies.RUNS_MAX_LIMIT)["runs"]
+    ids = [r["run_session_id"] for r in items]
+    with ctx.read() as s:
+        sync = {
+            st.run_id: st
+            for st in s.scalars(select(SyncState).where(SyncState.run_id.in_(ids))).all()
+        }
+    for item in items:
+        st = sync.get(item["run_session_id"])
+        item["state"] = run_state(item)
+        item["sync_state"] = st.state if st else NOT_SYNCED
+        item["sync_reason"] = st.reason if st else None
+    return items
+
+
+def sync_rows(ctx: Context) -> list[dict[str, Any]]:
+    """Every finished run with where it stands with the central server."""
+    with ctx.read() as s:
+        rows = s.execute(
+            select(RunSession, Study.slug, SyncState)
+            .join(Study, Study.id == RunSession.study_id)
+            .outerjoin(SyncState, SyncState.run_id == RunSession.id)
+            .order_by(RunSession.started_at.desc())
+            .limit(1000)
+        ).all()
+        return [
+            {
+                "run_session_id": run.id,
+                "study_slug": slug,
+                "status": run.status,
+                "sync_state": st.state if st else NOT_SYNCED,
+                "attempts": st.attempts if st else 0,
+                "pieces": f"{st.pieces_acked}/{st.pieces_total}" if st else "",
+                "remote_run_session_id": st.remote_run_session_id if st else None,
+                "reason": (st.reason or "") if st else "",
+                "updated_at": st.updated_at.isoformat() if st else None,
+            }
+            for run, slug, st in rows
+        ]
+
+
+def audit_rows(ctx: Context, limit: int = 1000) -> list[dict[str, Any]]:
+    with ctx.read() as s:
+        events = s.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)).all()
+        return [
+            {
+                "id": e.id,
+                "created_at": e.created_at.isoformat(timespec="seconds"),
+                "actor": e.actor,
+                "action": e.action,
+                "target": e.target or "",
+                "outcome": e.outcome,
+                "client": e.client or "",
+                "details": e.details,
+            }
+            for e in events
+        ]
+
+
+def verify_audit(ctx: Context) -> audit.ChainReport:
+    with ctx.read() as s:
+        return audit.verify_chain(s)
+
+
+def usernames(ctx: Context, first: str = "") -> list[str]:
+    """Researcher names for a sign-in box, the last one used first."""
+    with ctx.read() as s:
+        names = list(s.scalars(select(User.username).order_by(User.username)).all())
+    if first in names:
+        names.remove(first)
+        names.insert(0, first)
+    return names

@@ -1,0 +1,1 @@
+"""Qt item models over the plain dicts the queries and services return."""
