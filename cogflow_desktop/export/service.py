@@ -56,7 +56,11 @@ def export_study(
     Raises ServiceError (plain sentence) or ExportCancelled; in every case nothing is left
     under the target name unless the export completed.
     """
-    out = _check(options)
+    try:
+        out = _check(options)
+    except ServiceError as exc:
+        audit_refusal(ctx, options, exc.message, actor=actor, client=client)
+        raise
     if options.include_participant_ids:
         with ctx.write() as s:
             audit.record(
