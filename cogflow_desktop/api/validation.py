@@ -63,7 +63,8 @@ def parse(model: type[M], required: bool = True) -> M:
 
 
 class _Body(BaseModel):
-    model_config = ConfigDict(extra="ignore", str_strip_whitespace=False)
+    # Strict: "3" is not an integer and "yes" is not a boolean (the contract's types, as sent).
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=False, strict=True)
 
 
 def _uuid(value: str) -> str:

@@ -41,6 +41,12 @@ class Conflict(ServiceError):
     status = 409
 
 
+class Corrupted(ServiceError):
+    """Stored ciphertext did not authenticate: the database was changed or damaged."""
+
+    status = 500
+
+
 class Throttled(ServiceError):
     status = 429
 

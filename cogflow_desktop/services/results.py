@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cogflow_desktop.security import envelopes
-from cogflow_desktop.services.errors import NotFound
+from cogflow_desktop.services.errors import Corrupted, NotFound
 from cogflow_desktop.services.runs import (
     participant_aad,
     result_aad,
@@ -82,6 +82,18 @@ def decrypt_run(
 ) -> dict[str, Any]:
     """The run's result as the contract's decrypt answer. A run without a final result (still
     running, or interrupted) answers with its latest checkpoint, so no collected data is hidden."""
+    try:
+        return _decrypt_run(s, private_key, run_id, include_trials)
+    except envelopes.DecryptionError as exc:
+        # A row moved, edited or damaged on disk: say so plainly (the caller audits it).
+        raise Corrupted(
+            "The stored data of this run failed its integrity check, so nothing was decrypted."
+        ) from exc
+
+
+def _decrypt_run(
+    s: Session, private_key: X25519PrivateKey, run_id: str, include_trials: bool
+) -> dict[str, Any]:
     run = s.get(RunSession, run_id)
     if run is None:
         raise NotFound("Run session not found.")
