@@ -1,0 +1,228 @@
+// Form fields generated from the config JSON Schema: one labelled control per property, chosen
+// from the property's type/enum and its current value. A new component therefore needs schema,
+// not form code. A control writes back only when the researcher edits it, and a value the
+// control cannot show faithfully (e.g. "inherit" in a number field) switches it to a text or
+// JSON editor, so nothing imported is lost or reshaped by looking at it.
+
+import { el } from './dom.js';
+
+let uid = 0;
+const nextId = (prefix) => `${prefix}-${(uid += 1)}`;
+
+export function resolve(schema, prop) {
+  let p = prop ?? {};
+  for (let guard = 0; p.$ref && guard < 10; guard += 1) {
+    const name = p.$ref.replace('#/$defs/', '');
+    p = { ...(schema.$defs ?? {})[name], ...p, $ref: undefined };
+  }
+  return p;
+}
+
+function typesOf(p) {
+  if (p.type) return Array.isArray(p.type) ? p.type : [p.type];
+  if (Array.isArray(p.anyOf)) return p.anyOf.flatMap((a) => typesOf(a));
+  return [];
+}
+
+const isImageField = (p) => p['x-cogflow-widget'] === 'image' || /\bimage/i.test(p.title ?? '');
+const isLongText = (key, p) => /html/i.test(p.title ?? '') || ['instructions', 'feedback_message'].includes(key);
+
+/** Which control a property gets, given the value it holds now. */
+export function controlKind(key, p, value) {
+  const types = typesOf(p).filter((t) => t !== 'null');
+  let kind;
+  if (p.enum) kind = 'enum';
+  else if (types.includes('boolean') && (value === undefined || typeof value === 'boolean')) kind = 'bool';
+  else if (types.length && types.every((t) => t === 'number' || t === 'integer')) kind = 'number';
+  else if (types.length === 1 && types[0] === 'string') kind = isLongText(key, p) ? 'longtext' : 'text';
+  else if (types.includes('array') && types.every((t) => t === 'array' || t === 'string')) {
+    const items = p.items ?? (p.anyOf ?? []).find((a) => a.type === 'array')?.items ?? {};
+    kind = !items.type || items.type === 'string' ? 'list' : 'json';
+  } else if (types.length && types.every((t) => ['number', 'integer', 'string'].includes(t))) kind = 'mixed';
+  else kind = 'json';
+  // Keep what was imported intact: a value of another shape gets a control that can hold it.
+  if (value === undefined || value === null) return kind;
+  const t = typeof value;
+  if (kind === 'bool' && t !== 'boolean') return 'json';
+  if (kind === 'number' && t !== 'number') return t === 'string' ? 'mixed' : 'json';
+  if ((kind === 'text' || kind === 'longtext') && t !== 'string') return 'json';
+  if (kind === 'mixed' && t !== 'string' && t !== 'number') return 'json';
+  if (kind === 'list' && !(t === 'string' || (Array.isArray(value) && value.every((v) => typeof v === 'string')))) return 'json';
+  if (kind === 'enum' && t === 'object') return 'json';
+  return kind;
+}
+
+function defaultText(p) {
+  if (p.default === undefined) return '';
+  return typeof p.default === 'string' ? p.default : JSON.stringify(p.default);
+}
+
+/**
+ * A control for one value. `onChange(value)` gets undefined for "not set" (the default applies).
+ * Returns the element to place, the element to label, and `setError(text)`.
+ */
+export function makeControl({ key, prop, value, onChange, id, onImage }) {
+  const p = prop;
+  const kind = controlKind(key, p, value);
+  const def = defaultText(p);
+  let control;
+  let wrap;
+  let jsonError = null;
+  if (kind === 'enum' || kind === 'bool') {
+    control = el('select', { id });
+    const options = kind === 'bool' ? [true, false] : [...p.enum];
+    if (value !== undefined && value !== null && !options.includes(value)) options.push(value);
+    const unset = def ? `Default (${def})` : 'Not set';
+    control.append(el('option', { value: '' }, unset));
+    options.forEach((o, i) => control.append(el('option', { value: String(i) }, kind === 'bool' ? (o ? 'Yes' : 'No') : String(o))));
+    control.value = value === undefined || value === null ? '' : String(options.indexOf(value));
+    if (value === null) control.append(el('option', { value: 'null' }, 'null'));
+    if (value === null) control.value = 'null';
+    control.addEventListener('change', () => {
+      const v = control.value;
+      onChange(v === '' ? undefined : v === 'null' ? null : options[Number(v)]);
+    });
+  } else if (kind === 'number') {
+    control = el('input', { id, type: 'number', inputmode: 'decimal', step: typesOf(p).includes('integer') ? '1' : 'any' });
+    if (p.minimum !== undefined) control.min = String(p.minimum);
+    if (p.maximum !== undefined) control.max = String(p.maximum);
+    control.value = typeof value === 'number' ? String(value) : '';
+    control.placeholder = value === null ? 'null' : def ? `default ${def}` : '';
+    control.addEventListener('input', () => {
+      const raw = control.value.trim();
+      if (raw === '') onChange(control.validity.badInput ? value : undefined);
+      else if (!Number.isNaN(Number(raw))) onChange(Number(raw));
+    });
+  } else if (kind === 'text' || kind === 'mixed' || kind === 'list') {
+    control = el('input', { id, type: 'text', autocomplete: 'off', spellcheck: 'false' });
+    control.value = Array.isArray(value) ? value.join(', ') : value === undefined || value === null ? '' : String(value);
+    control.placeholder = value === null ? 'null' : def ? `default ${def}` : kind === 'list' ? 'comma-separated' : '';
+    const wasArray = Array.isArray(value) || (value === undefined && typesOf(p)[0] === 'array');
+    control.addEventListener('input', () => {
+      const raw = control.value;
+      if (raw.trim() === '') { onChange(undefined); return; }
+      if (kind === 'mixed') onChange(/^-?\d+(\.\d+)?$/.test(raw.trim()) ? Number(raw.trim()) : raw);
+      else if (kind === 'list' && wasArray) onChange(raw.split(',').map((s) => s.trim()).filter(Boolean));
+      else onChange(raw);
+    });
+  } else if (kind === 'longtext') {
+    control = el('textarea', { id, rows: '4', spellcheck: 'true' });
+    control.value = value ?? '';
+    control.placeholder = def ? `default ${def}` : '';
+    control.addEventListener('input', () => onChange(control.value === '' ? undefined : control.value));
+  } else {
+    control = el('textarea', { id, rows: '4', class: 'json', spellcheck: 'false' });
+    control.value = value === undefined ? '' : JSON.stringify(value, null, 2);
+    control.placeholder = def ? `JSON, default ${def}` : 'JSON';
+    control.addEventListener('input', () => {
+      const raw = control.value.trim();
+      if (raw === '') { jsonError = null; onChange(undefined); return; }
+      try {
+        const parsed = JSON.parse(raw);
+        jsonError = null;
+        onChange(parsed);
+      } catch {
+        jsonError = 'This is not valid JSON yet; the last valid value is kept.';
+      }
+      control.dispatchEvent(new CustomEvent('cogflow-json-state', { bubbles: true }));
+    });
+  }
+  wrap = control;
+  if (onImage && isImageField(p) && (kind === 'text' || kind === 'list' || kind === 'mixed')) {
+    const button = el('button', { type: 'button', class: 'secondary small' }, kind === 'list' ? 'Add images…' : 'Choose image…');
+    button.setAttribute('aria-label', `${kind === 'list' ? 'Add images' : 'Choose an image'} for ${p.title ?? key} from this computer`);
+    button.addEventListener('click', () => onImage({ multiple: kind === 'list', apply: (urls) => {
+      const current = kind === 'list' && control.value.trim() ? control.value.split(',').map((s) => s.trim()) : [];
+      control.value = (kind === 'list' ? [...current, ...urls] : urls.slice(0, 1)).join(', ');
+      control.dispatchEvent(new Event('input'));
+    } }));
+    wrap = el('div', { class: 'with-button' }, control, button);
+  }
+  return { element: wrap, control, kind, jsonError: () => jsonError };
+}
+
+/**
+ * One labelled field per property. `props` is the schema's `properties` object; `values` the
+ * object being edited. Returns {fields: Map(key -> {setError, control})}.
+ */
+export function renderFields(parent, { schema, props, values, onChange, skip = new Set(), prefix = 'f', onImage, more }) {
+  const fields = new Map();
+  for (const [key, raw] of Object.entries(props ?? {})) {
+    if (skip.has(key)) continue;
+    const prop = resolve(schema, raw);
+    if (prop.const !== undefined) continue;
+    // Rarely edited fields (free JSON, legacy or ignored ones) go to the folded "more" section.
+    const rare = more && (controlKind(key, prop, values[key]) === 'json' || /legacy|not supported|ignored|unused/i.test(`${prop.title} ${prop.description ?? ''}`));
+    fields.set(key, fieldRow(rare ? more() : parent, { key, prop, value: values[key], onChange: (v) => onChange(key, v), prefix, onImage }));
+  }
+  return fields;
+}
+
+/** A folded section created on first use, for renderFields' `more` option. */
+export function lazySection(parent, title) {
+  let body = null;
+  return () => {
+    if (!body) {
+      body = el('div', { class: 'fields' });
+      parent.append(el('details', { class: 'group more' }, el('summary', {}, title), body));
+    }
+    return body;
+  };
+}
+
+export function fieldRow(parent, { key, prop, value, onChange, prefix = 'f', onImage, title }) {
+  const id = nextId(`${prefix}-${key}`);
+  const { element, control, jsonError } = makeControl({ key, prop, value, onChange, id, onImage });
+  const unit = prop['x-unit'] ? ` (${prop['x-unit']})` : '';
+  const label = el('label', { for: id, title: `Config key: ${key}` }, `${title ?? prop.title ?? key}${unit}`);
+  const descId = `${id}-desc`;
+  const errId = `${id}-err`;
+  const descText = prop.description ?? '';
+  const desc = el('p', { class: 'desc', id: descId }, descText);
+  const err = el('p', { class: 'error', id: errId, hidden: '' });
+  control.setAttribute('aria-describedby', `${descId} ${errId}`);
+  const row = el('div', { class: 'field', 'data-field': key }, label, element, desc, err);
+  parent.append(row);
+  const setError = (text) => {
+    const local = jsonError();
+    const shown = [local, text].filter(Boolean).join(' ');
+    err.textContent = shown;
+    err.hidden = !shown;
+    row.classList.toggle('invalid', !!shown);
+    if (shown) control.setAttribute('aria-invalid', 'true');
+    else control.removeAttribute('aria-invalid');
+  };
+  control.addEventListener('cogflow-json-state', () => setError(''));
+  return { setError, control, row };
+}
+
+/** Fields not described by the schema, edited together as one JSON object (kept verbatim). */
+export function renderExtras(parent, { known, values, onChange, prefix = 'x', title = 'Other fields' }) {
+  const extras = Object.fromEntries(Object.entries(values).filter(([k]) => !known.has(k)));
+  if (!Object.keys(extras).length) return null;
+  const id = nextId(prefix);
+  const area = el('textarea', { id, rows: String(Math.min(12, 2 + JSON.stringify(extras, null, 2).split('\n').length)), class: 'json', spellcheck: 'false' });
+  area.value = JSON.stringify(extras, null, 2);
+  const err = el('p', { class: 'error', hidden: '' });
+  let last = extras;
+  area.addEventListener('input', () => {
+    try {
+      const parsed = JSON.parse(area.value || '{}');
+      if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('object');
+      err.hidden = true;
+      area.removeAttribute('aria-invalid');
+      onChange(last, parsed);
+      last = parsed;
+    } catch {
+      err.textContent = 'Write a JSON object here; the last valid value is kept.';
+      err.hidden = false;
+      area.setAttribute('aria-invalid', 'true');
+    }
+  });
+  parent.append(el('div', { class: 'field wide', 'data-field': '__extras' },
+    el('label', { for: id }, title),
+    area,
+    el('p', { class: 'desc' }, 'Fields the Builder has no form for, kept exactly as imported (JSON).'),
+    err));
+  return area;
+}
