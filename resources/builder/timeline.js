@@ -14,37 +14,58 @@ const parseKey = (key) => (key === 'study' ? null : key.split('.').map(Number));
 
 export function renderTimeline(tree, { state, schema, errorCount, onSelect, onAction }) {
   const focused = tree.contains(document.activeElement);
-  clear(tree);
   const rows = [{ path: null, item: null }, ...walk(state.config)];
   const selectedKey = pathKey(state.selected);
-  for (const { path, item } of rows) {
-    const key = pathKey(path);
-    const level = path ? path.length + 1 : 1;
-    const text = path ? itemLabel(item, schema) : `Study: ${state.study.study_name || 'untitled'}`;
-    const count = errorCount(key);
-    const row = el('div', {
-      role: 'treeitem',
-      class: `row${path ? '' : ' study-row'}${isContainer(item) ? ' container' : ''}${count ? ' has-errors' : ''}`,
-      'aria-level': String(level),
-      'aria-selected': String(key === selectedKey),
-      'data-path': key,
-      tabindex: key === selectedKey ? '0' : '-1',
-      draggable: path ? 'true' : 'false',
-      style: `--level:${level - 1}`,
-    },
-    path ? el('span', { class: 'grip', 'aria-hidden': 'true' }, '⠿') : null,
-    el('span', { class: 'label' }, text),
-    count ? el('span', { class: 'badge', title: `${count} problem${count > 1 ? 's' : ''}` }, `⚠ ${count}`) : null);
-    if (count) row.setAttribute('aria-description', `${count} problem${count > 1 ? 's' : ''}`);
-    if (isContainer(item)) row.setAttribute('aria-expanded', 'true');
-    tree.append(row);
+  const built = rows.map(({ path, item }) => buildRow(path, item, { state, schema, errorCount, selectedKey }));
+  // Same rows as on screen: patch them in place, so a drag that is starting (or the focused
+  // row) is not torn out of the document by a re-render.
+  const existing = rowsOf(tree);
+  const same = existing.length === built.length && existing.every((r, i) => r.dataset.path === built[i].dataset.path);
+  if (same) {
+    existing.forEach((r, i) => patchRow(r, built[i]));
+  } else {
+    clear(tree);
+    tree.append(...built);
   }
-  if (state.config.timeline.length === 0) {
+  const empty = tree.querySelector('.empty');
+  if (state.config.timeline.length === 0 && !empty) {
     tree.append(el('p', { class: 'empty' }, 'The timeline is empty. Add components from the library.'));
-  }
+  } else if (state.config.timeline.length > 0 && empty) empty.remove();
   const current = tree.querySelector('[aria-selected="true"]');
-  if (focused && current) current.focus();
+  if (focused && current && document.activeElement !== current) current.focus();
   bindOnce(tree, onSelect, onAction);
+}
+
+function buildRow(path, item, { state, schema, errorCount, selectedKey }) {
+  const key = pathKey(path);
+  const level = path ? path.length + 1 : 1;
+  const text = path ? itemLabel(item, schema) : `Study: ${state.study.study_name || 'untitled'}`;
+  const count = errorCount(key);
+  const row = el('div', {
+    role: 'treeitem',
+    class: `row${path ? '' : ' study-row'}${isContainer(item) ? ' container' : ''}${count ? ' has-errors' : ''}`,
+    'aria-level': String(level),
+    'aria-selected': String(key === selectedKey),
+    'data-path': key,
+    tabindex: key === selectedKey ? '0' : '-1',
+    draggable: path ? 'true' : 'false',
+    style: `--level:${level - 1}`,
+  },
+  path ? el('span', { class: 'grip', 'aria-hidden': 'true' }, '⠿') : null,
+  el('span', { class: 'label' }, text),
+  count ? el('span', { class: 'badge', title: `${count} problem${count > 1 ? 's' : ''}` }, `⚠ ${count}`) : null);
+  if (count) row.setAttribute('aria-description', `${count} problem${count > 1 ? 's' : ''}`);
+  if (isContainer(item)) row.setAttribute('aria-expanded', 'true');
+  return row;
+}
+
+function patchRow(row, fresh) {
+  for (const name of ['class', 'aria-level', 'aria-selected', 'tabindex', 'draggable', 'style', 'aria-description', 'aria-expanded']) {
+    const v = fresh.getAttribute(name);
+    if (v === null) row.removeAttribute(name);
+    else if (row.getAttribute(name) !== v) row.setAttribute(name, v);
+  }
+  if (row.innerHTML !== fresh.innerHTML) row.replaceChildren(...fresh.childNodes);
 }
 
 function rowsOf(tree) {
@@ -61,6 +82,11 @@ function bindOnce(tree, onSelect, onAction) {
   tree.addEventListener('click', (e) => {
     const row = e.target.closest('[role="treeitem"]');
     if (row) cb().onSelect(parseKey(row.dataset.path), { focusTree: true });
+  });
+  // Focus follows selection and selection follows focus (roving tabindex).
+  tree.addEventListener('focusin', (e) => {
+    const row = e.target.closest('[role="treeitem"]');
+    if (row && row.getAttribute('aria-selected') !== 'true') cb().onSelect(parseKey(row.dataset.path), { focusTree: true });
   });
   tree.addEventListener('dblclick', (e) => {
     const row = e.target.closest('[role="treeitem"]');
