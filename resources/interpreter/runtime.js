@@ -145,7 +145,7 @@ export class Run {
   }
 
   fingerprint() {
-    return { ...timingFingerprint(this.refresh, this.monitor), ...this.attention };
+    return { ...timingFingerprint(this.refresh, this.monitor, this.timer, this.jsPsych ? this.jsPsych.version() : null), ...this.attention };
   }
 
   payload(status, withTrials = true) {

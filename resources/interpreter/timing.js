@@ -72,15 +72,30 @@ export class FrameMonitor {
 export class FrameTimer {
   constructor(frameMs) {
     this.frameMs = frameMs;
+    this.lagCount = 0;
+    this.lagSum = 0;
+    this.lagMax = 0;
+    this.lateFrames = 0;
   }
 
   frames(ms) {
     return Math.max(0, Math.round(Number(ms) / this.frameMs));
   }
 
-  // `show(fn)` runs fn in the next animation frame and resolves with that frame's timestamp.
+  // `show(fn)` runs fn in the next animation frame and resolves with that frame's onset: the
+  // frame timestamp, or, if the frame's callbacks ran late (busy main thread), the moment the
+  // DOM was written, since the stimulus cannot appear before that.
   show(fn) {
-    return new Promise((resolve) => requestAnimationFrame((ts) => { fn && fn(); resolve(ts); }));
+    return new Promise((resolve) => requestAnimationFrame((ts) => {
+      const now = performance.now();
+      const lag = now - ts;
+      this.lagCount += 1;
+      this.lagSum += lag;
+      this.lagMax = Math.max(this.lagMax, lag);
+      if (lag > this.frameMs) this.lateFrames += 1;
+      if (fn) fn();
+      resolve(Math.max(ts, now));
+    }));
   }
 
   until(start, ms, signal) {
@@ -107,7 +122,7 @@ export class FrameTimer {
   }
 }
 
-export function timingFingerprint(refresh, monitor) {
+export function timingFingerprint(refresh, monitor, timer, jsPsychVersion = null) {
   const scr = globalThis.screen || {};
   return {
     refresh_hz: refresh ? Math.round(refresh.refresh_hz * 100) / 100 : null,
@@ -116,10 +131,13 @@ export function timingFingerprint(refresh, monitor) {
     frame_ms_sd: refresh?.frame_ms_sd ?? null,
     frames_measured: refresh?.frames_measured ?? 0,
     ...(monitor ? monitor.snapshot() : {}),
+    onset_callback_lag_ms_mean: timer && timer.lagCount ? timer.lagSum / timer.lagCount : null,
+    onset_callback_lag_ms_max: timer ? timer.lagMax : null,
+    late_onset_frames: timer ? timer.lateFrames : null,
     device_pixel_ratio: globalThis.devicePixelRatio ?? null,
     screen: { width: scr.width ?? null, height: scr.height ?? null, avail_width: scr.availWidth ?? null, avail_height: scr.availHeight ?? null, color_depth: scr.colorDepth ?? null },
     window: { inner_width: globalThis.innerWidth ?? null, inner_height: globalThis.innerHeight ?? null },
     user_agent: globalThis.navigator?.userAgent ?? null,
-    engine: 'jsPsych ' + (globalThis.jsPsychModule?.JsPsych?.prototype?.version?.call?.({}) ?? '8.3.0'),
+    jspsych_version: jsPsychVersion,
   };
 }
