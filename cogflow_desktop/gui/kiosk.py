@@ -8,11 +8,11 @@ import logging
 from typing import Any
 from urllib.parse import urlencode
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QKeyEvent, QScreen
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QKeySequence, QScreen, QShortcut
 from PySide6.QtWebEngineCore import QWebEngineFullScreenRequest
 from PySide6.QtWebEngineWidgets import QWebEngineView
-from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from cogflow_desktop.gui.dialogs.kiosk import KioskExitDialog
 from cogflow_desktop.gui.webviews import WebEnvironment, lock_view
@@ -20,8 +20,8 @@ from cogflow_desktop.services.context import Context
 
 log = logging.getLogger(__name__)
 INTERPRETER_PATH = "/interpreter/"
-EXIT_KEY = Qt.Key.Key_Q
-EXIT_MODIFIERS = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+# Ctrl+Shift+Q on Windows and Linux; Qt maps Ctrl to Command on macOS.
+EXIT_CHORD = "Ctrl+Shift+Q"
 # How long the page may take to submit the aborted run before the window closes anyway
 # (its checkpoints are already durable; the run then shows as interrupted).
 ABORT_WAIT_MS = 20000
@@ -36,16 +36,6 @@ RESULT_JS = "window.cogflowResult ? JSON.stringify(window.cogflowResult) : ''"
 
 def interpreter_query(study_slug: str, participant_id: str) -> str:
     return f"{INTERPRETER_PATH}?{urlencode({'study': study_slug, 'participant': participant_id})}"
-
-
-def is_exit_chord(event: QKeyEvent) -> bool:
-    mods = event.modifiers() & (
-        Qt.KeyboardModifier.ControlModifier
-        | Qt.KeyboardModifier.ShiftModifier
-        | Qt.KeyboardModifier.AltModifier
-        | Qt.KeyboardModifier.MetaModifier
-    )
-    return event.key() == EXIT_KEY and mods == EXIT_MODIFIERS
 
 
 class KioskWindow(QWidget):
@@ -82,7 +72,13 @@ class KioskWindow(QWidget):
         if screen is not None:
             self.setScreen(screen)
             self.setGeometry(screen.geometry())
-        QApplication.instance().installEventFilter(self)
+        # A window shortcut is matched before the key reaches the page, so the Interpreter
+        # never sees the chord. (An application-wide event filter would also work, but
+        # wrapping every QtWebEngine internal object for Python crashes PySide.)
+        self.exit_shortcut = QShortcut(QKeySequence(EXIT_CHORD), self)
+        self.exit_shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
+        self.exit_shortcut.setAutoRepeat(False)
+        self.exit_shortcut.activated.connect(self.request_exit)
         self.view.load(env.url(interpreter_query(study_slug, participant_id)))
 
     def start(self) -> None:
@@ -92,20 +88,6 @@ class KioskWindow(QWidget):
         self.view.setFocus()
 
     # -- the way out -------------------------------------------------------------------------
-    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
-        # Seen before the page: the Interpreter must never get the chord itself.
-        if (
-            event.type() in (QEvent.Type.KeyPress, QEvent.Type.ShortcutOverride)
-            and isinstance(obj, QWidget)
-            and obj.window() is self
-            and is_exit_chord(event)  # type: ignore[arg-type]
-        ):
-            if event.type() == QEvent.Type.KeyPress:
-                QTimer.singleShot(0, self.request_exit)
-            event.accept()
-            return True
-        return super().eventFilter(obj, event)
-
     def request_exit(self) -> None:
         if self.exit_dialog is not None or self._aborted:
             return
@@ -149,9 +131,6 @@ class KioskWindow(QWidget):
     def force_close(self) -> None:
         """Close without asking (the app is quitting): an unfinished run stays interrupted."""
         self._may_close = True
-        app = QApplication.instance()
-        if app is not None:
-            app.removeEventFilter(self)
         self.close()
 
     # -- participants cannot close or escape it ----------------------------------------------

@@ -1,0 +1,56 @@
+"""Helpers the GUI tests share: a researcher account with TOTP, an in-memory keyring."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pyotp
+from keyring.backend import KeyringBackend
+
+from cogflow_desktop.gui.researcher import ResearcherSession
+from cogflow_desktop.gui.runtime import AppRuntime
+from cogflow_desktop.services import users
+
+RESEARCHER = "lab-researcher"
+PASSWORD = "a long lab password"
+COMPAT_CONFIGS = Path(__file__).resolve().parents[2].parent / "shared" / "compat" / "configs"
+FLANKER = COMPAT_CONFIGS / "ABC1234-flanker-01.json"
+WAIT_MS = 30000
+
+
+class Researcher:
+    """A researcher account with an enrolled authenticator, as the wizard leaves it."""
+
+    def __init__(self, runtime: AppRuntime) -> None:
+        created = users.create_user(runtime.ctx, RESEARCHER, PASSWORD)
+        self.recovery_key = created.recovery_key
+        session = ResearcherSession(runtime.ctx)
+        session.sign_in(RESEARCHER, PASSWORD)
+        self.totp = pyotp.TOTP(session.enrol_totp().secret)
+        session.verify_code(self.totp.now())
+        session.sign_out()
+
+    def next_code(self) -> str:
+        """The next step's code: enrolment used this step's, and each step is accepted once
+        (one step of drift is allowed, so this works once per test)."""
+        return self.totp.at(time.time() + 30)
+
+
+class MemoryKeyring(KeyringBackend):
+    """A real keyring backend kept in memory: CI machines have no OS keyring service."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.items: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.items.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.items[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.items.pop((service, username), None)
