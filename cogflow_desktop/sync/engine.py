@@ -1,0 +1,348 @@
+"""The sync engine: every run not yet acknowledged goes to the central server, once.
+
+Per run, each step is recorded durably before the next one starts, so a retry (or a restart
+after a crash) resumes where it stopped:
+
+1. publish the run's config version (once per sync; the slug and label the server stored are
+   recorded with the run),
+2. `runs/start`, and record the remote run_session_id at once. Start is not idempotent on the
+   server: a crash after the server answered but before the id was recorded leaves an orphan
+   remote run with no result. That costs an empty run on the server, never a doubled result;
+3. the trials in pieces under the request size limit (`results/checkpoint`), each recorded as
+   acknowledged; the server upserts trial rows by trial_index, so a resent piece is harmless,
+4. `results/submit` with `trials: []` (the server keeps the checkpointed rows), the same bytes
+   on every retry, then the run is acknowledged.
+
+Transient failures are retried with backoff; a permanent one fails that run with the server's
+reason and the others go on. Runs go in parallel on a bounded pool. Nothing local is deleted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from sqlalchemy import select
+
+from cogflow_desktop.services.context import Context
+from cogflow_desktop.store.models import RunSession
+from cogflow_desktop.sync import material, retry, state
+from cogflow_desktop.sync.client import CentralClient, RemoteError, encode
+from cogflow_desktop.sync.pieces import DEFAULT_PIECE_BYTES, Piece, TrialTooLarge, cut
+from cogflow_desktop.sync.progress import Progress, ProgressCallback, RunFailure, SyncReport
+
+log = logging.getLogger(__name__)
+
+
+class SyncError(Exception):
+    """The sync as a whole could not run (server unreachable, login refused)."""
+
+
+@dataclass(frozen=True)
+class SyncOptions:
+    workers: int = 4
+    piece_bytes: int = DEFAULT_PIECE_BYTES
+    retry: retry.RetryPolicy = field(default_factory=retry.RetryPolicy)
+    retry_failed: bool = False  # also retry runs that failed permanently before
+
+
+@dataclass(frozen=True)
+class RemoteConfig:
+    study_slug: str
+    config_version_label: str
+
+
+class _Published:
+    """Each config version is published once per sync, by whichever run needs it first."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._locks: dict[int, threading.Lock] = {}
+        self._done: dict[int, RemoteConfig | RemoteError] = {}
+
+    def get(self, config_id: int, publish: Any) -> RemoteConfig:
+        with self._lock:
+            lock = self._locks.setdefault(config_id, threading.Lock())
+        with lock:
+            if config_id not in self._done:
+                try:
+                    self._done[config_id] = publish()
+                except RemoteError as exc:
+                    if exc.retryable:
+                        raise  # the next run that needs it tries again
+                    self._done[config_id] = exc  # refused: the same answer for every run
+            done = self._done[config_id]
+        if isinstance(done, RemoteError):
+            raise done
+        return done
+
+
+class _Meter:
+    """Thread-safe progress counters feeding the callback."""
+
+    def __init__(self, total: int, callback: ProgressCallback | None) -> None:
+        self._lock = threading.Lock()
+        self._callback = callback
+        self.runs_total = total
+        self.runs_done = 0
+        self.bytes_done = 0
+        self.bytes_total = 0
+
+    def add(
+        self,
+        *,
+        runs: int = 0,
+        sent: int = 0,
+        planned: int = 0,
+        run_id: str | None = None,
+        state_name: str | None = None,
+    ) -> None:
+        with self._lock:
+            self.runs_done += runs
+            self.bytes_done += sent
+            self.bytes_total += planned
+            snapshot = Progress(
+                self.runs_done,
+                self.runs_total,
+                self.bytes_done,
+                self.bytes_total,
+                run_id,
+                state_name,
+            )
+        if self._callback is not None:
+            self._callback(snapshot)
+
+
+class SyncEngine:
+    def __init__(
+        self,
+        ctx: Context,
+        client: CentralClient,
+        private_key: X25519PrivateKey,
+        *,
+        actor: str,
+        options: SyncOptions | None = None,
+        progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+    ) -> None:
+        self.ctx = ctx
+        self.client = client
+        self.private_key = private_key
+        self.actor = actor
+        self.options = options or SyncOptions()
+        self.progress = progress
+        self.cancel = cancel or threading.Event()
+        self._published = _Published()
+
+    @property
+    def server_url(self) -> str:
+        return self.client.base_url
+
+    def run(self, run_ids: Iterable[str] | None = None) -> SyncReport:
+        """Sync the due runs (or the given ones) and say how each ended."""
+        due = state.due_runs(self.ctx, self.server_url, retry_failed=self.options.retry_failed)
+        ids = due.run_ids if run_ids is None else [r for r in run_ids if r in set(due.run_ids)]
+        report = SyncReport(self.server_url, runs_total=len(ids), elsewhere=due.elsewhere)
+        meter = _Meter(len(ids), self.progress)
+        meter.add()
+        if not ids:
+            return report
+        try:
+            retry.call(self.client.health, self.options.retry, self.cancel)
+            retry.call(self.client.connect, self.options.retry, self.cancel)
+        except RemoteError as exc:
+            raise SyncError(
+                f"Could not reach the server at {self.server_url}: {exc.reason}"
+            ) from exc
+        except retry.Cancelled:
+            report.cancelled = len(ids)
+            return report
+        state.prepare(self.ctx, ids)
+        self._publish_in_order(ids)
+        workers = max(1, min(self.options.workers, len(ids)))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cogflow-sync") as pool:
+            futures = {pool.submit(self._sync_one, run_id, meter): run_id for run_id in ids}
+            for future in as_completed(futures):
+                outcome = future.result()
+                if outcome is None:
+                    report.acknowledged += 1
+                elif isinstance(outcome, RunFailure):
+                    report.failed.append(outcome)
+                else:
+                    report.cancelled += 1
+        report.bytes_sent = meter.bytes_done
+        state.record_session(
+            self.ctx,
+            actor=self.actor,
+            server_url=self.server_url,
+            outcome="ok" if report.ok else "partial",
+            details={
+                "runs": report.runs_total,
+                "acknowledged": report.acknowledged,
+                "failed": len(report.failed),
+                "cancelled": report.cancelled,
+            },
+        )
+        return report
+
+    # --- publishing -----------------------------------------------------------------------
+
+    def _publish_in_order(self, run_ids: list[str]) -> None:
+        """Publish the versions new runs need, oldest first, so that on a server which starts
+        runs with the latest version, the latest stays the one that is latest here too. A
+        failure here is not final: the run that needs the version tries again and reports it."""
+        wanted = set(run_ids)
+        with self.ctx.read() as s:
+            runs = s.scalars(select(RunSession).where(RunSession.id.in_(wanted))).all()
+            refs = {run.config_version_id: material.config_ref(run) for run in runs}
+        for ref in sorted(refs.values(), key=lambda r: r.publish_seq):
+            if self.cancel.is_set():
+                return
+            with contextlib.suppress(RemoteError, retry.Cancelled):
+                self._remote_config(ref)
+
+    def _remote_config(self, ref: material.ConfigRef) -> RemoteConfig:
+        def publish() -> RemoteConfig:
+            answer = retry.call(
+                lambda: self.client.publish(ref.publish_body()), self.options.retry, self.cancel
+            )
+            # The server may store the version under another slug or label: use what it says.
+            return RemoteConfig(
+                str(answer.get("study_slug") or ref.study_slug),
+                str(answer.get("config_version_label") or ref.label),
+            )
+
+        try:
+            return self._published.get(ref.config_version_id, publish)
+        except RemoteError as exc:
+            raise RemoteError(
+                f"Publishing config {ref.study_slug}/{ref.label} failed. {exc.reason}",
+                status=exc.status,
+                retryable=exc.retryable,
+            ) from exc
+
+    # --- one run --------------------------------------------------------------------------
+
+    def _sync_one(self, run_id: str, meter: _Meter) -> RunFailure | retry.Cancelled | None:
+        if self.cancel.is_set():
+            return retry.Cancelled()
+        try:
+            self._steps(run_id, meter)
+        except retry.Cancelled as exc:
+            return exc
+        except RemoteError as exc:
+            return self._fail(run_id, exc.reason, exc.retryable, meter)
+        except TrialTooLarge as exc:
+            return self._fail(run_id, str(exc), False, meter)
+        except Exception as exc:  # a bug or a local problem must not stop the other runs
+            log.exception("sync of run %s failed", run_id)
+            return self._fail(run_id, f"Unexpected error on this computer: {exc}.", True, meter)
+        meter.add(runs=1, run_id=run_id, state_name=state.ACKNOWLEDGED)
+        return None
+
+    def _fail(self, run_id: str, reason: str, retryable: bool, meter: _Meter) -> RunFailure:
+        state.record_failed(
+            self.ctx,
+            run_id,
+            reason=reason,
+            retryable=retryable,
+            actor=self.actor,
+            server_url=self.server_url,
+        )
+        meter.add(runs=1, run_id=run_id, state_name=state.FAILED)
+        return RunFailure(run_id, reason, retryable)
+
+    def _call(self, fn: Any) -> dict[str, Any]:
+        return retry.call(fn, self.options.retry, self.cancel)
+
+    def _steps(self, run_id: str, meter: _Meter) -> None:
+        snap = state.load(self.ctx, run_id)
+        mat = material.load(self.ctx, self.private_key, run_id)
+        pieces = cut(mat.trials, self.options.piece_bytes)
+        submit_body = self._submit_body(snap.remote_run_session_id or "", mat)
+        submit_size = len(encode(submit_body))
+        meter.add(planned=sum(p.size for p in pieces) + submit_size)
+
+        remote_id = snap.remote_run_session_id
+        if remote_id is None:
+            remote = self._remote_config(mat.config)
+            answer = self._call(
+                lambda: self.client.start_run(remote.study_slug, mat.participant_id)
+            )
+            remote_id = str(answer["run_session_id"])
+            state.record_started(
+                self.ctx,
+                run_id,
+                self.server_url,
+                remote_id,
+                remote.study_slug,
+                remote.config_version_label,
+            )
+            meter.add(run_id=run_id, state_name=state.STARTED_REMOTE)
+
+        acked = snap.pieces_acked if snap.pieces_total == len(pieces) else 0
+        meter.add(sent=sum(p.size for p in pieces[:acked]))
+        if len(pieces) > 1 and snap.pieces_total != len(pieces):
+            state.record_pieces(self.ctx, run_id, len(pieces), acked)
+        for piece in pieces[acked:]:
+            answer = self._call(
+                lambda p=piece: self.client.checkpoint(
+                    self._piece_body(remote_id, p, len(pieces), mat)
+                )
+            )
+            if answer.get("stored") is False and answer.get("reason") == "run_already_terminal":
+                # Our submit already reached the server (its answer was lost): submit again,
+                # byte-identical, which the server takes as a retry.
+                break
+            if piece.index + 1 < len(pieces):
+                # The last piece is not recorded: the submit follows at once, and if we stop
+                # in between, resending that piece is harmless.
+                state.record_pieces(self.ctx, run_id, len(pieces), piece.index + 1)
+            meter.add(sent=piece.size, run_id=run_id, state_name=state.SENDING)
+
+        submit_body["run_session_id"] = remote_id
+        answer = self._call(lambda: self.client.submit(submit_body))
+        if answer.get("stored") is False:
+            raise RemoteError(
+                f"The server did not store the result: {answer.get('reason') or 'no reason'}.",
+                retryable=False,
+            )
+        state.record_acknowledged(
+            self.ctx,
+            run_id,
+            pieces=len(pieces),
+            actor=self.actor,
+            server_url=self.server_url,
+            details={"trials": len(mat.trials), "pieces": len(pieces), "status": mat.status},
+        )
+        meter.add(sent=submit_size)
+
+    @staticmethod
+    def _piece_body(
+        remote_id: str, piece: Piece, total: int, mat: material.RunMaterial
+    ) -> dict[str, Any]:
+        return {
+            "run_session_id": remote_id,
+            "checkpoint_label": f"cogflow-desktop sync piece {piece.index + 1} of {total}",
+            "checkpoint_index": piece.index,
+            "trial_count": piece.last_index + 1,
+            "result_payload": {"sync_piece": piece.index + 1, "sync_pieces": total},
+            "trials": piece.trials,
+        }
+
+    @staticmethod
+    def _submit_body(remote_id: str, mat: material.RunMaterial) -> dict[str, Any]:
+        return {
+            "run_session_id": remote_id,
+            "status": mat.status,
+            "trial_count": mat.trial_count,
+            "result_summary": mat.result_summary,
+            "result_payload": mat.submit_payload(),
+            "trials": [],
+        }

@@ -1,0 +1,121 @@
+"""What sync sends for one run, read and decrypted from the store with the install key."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+from cogflow_desktop import __version__
+from cogflow_desktop.services.context import Context
+from cogflow_desktop.services.errors import NotFound
+from cogflow_desktop.services.results import (
+    RunKeys,
+    iter_trials,
+    read_envelope,
+    unseal_participant_id,
+)
+from cogflow_desktop.store.models import RunSession
+
+
+@dataclass(frozen=True)
+class ConfigRef:
+    """One local config version, as it is published to the central server."""
+
+    config_version_id: int
+    study_slug: str
+    study_name: str
+    runtime_mode: str
+    label: str
+    builder_version: str | None
+    content_hash: str
+    publish_seq: int
+    config: dict[str, Any]
+
+    def publish_body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "study_slug": self.study_slug,
+            "study_name": self.study_name,
+            "config_version_label": self.label,
+            # Sent explicitly: the reference server resets a study to `django` without it.
+            "runtime_mode": self.runtime_mode,
+            "config": self.config,
+        }
+        if self.builder_version:
+            body["builder_version"] = self.builder_version
+        return body
+
+
+@dataclass(frozen=True)
+class RunMaterial:
+    run_id: str
+    status: str  # as sent: completed | failed
+    interrupted: bool
+    participant_id: str
+    config: ConfigRef
+    trial_count: int
+    result_summary: dict[str, Any]
+    result_payload: dict[str, Any]
+    trials: list[dict[str, Any]]
+
+    def submit_payload(self) -> dict[str, Any]:
+        """The local payload plus provenance. Deterministic for a given run, so a resent
+        submit is byte-identical (the server treats that as a retry, not a change)."""
+        payload = dict(self.result_payload)
+        provenance: dict[str, Any] = {
+            "local_run_session_id": self.run_id,
+            "config_version_label": self.config.label,
+            "config_content_hash": self.config.content_hash,
+            "app": "cogflow-desktop",
+            "app_version": __version__,
+            "interrupted": self.interrupted,
+        }
+        if self.interrupted:
+            provenance["note"] = (
+                "The run was interrupted on the lab machine (app closed or crashed) and is "
+                "sent as failed with every trial that was recorded."
+            )
+        timing = payload.get("timing") or payload.get("timing_fingerprint")
+        if isinstance(timing, dict):
+            provenance["timing_fingerprint"] = timing
+        payload["cogflow_provenance"] = provenance
+        return payload
+
+
+def config_ref(run: RunSession) -> ConfigRef:
+    version, study = run.config_version, run.study
+    return ConfigRef(
+        config_version_id=version.id,
+        study_slug=study.slug,
+        study_name=study.name,
+        runtime_mode=study.runtime_mode or "django",
+        label=version.label,
+        builder_version=version.builder_version,
+        content_hash=version.content_hash,
+        publish_seq=version.publish_seq,
+        config=version.config,
+    )
+
+
+def load(ctx: Context, private_key: X25519PrivateKey, run_id: str) -> RunMaterial:
+    with ctx.read() as s:
+        run = s.get(RunSession, run_id)
+        if run is None:
+            raise NotFound("Run session not found.")
+        keys = RunKeys(s, private_key, run_id)
+        final = read_envelope(s, keys, run_id, "final")
+        source = final if final is not None else read_envelope(s, keys, run_id, "checkpoint")
+        trials = list(iter_trials(s, keys, run_id))
+        interrupted = run.status == "started"
+        return RunMaterial(
+            run_id=run.id,
+            status="failed" if interrupted else run.status,
+            interrupted=interrupted,
+            participant_id=unseal_participant_id(private_key, run),
+            config=config_ref(run),
+            trial_count=max(run.trial_count, len(trials)),
+            result_summary=dict((final or {}).get("result_summary") or {}),
+            result_payload=dict((source or {}).get("result_payload") or {}),
+            trials=trials,
+        )
