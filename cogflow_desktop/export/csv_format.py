@@ -40,7 +40,7 @@ class CsvSink:
         self.columns: list[str] = [*self._meta, *VOCAB_COLUMNS]
         self._index = dict.fromkeys(self.columns, 0)
         self._data_cols: list[str] = list(VOCAB_COLUMNS)
-        self._run_cells: list[Any] = []
+        self._prefix = ""
         self._buf = io.StringIO()
         self._writer = csv.writer(self._buf)
         self._buffered_width = len(self.columns)
@@ -52,12 +52,16 @@ class CsvSink:
         self.rows = 0
 
     def begin_run(self, run: RunRecord) -> None:
-        self._run_cells = meta_cells(run, self._ids)
-        for seen, value in zip(self._meta_kinds, self._run_cells, strict=True):
+        cells = meta_cells(run, self._ids)
+        for seen, value in zip(self._meta_kinds, cells, strict=True):
             seen.add(kind(value))
+        # The run's metadata cells, CSV-encoded once and written before each of its rows.
+        head = io.StringIO()
+        csv.writer(head, lineterminator="").writerow([*cells, ""])
+        self._prefix = head.getvalue()
 
     def add_trials(self, trials: list[dict[str, Any]]) -> None:
-        index, meta, signatures = self._index, self._run_cells, self._signatures
+        index, signatures = self._index, self._signatures
         rows: list[list[Any]] = []
         for trial in trials:
             if not trial.keys() <= index.keys():
@@ -72,7 +76,7 @@ class CsvSink:
             signatures.add(sig)
             if not _PLAIN.issuperset(sig):
                 values = [cell(v) for v in values]
-            rows.append(meta + values)
+            rows.append(values)
         self._write_rows(rows)
         self.rows += len(trials)
 
@@ -84,8 +88,10 @@ class CsvSink:
                 self._data_cols.append(name)
 
     def _write_rows(self, rows: list[list[Any]]) -> None:
-        if rows:
-            self._writer.writerows(rows)
+        write, writerow, prefix = self._buf.write, self._writer.writerow, self._prefix
+        for values in rows:
+            write(prefix)
+            writerow(values)
         if self._buf.tell() >= _CHUNK_CHARS:
             self._flush_chunk()
 

@@ -29,12 +29,12 @@ from cogflow_desktop.export.options import (
     WrittenFile,
 )
 from cogflow_desktop.export.sink import Sink
-from cogflow_desktop.export.source import Selection, iter_run_ids, load_run, select_runs
+from cogflow_desktop.export.source import Selection, iter_runs, load_run, select_runs
 from cogflow_desktop.export.zip_format import ZipSink
 from cogflow_desktop.security.envelopes import DecryptionError
 from cogflow_desktop.services import results
 from cogflow_desktop.services.context import Context
-from cogflow_desktop.services.errors import BadRequest, Forbidden, ServiceError
+from cogflow_desktop.services.errors import BadRequest, Corrupted, ServiceError
 
 EXPORT_ACTION = "results.export"
 PARTICIPANT_IDS_ACTION = "results.export_participant_ids"
@@ -174,11 +174,11 @@ def _stream(
             progress(ExportProgress(runs, sel.runs_total, trials, sel.trials_total))
 
     report()
-    for run_id in iter_run_ids(s, sel):
-        keys = results.RunKeys(s, private_key, run_id)
-        run = load_run(s, sel, keys, private_key, run_id, options.include_participant_ids)
+    for row in iter_runs(s, sel):
+        keys = results.RunKeys(s, private_key, row.id)
+        run = load_run(s, sel, keys, private_key, row, options.include_participant_ids)
         sink.begin_run(run)
-        rows = results.iter_trials(s, keys, run_id)
+        rows = results.iter_trials(s, keys, row.id)
         while batch := list(islice(rows, BATCH)):
             sink.add_trials(batch)
             trials += len(batch)
@@ -229,7 +229,9 @@ def _plain(exc: BaseException, out: Path) -> BaseException:
     if isinstance(exc, (ServiceError, ExportCancelled, KeyboardInterrupt)):
         return exc
     if isinstance(exc, DecryptionError):
-        return Forbidden("The results could not be decrypted with this key.")
+        return Corrupted(
+            "The stored data of a run failed its integrity check, so the export stopped."
+        )
     if isinstance(exc, FileExistsError):
         return BadRequest(f"{out} already exists; choose another name.")
     if isinstance(exc, OSError):

@@ -90,19 +90,50 @@ def select_runs(s: Session, study_slug: str, run_ids: tuple[str, ...]) -> Select
     return Selection(study.id, study.slug, study.name, wanted, runs_total, trials_total)
 
 
-def iter_run_ids(s: Session, sel: Selection) -> Iterator[str]:
-    """Run ids oldest first, a page at a time."""
+_RUN_COLUMNS = (
+    RunSession.id,
+    RunSession.started_at,
+    RunSession.participant_key,
+    RunSession.status,
+    RunSession.interrupted_at,
+    RunSession.completed_at,
+    RunSession.trial_count,
+    ConfigVersion.label,
+    ConfigVersion.task_type,
+)
+
+
+@dataclass(frozen=True)
+class RunRow:
+    """A run's plain metadata, read a page of runs at a time (no per-run ORM loads)."""
+
+    id: str
+    started_at: datetime
+    participant_key: str
+    status: str
+    interrupted_at: datetime | None
+    completed_at: datetime | None
+    trial_count: int
+    config_version_label: str
+    task_type: str | None
+
+
+def iter_runs(s: Session, sel: Selection) -> Iterator[RunRow]:
+    """The selected runs oldest first, a page at a time."""
     after: tuple[datetime, str] | None = None
+    base = sel._filtered(
+        select(*_RUN_COLUMNS).join(ConfigVersion, ConfigVersion.id == RunSession.config_version_id)
+    )
     while True:
-        query = sel._filtered(select(RunSession.started_at, RunSession.id))
+        query = base
         if after is not None:
             query = query.where(tuple_(RunSession.started_at, RunSession.id) > after)
         page = s.execute(query.order_by(RunSession.started_at, RunSession.id).limit(PAGE)).all()
         if not page:
             return
-        for _started_at, run_id in page:
-            yield run_id
-        after = (page[-1][0], page[-1][1])
+        for row in page:
+            yield RunRow(*row)
+        after = (page[-1].started_at, page[-1].id)
 
 
 def load_run(
@@ -110,33 +141,30 @@ def load_run(
     sel: Selection,
     keys: results.RunKeys,
     private_key: X25519PrivateKey,
-    run_id: str,
+    row: RunRow,
     include_participant_id: bool,
 ) -> RunRecord:
     """The run's metadata and result: the final one, or for a run that never finished
     (interrupted or still running) its latest checkpoint."""
-    run = s.get(RunSession, run_id)
-    if run is None:  # cannot happen inside one snapshot, but say so plainly if it does
-        raise NotFound("Run session not found.")
-    version = s.get(ConfigVersion, run.config_version_id)
-    assert version is not None
-    final = results.read_envelope(s, keys, run_id, "final")
-    source = final if final is not None else results.read_envelope(s, keys, run_id, "checkpoint")
-    record = RunRecord(
+    final = results.read_envelope(s, keys, row.id, "final")
+    source = final if final is not None else results.read_envelope(s, keys, row.id, "checkpoint")
+    raw_id = None
+    if include_participant_id:
+        run = s.get(RunSession, row.id)
+        assert run is not None
+        raw_id = results.unseal_participant_id(private_key, run)
+    return RunRecord(
         study_slug=sel.study_slug,
-        config_version_label=version.label,
-        task_type=version.task_type,
-        run_session_id=run.id,
-        participant_key=run.participant_key,
-        status=run.status,
-        interrupted=run.interrupted_at is not None and run.status == "started",
-        started_at=run.started_at,
-        completed_at=run.completed_at,
-        trial_count=run.trial_count,
+        config_version_label=row.config_version_label,
+        task_type=row.task_type,
+        run_session_id=row.id,
+        participant_key=row.participant_key,
+        status=row.status,
+        interrupted=row.interrupted_at is not None and row.status == "started",
+        started_at=row.started_at,
+        completed_at=row.completed_at,
+        trial_count=row.trial_count,
         result_payload=dict((source or {}).get("result_payload") or {}),
         result_summary=dict((final or {}).get("result_summary") or {}),
-        participant_external_id=(
-            results.unseal_participant_id(private_key, run) if include_participant_id else None
-        ),
+        participant_external_id=raw_id,
     )
-    return record

@@ -20,6 +20,21 @@ from cogflow_desktop.services.runs import (
 )
 from cogflow_desktop.store.models import ResultEnvelope, RunKey, RunSession, TrialRecord
 
+try:  # optional speed-up: parsing is most of the cost of reading trials back (exports)
+    import orjson
+except ImportError:  # pragma: no cover - the json module does the same, slower
+    orjson = None  # type: ignore[assignment]
+
+
+def _loads(data: bytes) -> Any:
+    """orjson when installed; the json module for what orjson refuses (NaN, huge integers)."""
+    if orjson is not None:
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(data)
+
 
 class RunKeys:
     """Unseals a run's content keys on first use and keeps them for the call's duration."""
@@ -62,8 +77,10 @@ def iter_trials(
         if not rows:
             return
         for idx, key_id, blob in rows:
-            yield json.loads(envelopes.decrypt(keys.get(key_id), blob, trial_aad(run_id, idx)))
+            yield _loads(envelopes.decrypt(keys.get(key_id), blob, trial_aad(run_id, idx)))
             last = idx
+        if len(rows) < batch:  # a short page is the last: saves a query per run
+            return
 
 
 def read_envelope(s: Session, keys: RunKeys, run_id: str, kind: str) -> dict[str, Any] | None:
