@@ -67,9 +67,8 @@ def browser() -> Iterator[Any]:
         b.close()
 
 
-@pytest.fixture()
-def page(browser: Any, live: LiveServer) -> Iterator[Any]:
-    """A fresh profile each test (empty localStorage), the Builder loaded and ready."""
+def fresh_page(browser: Any, live: LiveServer) -> Iterator[Any]:
+    """A fresh profile (empty localStorage), the Builder loaded and ready."""
     context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
     context.set_default_timeout(15000)
     pg = context.new_page()
@@ -79,6 +78,17 @@ def page(browser: Any, live: LiveServer) -> Iterator[Any]:
     yield pg
     context.close()
     assert errors == [], f"uncaught errors in the Builder: {errors}"
+
+
+@pytest.fixture()
+def page(browser: Any, live: LiveServer) -> Iterator[Any]:
+    yield from fresh_page(browser, live)
+
+
+@pytest.fixture(scope="module")
+def shared_page(browser: Any, live: LiveServer) -> Iterator[Any]:
+    """One page for the compat round trips: each import replaces the whole study."""
+    yield from fresh_page(browser, live)
 
 
 def open_builder(pg: Any, live: LiveServer) -> None:
@@ -217,7 +227,8 @@ def test_build_flanker_study_publish_and_start_a_run(page: Any, live: LiveServer
 
 
 @pytest.mark.parametrize("path", COMPAT, ids=[p.stem for p in COMPAT])
-def test_compat_config_imports_and_exports_unchanged(page: Any, path: Path) -> None:
+def test_compat_config_imports_and_exports_unchanged(shared_page: Any, path: Path) -> None:
+    page = shared_page
     original = json.loads(path.read_text(encoding="utf-8"))
     import_file(page, path)
     assert export_config(page) == original
