@@ -1,0 +1,132 @@
+"""Unattended sync: the install private key kept for sync runs that no researcher types a
+password for. Off by default.
+
+The key is split in two places so neither alone reveals it: the data folder holds the private
+key wrapped (AES-GCM) under a random key, and the OS keyring (Windows Credential Manager, macOS
+Keychain, Secret Service) holds that random key, readable only by this OS account. A copy of the
+data folder therefore still reveals nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import os
+import sys
+from pathlib import Path
+
+import keyring
+import keyring.errors
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+from cogflow_desktop import audit
+from cogflow_desktop.security import envelopes
+from cogflow_desktop.security import keyring as install_keyring
+from cogflow_desktop.services.context import Context
+
+SERVICE = "CogFlow Desktop unattended sync"
+KEY_FILE = "unattended-sync.key"
+AAD = b"cogflow:install-key:unattended-sync"
+
+
+class KeystoreError(Exception):
+    """Unattended sync cannot be used; the message says why in one sentence."""
+
+
+def _key_file(ctx: Context) -> Path:
+    return ctx.settings.data_dir / KEY_FILE
+
+
+def _account(ctx: Context) -> str:
+    """One keyring entry per install (several data folders may share an OS account)."""
+    install = ctx.install_keys()
+    if install is None:
+        raise KeystoreError("This installation has no keys yet: create a researcher first.")
+    return "install-" + hashlib.sha256(install.public_key).hexdigest()[:32]
+
+
+def backend_available() -> bool:
+    backend = keyring.get_keyring()
+    priority = getattr(backend, "priority", 0)
+    name = type(backend).__module__
+    return not name.startswith("keyring.backends.fail") and priority > 0
+
+
+def _require_backend() -> None:
+    if not backend_available():
+        raise KeystoreError(
+            "No OS keyring is available on this computer (such as Windows Credential Manager, "
+            "macOS Keychain or a Secret Service), so unattended sync cannot be used."
+        )
+
+
+def is_enabled(ctx: Context) -> bool:
+    return _key_file(ctx).is_file()
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
+    if sys.platform != "win32":
+        os.chmod(tmp, 0o600)  # the data folder's own ACLs protect it on Windows
+    os.replace(tmp, path)
+
+
+def enable(ctx: Context, private_key: X25519PrivateKey, *, actor: str) -> None:
+    install = ctx.install_keys()
+    if install is None or install_keyring.public_bytes(private_key) != install.public_key:
+        raise KeystoreError("That key does not belong to this installation.")
+    _require_backend()
+    kek = envelopes.new_key()
+    try:
+        keyring.set_password(SERVICE, _account(ctx), base64.b64encode(kek).decode("ascii"))
+    except keyring.errors.KeyringError as exc:
+        raise KeystoreError(f"The OS keyring refused to store the key: {exc}.") from exc
+    _write_private(_key_file(ctx), install_keyring.wrap_private_key(private_key, kek, AAD))
+    with ctx.write() as s:
+        audit.record(s, "sync.unattended", actor=actor, client="sync", details={"on": True})
+
+
+def disable(ctx: Context, *, actor: str) -> None:
+    """Forget both halves. Safe to repeat."""
+    path = _key_file(ctx)
+    if path.exists():
+        path.unlink()
+    if backend_available():
+        try:
+            keyring.delete_password(SERVICE, _account(ctx))
+        except keyring.errors.PasswordDeleteError:
+            pass  # already gone
+        except keyring.errors.KeyringError as exc:
+            raise KeystoreError(f"The OS keyring refused to delete the key: {exc}.") from exc
+    with ctx.write() as s:
+        audit.record(s, "sync.unattended", actor=actor, client="sync", details={"on": False})
+
+
+def unlock(ctx: Context) -> X25519PrivateKey:
+    path = _key_file(ctx)
+    if not path.is_file():
+        raise KeystoreError(
+            "Unattended sync is off: turn it on with `cogflow-desktop sync unattended on`."
+        )
+    _require_backend()
+    try:
+        stored = keyring.get_password(SERVICE, _account(ctx))
+    except keyring.errors.KeyringError as exc:
+        raise KeystoreError(f"The OS keyring could not be read: {exc}.") from exc
+    if not stored:
+        raise KeystoreError(
+            "The OS keyring no longer holds the unattended sync key: turn unattended sync on again."
+        )
+    try:
+        key = install_keyring.unwrap_private_key(path.read_bytes(), base64.b64decode(stored), AAD)
+    except (envelopes.DecryptionError, ValueError, binascii.Error) as exc:
+        raise KeystoreError(
+            "The unattended sync key does not open this installation: turn unattended sync on "
+            "again."
+        ) from exc
+    install = ctx.install_keys()
+    if install is None or install_keyring.public_bytes(key) != install.public_key:
+        raise KeystoreError("The unattended sync key belongs to another installation.")
+    return key
