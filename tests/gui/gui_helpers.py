@@ -54,3 +54,31 @@ class MemoryKeyring(KeyringBackend):
 
     def delete_password(self, service: str, username: str) -> None:
         self.items.pop((service, username), None)
+
+
+def record_run(
+    runtime: AppRuntime, slug: str, participant: str, trials: int, submit: str | None = None
+) -> str:
+    """A run recorded through the same services the Interpreter's requests reach."""
+    from cogflow_desktop.services import runs
+
+    started = runs.start_run(runtime.ctx, slug, participant, actor="anonymous", client="test")
+    run_id = started["run_session_id"]
+    rows = [
+        {"trial_index": i, "rt_ms": 300 + i, "response": "f", "correct": i % 2 == 0}
+        for i in range(trials)
+    ]
+    runs.checkpoint(
+        runtime.ctx,
+        runs.CheckpointRequest(run_id, "t", trials, trials, {"partial": True}, rows),
+        actor="anonymous",
+        client="test",
+    )
+    if submit:
+        runs.submit(
+            runtime.ctx,
+            runs.SubmitRequest(run_id, submit, trials, {"n": trials}, {"done": True}, rows),
+            actor="anonymous",
+            client="test",
+        )
+    return run_id

@@ -58,6 +58,7 @@ class AuditPage(Page):
     def verify(self) -> None:
         report = queries.verify_audit(self.state.ctx)
         self.broken_id = report.first_broken_id
+        self.refresh()
         if report.ok:
             self.chain_label.setText(
                 f"✔ Chain verified: all {report.rows_checked} events are intact and in order."
@@ -70,7 +71,6 @@ class AuditPage(Page):
             )
             self.chain_label.setStyleSheet("color: #b00020; font-weight: bold;")
             self._select(report.first_broken_id)
-        self.refresh()
 
     def _select(self, event_id: int | None) -> None:
         for i, row in enumerate(table_model(self.table).rows):
