@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import shiboken6
-from PySide6.QtCore import QObject, Qt, QUrl
+from PySide6.QtCore import QObject, Qt, QUrl, Signal
 from PySide6.QtWebEngineCore import (
     QWebEngineDownloadRequest,
     QWebEnginePage,
@@ -54,6 +54,8 @@ class AppTokenInterceptor(QWebEngineUrlRequestInterceptor):
 class WebEnvironment(QObject):
     """Owns the profile; create one per app and build every page through it."""
 
+    download_refused = Signal(QUrl)
+
     def __init__(
         self, data_dir: Path, server_url: str, token: str, parent: QObject | None = None
     ) -> None:
@@ -95,6 +97,7 @@ class WebEnvironment(QObject):
         # Exports go through the app's own Export action, never a browser download.
         log.info("Download refused: %s", download.url().toString())
         download.cancel()
+        self.download_refused.emit(download.url())
 
     def app_page(self, parent: QObject | None = None) -> AppPage:
         return self._track(AppPage(self, parent))
@@ -121,6 +124,8 @@ class WebEnvironment(QObject):
 class AppPage(QWebEnginePage):
     """A page of our own server: console messages to the app log, no navigation elsewhere."""
 
+    navigation_refused = Signal(QUrl)
+
     def __init__(self, env: WebEnvironment, parent: QObject | None = None) -> None:
         super().__init__(env.profile, parent)
         self.env = env
@@ -142,6 +147,7 @@ class AppPage(QWebEnginePage):
         if target.scheme() in ("about", "data", "blob") or same_origin(target, self._origin):
             return True
         log.warning("Navigation away from the app refused: %s", target.toString())
+        self.navigation_refused.emit(target)
         return False
 
     def createWindow(self, _type: QWebEnginePage.WebWindowType) -> QWebEnginePage | None:
@@ -164,6 +170,7 @@ class KioskPage(AppPage):
         allowed = same_origin(target, self._origin) and target.path() == self._allowed_path
         if not allowed:
             log.warning("Kiosk navigation refused: %s", target.toString())
+            self.navigation_refused.emit(target)
         return allowed
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import pyotp
 from keyring.backend import KeyringBackend
@@ -82,3 +83,28 @@ def record_run(
             client="test",
         )
     return run_id
+
+
+_NOTHING = object()
+
+
+def run_js(qtbot: Any, page: Any, script: str, timeout: int = WAIT_MS) -> Any:
+    """Run a script in the page and wait for its value (QtWebEngine answers asynchronously)."""
+    box: list[Any] = [_NOTHING]
+    page.runJavaScript(script, 0, lambda value: box.__setitem__(0, value))
+    qtbot.waitUntil(lambda: box[0] is not _NOTHING, timeout=timeout)
+    return box[0]
+
+
+def wait_js(
+    qtbot: Any, page: Any, script: str, predicate: Any = bool, timeout: int = WAIT_MS
+) -> Any:
+    """Evaluate the script until predicate(value) holds; fail after `timeout` ms."""
+    deadline = time.monotonic() + timeout / 1000
+    while True:
+        value = run_js(qtbot, page, script)
+        if predicate(value):
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{script!r} never satisfied the condition; last {value!r}")
+        qtbot.wait(100)
