@@ -31,7 +31,7 @@ def _common_unsafe() -> dict[str, Any]:
     """Answers any unsafe endpoint can give besides its own."""
     return {
         "403": _json(
-            {"oneOf": [ERR, DETAIL]}, "Foreign Origin, missing app token, or CSRF failure"
+            {"anyOf": [ERR, DETAIL]}, "Foreign Origin, missing app token, or CSRF failure"
         ),
         "413": _json(DETAIL, "Request body larger than 64 MiB"),
         "415": _json(DETAIL, "Body is not JSON"),
@@ -240,7 +240,7 @@ def extend(doc: dict[str, Any]) -> dict[str, Any]:
                     {"$ref": "#/components/schemas/CheckpointResponse"},
                     "Stored, or refused for a finished run (stored: false)",
                 ),
-                "400": _json({"oneOf": [VALIDATION, DETAIL, ERR]}, "Validation error"),
+                "400": _json({"anyOf": [VALIDATION, DETAIL, ERR]}, "Validation error"),
                 "404": _json(ERR, "Run session not found"),
             },
         }
@@ -318,7 +318,7 @@ def extend(doc: dict[str, Any]) -> dict[str, Any]:
             "responses": {
                 "201": _json(media_ref, "Stored (or already stored)"),
                 "400": _json(ERR, "Empty, not an image, or an unsupported type"),
-                "413": _json({"oneOf": [ERR, DETAIL]}, "Larger than 20 MiB"),
+                "413": _json({"anyOf": [ERR, DETAIL]}, "Larger than 20 MiB"),
             },
         },
         "get": {
@@ -356,7 +356,7 @@ def extend(doc: dict[str, Any]) -> dict[str, Any]:
                         for t in ("png", "jpeg", "gif", "webp")
                     },
                 },
-                "404": _json({"oneOf": [ERR, DETAIL]}, "No such image"),
+                "404": _json({"anyOf": [ERR, DETAIL]}, "No such image"),
             },
         }
     }
@@ -365,7 +365,7 @@ def extend(doc: dict[str, Any]) -> dict[str, Any]:
     resp = lambda path, method: paths[path][method]["responses"]  # noqa: E731
     resp("/api/v1/auth/login", "post").update(
         {
-            "400": _json({"oneOf": [VALIDATION, DETAIL]}, "Validation error"),
+            "400": _json({"anyOf": [VALIDATION, DETAIL]}, "Validation error"),
             "429": _json(DETAIL, "Too many failed logins"),
         }
     )
@@ -374,33 +374,33 @@ def extend(doc: dict[str, Any]) -> dict[str, Any]:
     )
     resp("/api/v1/auth/mfa/setup", "post").update(
         {
-            "400": _json({"oneOf": [VALIDATION, DETAIL]}, "Validation error"),
-            "403": _json({"oneOf": [ERR, DETAIL]}, "Regenerating needs a fresh TOTP verification"),
+            "400": _json({"anyOf": [VALIDATION, DETAIL]}, "Validation error"),
+            "403": _json({"anyOf": [ERR, DETAIL]}, "Regenerating needs a fresh TOTP verification"),
             "409": _json(ERR, "Already enrolled: the secret is never shown again"),
         }
     )
     resp("/api/v1/auth/mfa/verify", "post").update(
         {
             "400": _json(
-                {"oneOf": [VALIDATION, DETAIL, ERR]}, "Validation error or TOTP not set up"
+                {"anyOf": [VALIDATION, DETAIL, ERR]}, "Validation error or TOTP not set up"
             ),
             "429": _json(DETAIL, "Too many failed codes"),
         }
     )
     resp("/api/v1/configs/publish", "post")["400"] = _json(
-        {"oneOf": [VALIDATION, DETAIL]}, "Validation error"
+        {"anyOf": [VALIDATION, DETAIL]}, "Validation error"
     )
     resp("/api/v1/runs/start", "post")["400"] = _json(
-        {"oneOf": [VALIDATION, DETAIL, ERR]}, "Validation error or no published config"
+        {"anyOf": [VALIDATION, DETAIL, ERR]}, "Validation error or no published config"
     )
     resp("/api/v1/results/submit", "post").update(
         {
-            "400": _json({"oneOf": [VALIDATION, DETAIL]}, "Validation error"),
+            "400": _json({"anyOf": [VALIDATION, DETAIL]}, "Validation error"),
             "409": _json(ERR, "A different result for a finished run"),
         }
     )
     resp("/api/v1/results/decrypt", "post")["400"] = _json(
-        {"oneOf": [VALIDATION, DETAIL]}, "Validation error"
+        {"anyOf": [VALIDATION, DETAIL]}, "Validation error"
     )
     for _path, item in paths.items():
         for method, op in item.items():
