@@ -100,7 +100,7 @@ function renderParameters(parent, { schema, block, ctype, get, put, onImage }) {
       if (m === 'inherit') {
         cell.append(el('span', { class: 'muted' }, prop.default !== undefined ? `default ${JSON.stringify(prop.default)}` : 'task default'));
       } else if (m === 'fixed') {
-        const { element, control } = makeControl({ key: name, prop, value, id: `${id}-v`, onChange: (v) => write('fixed', v === undefined ? '' : v), onImage });
+        const { element, control } = makeControl({ key: name, prop, value, id: `${id}-v`, onChange: (v) => write('fixed', v === undefined ? '' : v), onImage, schema });
         control.setAttribute('aria-label', `${title} value`);
         cell.append(element);
       } else if (m === 'list') {

@@ -4,7 +4,7 @@
 // control cannot show faithfully (e.g. "inherit" in a number field) switches it to a text or
 // JSON editor, so nothing imported is lost or reshaped by looking at it.
 
-import { el } from './dom.js';
+import { el, clear } from './dom.js';
 
 let uid = 0;
 const nextId = (prefix) => `${prefix}-${(uid += 1)}`;
@@ -37,7 +37,7 @@ export function controlKind(key, p, value) {
   else if (types.length === 1 && types[0] === 'string') kind = isLongText(key, p) ? 'longtext' : 'text';
   else if (types.includes('array') && types.every((t) => t === 'array' || t === 'string')) {
     const items = p.items ?? (p.anyOf ?? []).find((a) => a.type === 'array')?.items ?? {};
-    kind = !items.type || items.type === 'string' ? 'list' : 'json';
+    kind = !items.type || items.type === 'string' ? 'list' : items.type === 'object' && items.properties ? 'objects' : 'json';
   } else if (types.length && types.every((t) => ['number', 'integer', 'string'].includes(t))) kind = 'mixed';
   else kind = 'json';
   // Keep what was imported intact: a value of another shape gets a control that can hold it.
@@ -49,6 +49,7 @@ export function controlKind(key, p, value) {
   if (kind === 'mixed' && t !== 'string' && t !== 'number') return 'json';
   if (kind === 'list' && !(t === 'string' || (Array.isArray(value) && value.every((v) => typeof v === 'string')))) return 'json';
   if (kind === 'enum' && t === 'object') return 'json';
+  if (kind === 'objects' && !(Array.isArray(value) && value.every((v) => v && typeof v === 'object' && !Array.isArray(v)))) return 'json';
   return kind;
 }
 
@@ -61,7 +62,7 @@ function defaultText(p) {
  * A control for one value. `onChange(value)` gets undefined for "not set" (the default applies).
  * Returns the element to place, the element to label, and `setError(text)`.
  */
-export function makeControl({ key, prop, value, onChange, id, onImage }) {
+export function makeControl({ key, prop, value, onChange, id, onImage, schema }) {
   const p = prop;
   const kind = controlKind(key, p, value);
   const def = defaultText(p);
@@ -105,6 +106,8 @@ export function makeControl({ key, prop, value, onChange, id, onImage }) {
       else if (kind === 'list' && wasArray) onChange(raw.split(',').map((s) => s.trim()).filter(Boolean));
       else onChange(raw);
     });
+  } else if (kind === 'objects') {
+    control = objectList({ prop, value, onChange, id, onImage, schema });
   } else if (kind === 'longtext') {
     control = el('textarea', { id, rows: '4', spellcheck: 'true' });
     control.value = value ?? '';
@@ -153,7 +156,7 @@ export function renderFields(parent, { schema, props, values, onChange, skip = n
     if (prop.const !== undefined) continue;
     // Rarely edited fields (free JSON, legacy or ignored ones) go to the folded "more" section.
     const rare = more && (controlKind(key, prop, values[key]) === 'json' || /legacy|not supported|ignored|unused/i.test(`${prop.title} ${prop.description ?? ''}`));
-    fields.set(key, fieldRow(rare ? more() : parent, { key, prop, value: values[key], onChange: (v) => onChange(key, v), prefix, onImage }));
+    fields.set(key, fieldRow(rare ? more() : parent, { key, prop, value: values[key], onChange: (v) => onChange(key, v), prefix, onImage, schema }));
   }
   return fields;
 }
@@ -170,18 +173,23 @@ export function lazySection(parent, title) {
   };
 }
 
-export function fieldRow(parent, { key, prop, value, onChange, prefix = 'f', onImage, title }) {
+export function fieldRow(parent, { key, prop, value, onChange, prefix = 'f', onImage, title, schema }) {
   const id = nextId(`${prefix}-${key}`);
-  const { element, control, jsonError } = makeControl({ key, prop, value, onChange, id, onImage });
+  const { element, control, kind, jsonError } = makeControl({ key, prop, value, onChange, id, onImage, schema });
   const unit = prop['x-unit'] ? ` (${prop['x-unit']})` : '';
-  const label = el('label', { for: id, title: `Config key: ${key}` }, `${title ?? prop.title ?? key}${unit}`);
+  const text = `${title ?? prop.title ?? key}${unit}`;
+  // A list of sub-forms is a group, named by its heading rather than a <label>.
+  const label = kind === 'objects'
+    ? el('span', { class: 'label', id: `${id}-label` }, text)
+    : el('label', { for: id, title: `Config key: ${key}` }, text);
+  if (kind === 'objects') control.setAttribute('aria-labelledby', `${id}-label`);
   const descId = `${id}-desc`;
   const errId = `${id}-err`;
   const descText = prop.description ?? '';
   const desc = el('p', { class: 'desc', id: descId }, descText);
   const err = el('p', { class: 'error', id: errId, hidden: '' });
   control.setAttribute('aria-describedby', `${descId} ${errId}`);
-  const row = el('div', { class: 'field', 'data-field': key }, label, element, desc, err);
+  const row = el('div', { class: `field${kind === 'objects' ? ' wide' : ''}`, 'data-field': key }, label, element, desc, err);
   parent.append(row);
   const setError = (text) => {
     const local = jsonError();
@@ -225,4 +233,62 @@ export function renderExtras(parent, { known, values, onChange, prefix = 'x', ti
     el('p', { class: 'desc' }, 'Fields the Builder has no form for, kept exactly as imported (JSON).'),
     err));
   return area;
+}
+
+/** An array of objects (survey questions, colour sets...): one sub-form per entry, generated
+ * from the item schema, with add, move and remove. Emits the whole new array on each change. */
+function objectList({ prop, value, onChange, id, onImage, schema }) {
+  const items = resolve(schema ?? {}, prop.items);
+  const noun = items.title ?? 'Entry';
+  const box = el('div', { id, class: 'objects', role: 'group' });
+  let list = Array.isArray(value) ? [...value] : [];
+  const emit = () => onChange(list);
+  const fresh = () => {
+    const entry = {};
+    for (const k of items.required ?? []) {
+      const p = resolve(schema ?? {}, (items.properties ?? {})[k]);
+      if (k === 'id') entry.id = `q${list.length + 1}`;
+      else if (p.default !== undefined) entry[k] = p.default;
+      else if (p.enum) entry[k] = p.enum[0];
+      else entry[k] = '';
+    }
+    return entry;
+  };
+  const draw = (focusIndex) => {
+    clear(box);
+    list.forEach((entry, i) => {
+      const name = entry.id ?? entry.name ?? '';
+      const fs = el('fieldset', { class: 'entry' }, el('legend', {}, `${noun} ${i + 1}${name ? ` — ${name}` : ''}`));
+      const inner = el('div', { class: 'fields' });
+      const set = (next) => { list = list.map((x, j) => (j === i ? next : x)); emit(); };
+      renderFields(inner, {
+        schema, props: items.properties, values: entry, prefix: `${id}-${i}`, onImage,
+        onChange: (k, v) => { const e = { ...list[i] }; if (v === undefined) delete e[k]; else e[k] = v; set(e); },
+      });
+      renderExtras(inner, {
+        known: new Set(Object.keys(items.properties ?? {})), values: entry, prefix: `${id}-${i}-x`,
+        onChange: (old, extras) => { const e = { ...list[i] }; for (const k of Object.keys(old)) delete e[k]; set(Object.assign(e, extras)); },
+      });
+      const button = (text, label, fn, disabled) => {
+        const b = el('button', { type: 'button', class: 'small', 'aria-label': label, disabled }, text);
+        b.addEventListener('click', fn);
+        return b;
+      };
+      const move = (d) => () => { const j = i + d; [list[i], list[j]] = [list[j], list[i]]; list = [...list]; emit(); draw(j); };
+      fs.append(inner, el('div', { class: 'entry-actions' },
+        button('↑', `Move ${noun} ${i + 1} up`, move(-1), i === 0),
+        button('↓', `Move ${noun} ${i + 1} down`, move(+1), i === list.length - 1),
+        button('Remove', `Remove ${noun} ${i + 1}`, () => { list = list.filter((_, j) => j !== i); emit(); draw(Math.min(i, list.length - 1)); })));
+      box.append(fs);
+    });
+    const add = el('button', { type: 'button', class: 'small' }, `Add ${noun.toLowerCase()}`);
+    add.addEventListener('click', () => { list = [...list, fresh()]; emit(); draw(list.length - 1); });
+    box.append(add);
+    if (focusIndex !== undefined) {
+      const target = box.querySelectorAll('fieldset')[focusIndex];
+      (target ? target.querySelector('input,select,textarea') : add).focus();
+    }
+  };
+  draw();
+  return box;
 }

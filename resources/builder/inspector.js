@@ -111,7 +111,9 @@ export function renderItemInspector(root, { app, schema, path }) {
   root.append(body);
   let fields = new Map();
   let paramErrors = new Map();
-  if (item && item.type === 'block') {
+  if (item === null || typeof item !== 'object' || Array.isArray(item)) {
+    body.append(el('p', { class: 'note' }, 'This timeline entry is not an object, so it has no fields; it is kept exactly as imported.'));
+  } else if (item.type === 'block') {
     ({ fields, paramErrors } = renderBlock(body, { schema, get, put, onImage }));
   } else {
     if (!def) {

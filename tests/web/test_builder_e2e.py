@@ -397,3 +397,30 @@ def test_open_a_published_study_again(page: Any, live: LiveServer) -> None:
     sync_api.expect(status(page)).to_contain_text("Opened reopen-me, version v7")
     sync_api.expect(page.locator("#study-summary")).to_have_text("reopen-me · v7")
     assert export_config(page) == config
+
+
+def test_survey_questions_are_edited_as_sub_forms(page: Any) -> None:
+    pg = page
+    pg.get_by_role("button", name="Add Survey").click()
+    pg.get_by_role("button", name="Add question").click()
+    pg.get_by_role("button", name="Add question").click()
+    second = pg.get_by_role("group", name="Question 2 — q2")
+    second.get_by_label("Prompt").fill("How awake are you?")
+    second.get_by_label("Options").fill("low, medium, high")
+    second.get_by_label("Required").select_option("Yes")
+    pg.get_by_role("button", name="Move Question 2 up").click()
+    pg.get_by_role("button", name="Remove Question 2").click()
+    assert export_config(pg)["timeline"] == [
+        {
+            "type": "survey-response",
+            "questions": [
+                {
+                    "id": "q2",
+                    "type": "likert",
+                    "prompt": "How awake are you?",
+                    "options": ["low", "medium", "high"],
+                    "required": True,
+                }
+            ],
+        }
+    ]
