@@ -1,31 +1,101 @@
-"""The Sync page's link to the sync engine (no Qt). Until the engine is installed, sync says so."""
+"""The Sync page's link to the sync engine (no Qt): which key unlocks the runs, the remote
+credentials, and a one-sentence account of how a sync ended."""
 
 from __future__ import annotations
 
-import importlib.util
-from typing import Any
+import threading
+from collections.abc import Callable
 
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+from cogflow_desktop.gui.researcher import ResearcherSession
 from cogflow_desktop.services.context import Context
-from cogflow_desktop.services.errors import BadRequest
+from cogflow_desktop.sync import keystore
+from cogflow_desktop.sync.client import CentralClient, Credentials, normalize_url
+from cogflow_desktop.sync.engine import SyncEngine, SyncError
+from cogflow_desktop.sync.progress import Progress, SyncReport
+
+UNATTENDED_ACTOR = "unattended-sync"
 
 
-def available() -> bool:
-    return importlib.util.find_spec("cogflow_desktop.sync.engine") is not None
+class SyncProblem(Exception):
+    """Sync cannot start; one sentence says what to do."""
 
 
-def problem(url: str, username: str, password: str | None) -> str | None:
-    if not available():
-        return "Sync is not part of this installation yet."
+def check_target(url: str, username: str, password: str | None) -> str:
+    """The normalised server address, or SyncProblem."""
     if not url:
-        return "Type the central server's address first."
+        raise SyncProblem("Type the central server's address first.")
+    try:
+        server = normalize_url(url)
+    except ValueError as exc:
+        raise SyncProblem(str(exc)) from exc
     if not username or not password:
-        return "Type your username and password for the central server first."
-    return None
+        raise SyncProblem("Type your username and password for the central server first.")
+    return server
 
 
-def run_sync(ctx: Context, url: str, username: str, password: str, control: Any) -> Any:
-    raise BadRequest("Sync is not part of this installation yet.")
+def unlocking_key(ctx: Context, session: ResearcherSession) -> tuple[X25519PrivateKey, str]:
+    """The signed-in researcher's key, else the unattended one from the OS keyring."""
+    found = session.secrets
+    if found is not None:
+        return found.private_key, found.username
+    if keystore.is_enabled(ctx):
+        try:
+            return keystore.unlock(ctx), UNATTENDED_ACTOR
+        except keystore.KeystoreError as exc:
+            raise SyncProblem(str(exc)) from exc
+    raise SyncProblem(
+        "Sync needs the results unlocked: sign in with your password, or turn on automatic sync."
+    )
 
 
-def describe(summary: Any) -> str:
-    return "Sync finished."
+def enable_unattended(ctx: Context, session: ResearcherSession) -> None:
+    """Keep the install key in the OS keyring so the timer can sync with nobody signed in."""
+    found = session.secrets
+    if found is None:
+        raise SyncProblem("Sign in with your password first to turn on automatic sync.")
+    try:
+        keystore.enable(ctx, found.private_key, actor=found.username)
+    except keystore.KeystoreError as exc:
+        raise SyncProblem(str(exc)) from exc
+
+
+def disable_unattended(ctx: Context, actor: str) -> None:
+    try:
+        keystore.disable(ctx, actor=actor)
+    except keystore.KeystoreError as exc:
+        raise SyncProblem(str(exc)) from exc
+
+
+def run_sync(
+    ctx: Context,
+    server: str,
+    credentials: Credentials,
+    key: X25519PrivateKey,
+    actor: str,
+    progress: Callable[[Progress], None],
+    cancel: threading.Event,
+) -> SyncReport:
+    client = CentralClient(server, credentials=credentials)
+    try:
+        engine = SyncEngine(ctx, client, key, actor=actor, progress=progress, cancel=cancel)
+        return engine.run()
+    except SyncError as exc:
+        raise SyncProblem(str(exc)) from exc
+    finally:
+        client.close()
+
+
+def describe(report: SyncReport) -> str:
+    if report.runs_total == 0:
+        return f"Nothing to send to {report.server_url}: every run is acknowledged."
+    parts = [f"{report.acknowledged} acknowledged"]
+    if report.failed:
+        parts.append(f"{len(report.failed)} failed (see the reasons below)")
+    if report.cancelled:
+        parts.append(f"{report.cancelled} not finished (cancelled)")
+    text = f"Synced {report.runs_total} run(s) to {report.server_url}: {', '.join(parts)}."
+    for run_id, other in report.elsewhere:
+        text += f" Run {run_id[:8]} was begun on {other}; sync to that server to finish it."
+    return text

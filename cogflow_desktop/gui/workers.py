@@ -26,6 +26,11 @@ class JobControl:
         self._cancel.set()
 
     @property
+    def event(self) -> threading.Event:
+        """For code that waits on or checks a threading.Event itself (the sync engine)."""
+        return self._cancel
+
+    @property
     def cancelled(self) -> bool:
         return self._cancel.is_set()
 

@@ -17,11 +17,11 @@ from gui_helpers import (
 from PySide6.QtWidgets import QMessageBox
 from sqlalchemy import text
 
-from cogflow_desktop.gui import sync_bridge
 from cogflow_desktop.gui.main_window import MainWindow
 from cogflow_desktop.gui.pages.base import table_model
 from cogflow_desktop.gui.prefs import PREFS_FILE, Prefs
 from cogflow_desktop.services.context import open_context
+from cogflow_desktop.sync import keystore
 
 
 def _import_flanker(window: MainWindow) -> str:
@@ -104,10 +104,12 @@ def test_results_interrupted_runs_and_decrypt(
 
 
 def test_sync_page_keeps_password_in_keyring(
-    qtbot, window: MainWindow, memory_keyring: MemoryKeyring
+    qtbot, window: MainWindow, researcher: Researcher, memory_keyring: MemoryKeyring
 ) -> None:
     page = window.sync
     window.show_page(page)
+    page.server_url.setText("")
+    assert page.sync_now() is None and "address" in page.status.text()
     page.server_url.setText("https://central.example.org/")
     page.username.setText("alice")
     page.password.setText("s3cret-password")
@@ -117,13 +119,16 @@ def test_sync_page_keeps_password_in_keyring(
     data_dir = window.state.ctx.settings.data_dir
     assert "s3cret" not in (data_dir / PREFS_FILE).read_text(encoding="utf-8")
     assert Prefs.load(data_dir).sync_username == "alice"
+    # Nobody signed in and no unattended key: sync says what to do instead of starting.
+    assert page.sync_now() is None and "sign in" in page.status.text()
     page.auto.setChecked(True)
-    assert page.timer.isActive() and Prefs.load(data_dir).auto_sync is True
+    assert not page.auto.isChecked() and "Sign in" in page.status.text()
+    window.state.session.sign_in(RESEARCHER, PASSWORD)
+    page.auto.setChecked(True)
+    assert page.auto.isChecked() and page.timer.isActive()
+    assert keystore.is_enabled(window.state.ctx) and Prefs.load(data_dir).auto_sync is True
     page.auto.setChecked(False)
-    assert not page.timer.isActive()
-    if not sync_bridge.available():
-        assert page.sync_now() is None
-        assert "not part of this installation" in page.status.text()
+    assert not page.timer.isActive() and not keystore.is_enabled(window.state.ctx)
 
 
 def test_audit_page_shows_a_broken_chain(qtbot, window: MainWindow, researcher: Researcher) -> None:

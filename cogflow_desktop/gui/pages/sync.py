@@ -25,6 +25,9 @@ from cogflow_desktop.gui.pages.base import Page, make_table, table_model
 from cogflow_desktop.gui.state import AppState
 from cogflow_desktop.gui.viewmodels.table import Column, short_time
 from cogflow_desktop.gui.workers import Job, JobControl
+from cogflow_desktop.sync import keystore
+from cogflow_desktop.sync.client import Credentials
+from cogflow_desktop.sync.progress import Progress, SyncReport
 
 COLUMNS = [
     Column("run_session_id", "Run", lambda v: str(v)[:8]),
@@ -46,6 +49,7 @@ class SyncPage(Page):
         super().__init__(state, parent)
         prefs = state.prefs
         self.job: Job | None = None
+        self.last_report: SyncReport | None = None
         self.server_url = QLineEdit(prefs.sync_server_url)
         self.server_url.setObjectName("serverUrl")
         self.server_url.setPlaceholderText("https://cogflow.example-lab.org")
@@ -58,12 +62,16 @@ class SyncPage(Page):
         self.save_button.clicked.connect(self.save_credentials)
         self.auto = QCheckBox("Sync automatically every")
         self.auto.setObjectName("autoSync")
-        self.auto.setChecked(prefs.auto_sync)
+        self.auto.setToolTip(
+            "Keeps the key that unlocks results in this computer's keyring, so sync can run "
+            "with nobody signed in."
+        )
+        self.auto.setChecked(prefs.auto_sync and keystore.is_enabled(state.ctx))
         self.minutes = QSpinBox()
         self.minutes.setRange(1, 24 * 60)
         self.minutes.setSuffix(" min")
         self.minutes.setValue(prefs.auto_sync_minutes)
-        self.auto.toggled.connect(self._auto_changed)
+        self.auto.toggled.connect(self._auto_toggled)
         self.minutes.valueChanged.connect(self._auto_changed)
         auto_row = QHBoxLayout()
         auto_row.addWidget(self.auto)
@@ -101,8 +109,6 @@ class SyncPage(Page):
         self.timer = QTimer(self)
         self.timer.timeout.connect(lambda: self.sync_now(automatic=True))
         self._auto_changed()
-        if not sync_bridge.available():
-            self.status.setText("Sync is not part of this installation yet.")
 
     def refresh(self) -> None:
         table_model(self.table).set_rows(queries.sync_rows(self.state.ctx))
@@ -133,6 +139,21 @@ class SyncPage(Page):
         self.status.setText("Saved. The password is kept in this computer's keyring.")
         return True
 
+    def _auto_toggled(self, on: bool) -> None:
+        ctx = self.state.ctx
+        try:
+            if on and not keystore.is_enabled(ctx):
+                sync_bridge.enable_unattended(ctx, self.state.session)
+            elif not on and keystore.is_enabled(ctx):
+                actor = self.state.session.username or sync_bridge.UNATTENDED_ACTOR
+                sync_bridge.disable_unattended(ctx, actor)
+        except sync_bridge.SyncProblem as exc:
+            self.status.setText(str(exc))
+            self.auto.blockSignals(True)
+            self.auto.setChecked(not on)
+            self.auto.blockSignals(False)
+        self._auto_changed()
+
     def _auto_changed(self, *_args: Any) -> None:
         self._store_prefs()
         if self.auto.isChecked():
@@ -147,15 +168,20 @@ class SyncPage(Page):
         self._store_prefs()
         url, user = self.state.prefs.sync_server_url, self.state.prefs.sync_username
         password = self.password.text() or credentials.load_password(url, user)
-        problem = sync_bridge.problem(url, user, password)
-        if problem:
-            self.status.setText(problem)
-            return None
         ctx = self.state.ctx
-        assert password is not None
+        try:
+            server = sync_bridge.check_target(url, user, password)
+            key, actor = sync_bridge.unlocking_key(ctx, self.state.session)
+        except sync_bridge.SyncProblem as exc:
+            self.status.setText(str(exc))
+            return None
+        remote = Credentials(user, password or "")
 
-        def work(control: JobControl) -> Any:
-            return sync_bridge.run_sync(ctx, url, user, password, control)
+        def work(control: JobControl) -> SyncReport:
+            def report(p: Progress) -> None:
+                control.progress(p.runs_done, p.runs_total, "")
+
+            return sync_bridge.run_sync(ctx, server, remote, key, actor, report, control.event)
 
         job = self.state.jobs.start(work)
         self.job = job
@@ -163,7 +189,7 @@ class SyncPage(Page):
         self.cancel_button.show()
         self.progress.setRange(0, 0)
         self.progress.show()
-        self.status.setText("Syncing…")
+        self.status.setText(f"Syncing to {server}…")
         job.signals.progress.connect(self._progress)
         job.signals.succeeded.connect(self._synced)
         job.signals.cancelled.connect(lambda: self.status.setText("Sync cancelled."))
@@ -182,8 +208,9 @@ class SyncPage(Page):
             self.status.setText(text)
         self.refresh()
 
-    def _synced(self, summary: Any) -> None:
-        self.status.setText(sync_bridge.describe(summary))
+    def _synced(self, report: SyncReport) -> None:
+        self.last_report = report
+        self.status.setText(sync_bridge.describe(report))
 
     def _failed(self, exc: BaseException, automatic: bool) -> None:
         if automatic:  # no pop-up for a background attempt: the status line says it
