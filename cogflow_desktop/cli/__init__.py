@@ -7,11 +7,11 @@ import sys
 from collections.abc import Sequence
 
 from cogflow_desktop import __version__
-from cogflow_desktop.cli import audit_cmd, export_cmd, serve, sync_cmd, users
+from cogflow_desktop.cli import audit_cmd, export_cmd, serve, sync_cmd, totp_cmd, users
 from cogflow_desktop.cli.common import CliError
 from cogflow_desktop.services.errors import ServiceError
 
-COMMAND_MODULES = [serve, users, audit_cmd, export_cmd, sync_cmd]
+COMMAND_MODULES = [serve, users, totp_cmd, audit_cmd, export_cmd, sync_cmd]
 
 
 class _Parser(argparse.ArgumentParser):
