@@ -74,7 +74,7 @@ class WebEnvironment(QObject):
         self.profile.setSpellCheckEnabled(False)
         self.interceptor = AppTokenInterceptor(self.server_url, token, self)
         self.profile.setUrlRequestInterceptor(self.interceptor)
-        self.profile.downloadRequested.connect(self._refuse_download)
+        self.profile.downloadRequested.connect(self._on_download)
         settings = self.profile.settings()
         attr = QWebEngineSettings.WebAttribute
         for name, on in (
@@ -93,11 +93,29 @@ class WebEnvironment(QObject):
     def url(self, path: str) -> QUrl:
         return QUrl(f"{self.server_url}/{path.lstrip('/')}")
 
-    def _refuse_download(self, download: QWebEngineDownloadRequest) -> None:
-        # Exports go through the app's own Export action, never a browser download.
-        log.info("Download refused: %s", download.url().toString())
-        download.cancel()
-        self.download_refused.emit(download.url())
+    def _on_download(self, download: QWebEngineDownloadRequest) -> None:
+        """The kiosk never downloads; the Builder may save a study file where the researcher
+        chooses (results leave only through the app's own Export)."""
+        page = download.page()
+        if isinstance(page, KioskPage) or not isinstance(page, AppPage):
+            log.info("Download refused: %s", download.url().toString())
+            download.cancel()
+            self.download_refused.emit(download.url())
+            return
+        target = self.choose_download_path(download.downloadFileName())
+        if target is None:
+            download.cancel()
+            return
+        download.setDownloadDirectory(str(target.parent))
+        download.setDownloadFileName(target.name)
+        download.accept()
+
+    def choose_download_path(self, suggested: str) -> Path | None:
+        """Ask where to save (replaced in tests, which cannot click a native dialog)."""
+        from PySide6.QtWidgets import QFileDialog
+
+        path, _ = QFileDialog.getSaveFileName(None, "Save file", suggested)
+        return Path(path) if path else None
 
     def app_page(self, parent: QObject | None = None) -> AppPage:
         return self._track(AppPage(self, parent))

@@ -4,6 +4,7 @@ log, no navigation away, no downloads, no context menu."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -81,16 +82,30 @@ def test_kiosk_page_stays_on_the_interpreter(qtbot, env: WebEnvironment) -> None
     assert view.url().path() == "/interpreter/"
 
 
-def test_downloads_are_refused(qtbot, env: WebEnvironment, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    view = _view(qtbot, env, "/portal/")
-    script = (
-        "const a = document.createElement('a');"
-        "a.href = URL.createObjectURL(new Blob(['x'], {type: 'text/plain'}));"
-        "a.download = 'leak.txt'; document.body.appendChild(a); a.click();"
-    )
+DOWNLOAD_JS = (
+    "const a = document.createElement('a');"
+    "a.href = URL.createObjectURL(new Blob(['study file'], {type: 'application/json'}));"
+    "a.download = 'study.json'; document.body.appendChild(a); a.click();"
+)
+
+
+def test_kiosk_downloads_are_refused(qtbot, env: WebEnvironment, tmp_path: Path) -> None:
+    asked: list[str] = []
+    env.choose_download_path = lambda name: asked.append(name) or tmp_path / name  # type: ignore[method-assign]
+    view = _view(qtbot, env, "/interpreter/?study=none", kiosk="/interpreter/")
     with qtbot.waitSignal(env.download_refused, timeout=WAIT_MS):
-        run_js(qtbot, view.page(), script)
-    assert not any(tmp_path.rglob("leak.txt"))
+        run_js(qtbot, view.page(), DOWNLOAD_JS)
+    assert asked == [] and not any(tmp_path.rglob("study.json"))
+
+
+def test_builder_pages_save_files_where_asked(qtbot, env: WebEnvironment, tmp_path: Path) -> None:
+    target = tmp_path / "chosen" / "my-study.json"
+    target.parent.mkdir()
+    env.choose_download_path = lambda _name: target  # type: ignore[method-assign]
+    view = _view(qtbot, env, "/portal/")
+    run_js(qtbot, view.page(), DOWNLOAD_JS)
+    qtbot.waitUntil(target.is_file, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: target.read_text(encoding="utf-8") == "study file", timeout=WAIT_MS)
 
 
 def test_same_origin_is_exact() -> None:
