@@ -424,3 +424,34 @@ def test_survey_questions_are_edited_as_sub_forms(page: Any) -> None:
             ],
         }
     ]
+
+
+UNLABELLED = """() => {
+  const name = (c) => (c.labels && c.labels.length ? c.labels[0].textContent : '')
+    || c.getAttribute('aria-label')
+    || (c.getAttribute('aria-labelledby') || '').split(' ')
+        .map((id) => document.getElementById(id)?.textContent || '').join('')
+    || (c.tagName === 'BUTTON' || c.getAttribute('role') === 'treeitem' ? c.textContent : '');
+  return [...document.querySelectorAll('input, select, textarea, button, [role="treeitem"]')]
+    .filter((c) => c.offsetParent !== null || c.type === 'file')
+    .filter((c) => !(name(c) || '').trim())
+    .map((c) => c.outerHTML.slice(0, 120));
+}"""
+
+
+OPEN_ALL = "document.querySelectorAll('#inspector details').forEach((d) => { d.open = true; })"
+
+
+def test_every_control_is_labelled_and_fits_1280x800(page: Any) -> None:
+    pg = page
+    import_file(pg, COMPAT_CONFIGS / "sample_stroop_01.json")
+    rows = pg.get_by_role("treeitem")
+    for i in range(rows.count()):
+        rows.nth(i).click()
+        pg.evaluate(OPEN_ALL)
+        assert pg.evaluate(UNLABELLED) == [], f"unlabelled controls on row {i}"
+        width = pg.evaluate("document.documentElement.scrollWidth")
+        assert width <= VIEWPORT["width"], f"the page scrolls sideways ({width}px) on row {i}"
+    pg.get_by_role("button", name="Add Survey").click()
+    pg.get_by_role("button", name="Add question").click()
+    assert pg.evaluate(UNLABELLED) == []
