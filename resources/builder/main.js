@@ -208,9 +208,9 @@ function drawProblems() {
       add(`Study › ${where.field}${where.sub.length ? `.${where.sub.join('.')}` : ''}: ${e.message}`, null, where.field);
     }
   }
-  for (const w of app.validation.warnings) {
+  for (const w of [...m.studyNotes(app.state.config), ...app.validation.warnings]) {
     const where = m.locateError(w.path);
-    add(`Note: ${w.message}`, where.scope === 'item' ? where.path : null, '', 'warning');
+    add(`Note: ${w.message}`, where.scope === 'item' ? where.path : null, where.field, 'warning');
   }
 }
 

@@ -441,6 +441,24 @@ export function itemLabel(item, schema) {
   return `${title(item.type)}${suffix}`;
 }
 
+// Which task types the reference Builder offers per experiment type (others run, but as
+// ordinary trials; the researcher should know).
+const CONTINUOUS_TASKS = new Set(['rdm', 'soc-dashboard', 'custom', 'nback', 'continuous-image', 'pvt']);
+const CONTINUOUS_ONLY = new Set(['soc-dashboard', 'continuous-image']);
+
+/** Notes on settings that are valid but probably not what the researcher means. */
+export function studyNotes(config) {
+  const notes = [];
+  const { experiment_type: exp, task_type: task } = config;
+  if (exp === 'continuous' && task && !CONTINUOUS_TASKS.has(task)) {
+    notes.push({ path: '/task_type', message: `"${task}" has no continuous mode; its trials run one after another as in a trial-based study.` });
+  }
+  if (exp === 'trial-based' && CONTINUOUS_ONLY.has(task)) {
+    notes.push({ path: '/task_type', message: `"${task}" is meant for continuous studies.` });
+  }
+  return notes;
+}
+
 // ---- validation messages --------------------------------------------------------------------
 
 function unescapePointer(seg) {

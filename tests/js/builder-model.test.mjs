@@ -158,6 +158,13 @@ test('server errors read as one text in every shape the server uses', () => {
   assert.match(m.serverErrorText(500, null), /HTTP 500/);
 });
 
+test('task types that do not fit the experiment type get a note', () => {
+  assert.deepEqual(m.studyNotes({ experiment_type: 'trial-based', task_type: 'flanker' }), []);
+  assert.deepEqual(m.studyNotes({ experiment_type: 'continuous', task_type: 'rdm' }), []);
+  assert.match(m.studyNotes({ experiment_type: 'continuous', task_type: 'stroop' })[0].message, /no continuous mode/);
+  assert.equal(m.studyNotes({ experiment_type: 'trial-based', task_type: 'soc-dashboard' })[0].path, '/task_type');
+});
+
 test('import rejects what is not a config, in one sentence', () => {
   assert.throws(() => m.parseConfigText('{nope'), /not valid JSON/);
   assert.throws(() => m.parseConfigText('[1,2]'), /JSON object/);
