@@ -3,7 +3,7 @@
 // {min, max} window. The parameter list comes from the component's schema entry.
 
 import { el, clear } from './dom.js';
-import { renderFields, fieldRow, makeControl, resolve, renderExtras, lazySection } from './forms.js';
+import { renderFields, fieldRow, makeControl, resolve, renderExtras, lazySection, isImageField } from './forms.js';
 import { blockComponentType, getBlockParameter, setBlockParameter, parseList, catalogue } from './model.js';
 
 const NOT_PARAMETERS = new Set(['type', 'name', 'data', 'detection_response_task_enabled']);
@@ -108,6 +108,14 @@ function renderParameters(parent, { schema, block, ctype, get, put, onImage }) {
         input.value = Array.isArray(value) ? value.join(', ') : '';
         input.addEventListener('input', () => write('list', parseList(input.value, numeric)));
         cell.append(input);
+        if (onImage && isImageField(prop)) {
+          const add = el('button', { type: 'button', class: 'small', 'aria-label': `Add images to ${title} from this computer` }, 'Add images…');
+          add.addEventListener('click', () => onImage({ multiple: true, apply: (urls) => {
+            input.value = [...parseList(input.value), ...urls].join(', ');
+            input.dispatchEvent(new Event('input'));
+          } }));
+          cell.append(add);
+        }
       } else {
         const lo = el('input', { type: 'number', step: 'any', id: `${id}-min`, 'aria-label': `${title} minimum` });
         const hi = el('input', { type: 'number', step: 'any', id: `${id}-max`, 'aria-label': `${title} maximum` });

@@ -24,7 +24,7 @@ function typesOf(p) {
   return [];
 }
 
-const isImageField = (p) => p['x-cogflow-widget'] === 'image' || /\bimage/i.test(p.title ?? '');
+export const isImageField = (p) => p['x-cogflow-widget'] === 'image' || /\bimage/i.test(p.title ?? '');
 const isLongText = (key, p) => /html/i.test(p.title ?? '') || ['instructions', 'feedback_message'].includes(key);
 
 /** Which control a property gets, given the value it holds now. */
@@ -139,7 +139,17 @@ export function makeControl({ key, prop, value, onChange, id, onImage, schema })
       control.value = (kind === 'list' ? [...current, ...urls] : urls.slice(0, 1)).join(', ');
       control.dispatchEvent(new Event('input'));
     } }));
-    wrap = el('div', { class: 'with-button' }, control, button);
+    // A thumbnail of the chosen image (only our own /media/ files, so nothing is fetched from
+    // elsewhere while the researcher types).
+    const thumb = el('img', { class: 'thumb', alt: '', hidden: '' });
+    const showThumb = () => {
+      const first = control.value.split(',')[0].trim();
+      thumb.hidden = !first.startsWith('/media/');
+      if (!thumb.hidden) thumb.src = first;
+    };
+    control.addEventListener('input', showThumb);
+    showThumb();
+    wrap = el('div', { class: 'with-button' }, control, button, thumb);
   }
   return { element: wrap, control, kind, jsonError: () => jsonError };
 }

@@ -344,7 +344,7 @@ def test_draft_survives_reload_and_a_closed_window(page: Any, live: LiveServer) 
     sync_api.expect(tree_row(again, "Study: Draft study")).to_have_count(1)
 
 
-def tiny_png() -> bytes:
+def tiny_png(pixel: bytes = b"\x10\x80\xf0") -> bytes:
     def chunk(kind: bytes, body: bytes) -> bytes:
         return (
             struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
@@ -353,9 +353,7 @@ def tiny_png() -> bytes:
     return (
         b"\x89PNG\r\n\x1a\n"
         + chunk(b"IHDR", struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0))
-        + chunk(
-            b"IDAT", zlib.compress(b"\x00" + b"\x10\x80\xf0" * 2 + b"\x00" + b"\xf0\x80\x10" * 2)
-        )
+        + chunk(b"IDAT", zlib.compress((b"\x00" + pixel * 2) * 2))
         + chunk(b"IEND", b"")
     )
 
@@ -374,8 +372,22 @@ def test_image_from_disk_is_stored_and_referenced(
     url = pg.get_by_label("Image URL", exact=True).input_value()
     assert url.startswith("/media/") and url.endswith(".png")
     assert requests.get(f"{live.url}{url}", timeout=30).content == image.read_bytes()
+    sync_api.expect(pg.locator("img.thumb").first).to_be_visible()
+    # A block of image trials picks from several images added at once.
+    second = tmp_path / "target.png"
+    second.write_bytes(tiny_png(bytes([200, 10, 10])))
+    pg.get_by_role("button", name="Add Block").click()
+    pg.get_by_label("Component type", exact=True).select_option("image-keyboard-response")
+    pg.get_by_label("How to set Image URL", exact=True).select_option("list")
+    with pg.expect_file_chooser() as chooser:
+        pg.get_by_role("button", name="Add images to Image URL from this computer").click()
+    chooser.value.set_files([str(image), str(second)])
+    sync_api.expect(status(pg)).to_contain_text("Added cue.png, target.png")
     config = export_config(pg)
     assert config["timeline"][0] == {"type": "image-keyboard-response", "stimulus": url}
+    urls = config["timeline"][1]["parameter_values"]["stimulus"]
+    assert len(urls) == 2 and urls[0] == url and urls[1] != url
+    assert requests.get(f"{live.url}{urls[1]}", timeout=30).content == second.read_bytes()
 
 
 def test_open_a_published_study_again(page: Any, live: LiveServer) -> None:
