@@ -31,7 +31,7 @@ VOCAB_COLUMNS = (
 )
 
 # Scalars a CSV writer turns into text by itself (None becomes an empty cell).
-_PLAIN = frozenset({str, int, float, bool, type(None)})
+PLAIN_TYPES = frozenset({str, int, float, bool, type(None)})
 
 
 def dumps(value: Any) -> str:
@@ -40,7 +40,7 @@ def dumps(value: Any) -> str:
 
 def cell(value: Any) -> Any:
     """A cell for the csv module: scalars as they are, nested values as JSON text."""
-    return value if type(value) in _PLAIN else dumps(value)
+    return value if type(value) in PLAIN_TYPES else dumps(value)
 
 
 def iso(value: Any) -> str | None:

@@ -17,7 +17,7 @@ from typing import Any, BinaryIO
 
 from cogflow_desktop.export.atomic import CHUNK, atomic_file, temp_name
 from cogflow_desktop.export.columns import (
-    _PLAIN,
+    PLAIN_TYPES,
     VOCAB_COLUMNS,
     cell,
     combined_kind,
@@ -74,7 +74,7 @@ class CsvSink:
             values = list(map(trial.get, self._data_cols))
             sig = tuple(map(type, values))
             signatures.add(sig)
-            if not _PLAIN.issuperset(sig):
+            if not PLAIN_TYPES.issuperset(sig):
                 values = [cell(v) for v in values]
             rows.append(values)
         self._write_rows(rows)

@@ -3,6 +3,7 @@ server that keeps running (SQLite WAL lets it read beside the server)."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -26,7 +27,8 @@ from conftest import (
 from export_helpers import SeededRun, read_csv, seed_heterogeneous_study, sha256
 from sqlalchemy import select
 
-from cogflow_desktop.export import ExportOptions, export_study
+from cogflow_desktop.cli.export_cmd import ProgressBar
+from cogflow_desktop.export import ExportOptions, ExportProgress, export_study
 from cogflow_desktop.export.service import EXPORT_ACTION, PARTICIPANT_IDS_ACTION
 from cogflow_desktop.services import users
 from cogflow_desktop.store.models import AuditEvent
@@ -246,3 +248,17 @@ def test_cli_raw_ids_on_request_are_audited_apart(
     assert all(r.participant in text for r in runs)
     actions = [e.action for e in events(live, slug, who.username)]
     assert actions == [PARTICIPANT_IDS_ACTION, EXPORT_ACTION]
+
+
+def test_progress_bar_draws_in_place() -> None:
+    stream = io.StringIO()
+    bar = ProgressBar(stream)
+    bar(ExportProgress(0, 2, 0, 480))
+    bar(ExportProgress(1, 2, 240, 480))
+    bar(ExportProgress(1, 2, 240, 480))  # unchanged: not redrawn
+    bar(ExportProgress(2, 2, 480, 480))
+    bar.close()
+    frames = stream.getvalue().split("\r")[1:]
+    assert len(frames) == 3
+    assert frames[1] == f"Exporting [{'#' * 15}{'.' * 15}] 1/2 runs, 240/480 trials"
+    assert frames[2] == f"Exporting [{'#' * 30}] 2/2 runs, 480/480 trials\n"
