@@ -108,3 +108,50 @@ def wait_js(
         if time.monotonic() > deadline:
             raise AssertionError(f"{script!r} never satisfied the condition; last {value!r}")
         qtbot.wait(100)
+
+
+ROOT_STATE_JS = "String(document.getElementById('cogflow-root')?.dataset.cogflowState)"
+ROWS_JS = "window.cogflowRun ? window.cogflowRun.rows.length : -1"
+
+
+def answer_trials(qtbot: Any, kiosk: Any, count: int, timeout: int = 90000) -> int:
+    """Press keys as a participant would (into the view's focus proxy) until the run has
+    recorded `count` trials."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    wait_js(qtbot, kiosk.page, ROOT_STATE_JS, lambda v: v == "running")
+    wait_js(qtbot, kiosk.page, "document.body.innerText.includes('Press F')")
+    deadline = time.monotonic() + timeout / 1000
+    rows = -1
+    while time.monotonic() < deadline:
+        target = kiosk.view.focusProxy() or kiosk.view
+        QTest.keyClick(target, Qt.Key.Key_F)  # F also passes the instructions (any key)
+        qtbot.wait(150)
+        rows = run_js(qtbot, kiosk.page, ROWS_JS)
+        if rows >= count:
+            return int(rows)
+    raise AssertionError(f"only {rows} trial(s) recorded after {timeout} ms of key presses")
+
+
+CENTRAL_ADMIN = "central-admin"
+CENTRAL_PASSWORD = "central admin password"
+
+
+class CentralServer:
+    """A second server standing in for the lab's central one: its own data folder and
+    database, a real server on a loopback port, one account that sync logs in with."""
+
+    def __init__(self, data_dir: Path) -> None:
+        from cogflow_desktop.api.server import EmbeddedServer
+        from cogflow_desktop.services.context import open_context
+        from cogflow_desktop.settings import Settings
+
+        self.ctx = open_context(Settings.from_env(data_dir, extra_origins=()))
+        users.create_user(self.ctx, CENTRAL_ADMIN, CENTRAL_PASSWORD)
+        self.server = EmbeddedServer(self.ctx, port=0).start()
+        self.url = self.server.url
+
+    def stop(self) -> None:
+        self.server.stop()
+        self.ctx.close()

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QMessageBox
 from sqlalchemy import text
 
 from cogflow_desktop.gui.main_window import MainWindow
-from cogflow_desktop.gui.pages.base import table_model
+from cogflow_desktop.gui.pages.base import select_row, table_model
 from cogflow_desktop.gui.prefs import PREFS_FILE, Prefs
 from cogflow_desktop.services.context import open_context
 from cogflow_desktop.sync import keystore
@@ -95,7 +95,7 @@ def test_results_interrupted_runs_and_decrypt(
     qtbot.waitUntil(lambda: page.job is None, timeout=WAIT_MS)
     assert set(page.decrypted) == {done, cut}
     assert page.decrypted[cut]["interrupted"] is True
-    page.runs.selectRow(list(rows).index(cut))
+    select_row(page.runs, list(rows).index(cut))
     trials = table_model(page.trials)
     assert trials.rowCount() == 2 and "interrupted" in page.summary.text()
     assert [c.title for c in trials._columns][:2] == ["trial_index", "rt_ms"]

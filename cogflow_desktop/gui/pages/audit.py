@@ -7,7 +7,7 @@ from typing import Any
 from PySide6.QtWidgets import QLabel, QWidget
 
 from cogflow_desktop.gui import queries
-from cogflow_desktop.gui.pages.base import Page, button_row, make_table, table_model
+from cogflow_desktop.gui.pages.base import Page, button_row, make_table, select_row, table_model
 from cogflow_desktop.gui.state import AppState
 from cogflow_desktop.gui.viewmodels.table import Column
 
@@ -75,5 +75,5 @@ class AuditPage(Page):
     def _select(self, event_id: int | None) -> None:
         for i, row in enumerate(table_model(self.table).rows):
             if row["id"] == event_id:
-                self.table.selectRow(i)
+                select_row(self.table, i)
                 self.table.scrollTo(table_model(self.table).index(i, 0))

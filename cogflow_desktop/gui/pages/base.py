@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from PySide6.QtCore import QItemSelectionModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -63,6 +64,18 @@ def table_model(view: QTableView) -> RowsModel:
 
 def selected_rows(view: QTableView) -> list[int]:
     return sorted({i.row() for i in view.selectionModel().selectedRows()})
+
+
+def select_row(view: QTableView, row: int) -> None:
+    """Select one whole row, whatever the view's selection mode and focus."""
+    model = view.model()
+    if 0 <= row < model.rowCount():
+        view.selectionModel().select(
+            model.index(row, 0),
+            QItemSelectionModel.SelectionFlag.ClearAndSelect
+            | QItemSelectionModel.SelectionFlag.Rows,
+        )
+        view.scrollTo(model.index(row, 0))
 
 
 def button_row(*buttons: tuple[str, str, Callable[[], None]]) -> tuple[QHBoxLayout, dict]:

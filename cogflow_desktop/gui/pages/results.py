@@ -6,7 +6,7 @@ import json
 from html import escape
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -126,9 +126,17 @@ class ResultsPage(Page):
 
     def refresh_runs(self) -> None:
         slug = self.study.currentText()
+        keep = set(self._selected_ids())
         rows = queries.run_rows(self.state.ctx, slug) if slug else []
         table_model(self.runs).set_rows(rows)
         self.runs.resizeColumnsToContents()
+        for i, row in enumerate(rows):  # a refresh keeps what the researcher selected
+            if row["run_session_id"] in keep:
+                self.runs.selectionModel().select(
+                    table_model(self.runs).index(i, 0),
+                    QItemSelectionModel.SelectionFlag.Select
+                    | QItemSelectionModel.SelectionFlag.Rows,
+                )
         interrupted = sum(1 for r in rows if r["state"] == "interrupted")
         self.notice.setText(
             f"{interrupted} run(s) were interrupted: the app closed or stopped mid-run. "
@@ -151,11 +159,11 @@ class ResultsPage(Page):
         model = table_model(self.runs)
         return [model.row(i)["run_session_id"] for i in selected_rows(self.runs)]
 
-    def decrypt_selected(self) -> None:
-        self.decrypt(self._selected_ids())
+    def decrypt_selected(self) -> Job | None:
+        return self.decrypt(self._selected_ids())
 
-    def decrypt_all(self) -> None:
-        self.decrypt([r["run_session_id"] for r in table_model(self.runs).rows])
+    def decrypt_all(self) -> Job | None:
+        return self.decrypt([r["run_session_id"] for r in table_model(self.runs).rows])
 
     def decrypt(self, run_ids: list[str]) -> Job | None:
         if not run_ids or self.job is not None:

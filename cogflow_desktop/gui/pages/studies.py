@@ -11,7 +11,14 @@ from cogflow_desktop import audit
 from cogflow_desktop.gui import queries
 from cogflow_desktop.gui.errors import show_error
 from cogflow_desktop.gui.importing import import_config_file
-from cogflow_desktop.gui.pages.base import Page, button_row, make_table, selected_rows, table_model
+from cogflow_desktop.gui.pages.base import (
+    Page,
+    button_row,
+    make_table,
+    select_row,
+    selected_rows,
+    table_model,
+)
 from cogflow_desktop.gui.state import AppState
 from cogflow_desktop.gui.viewmodels.table import Column, short_time
 from cogflow_desktop.services.errors import ServiceError
@@ -65,7 +72,7 @@ class StudiesPage(Page):
         self.empty_hint.setVisible(not rows)
         slugs = [r["study_slug"] for r in rows]
         if rows:
-            self.table.selectRow(slugs.index(keep) if keep in slugs else 0)
+            select_row(self.table, slugs.index(keep) if keep in slugs else 0)
         self._update_buttons()
 
     def selected_slug(self) -> str | None:
@@ -76,7 +83,7 @@ class StudiesPage(Page):
     def select_slug(self, slug: str) -> None:
         for i, row in enumerate(table_model(self.table).rows):
             if row["study_slug"] == slug:
-                self.table.selectRow(i)
+                select_row(self.table, i)
 
     def _update_buttons(self) -> None:
         has = self.selected_slug() is not None
