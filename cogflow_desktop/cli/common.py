@@ -9,6 +9,8 @@ import sys
 from dataclasses import dataclass, field
 from typing import TextIO
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from cogflow_desktop.services.context import Context, open_context
 from cogflow_desktop.settings import Settings
 
@@ -27,8 +29,20 @@ def add_data_dir(parser: argparse.ArgumentParser) -> None:
 
 
 def open_ctx(args: argparse.Namespace, **overrides: object) -> Context:
-    settings = Settings.from_env(getattr(args, "data_dir", None), **overrides)
-    return open_context(settings)
+    try:
+        settings = Settings.from_env(getattr(args, "data_dir", None), **overrides)
+    except ValueError as exc:  # a malformed environment override
+        raise CliError(str(exc)) from exc
+    try:
+        return open_context(settings)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise CliError(f"The data folder {settings.data_dir} cannot be used: {reason}.") from exc
+    except SQLAlchemyError as exc:
+        raise CliError(
+            f"The database in {settings.data_dir} cannot be opened: it is damaged, locked, "
+            "or not a CogFlow Desktop database."
+        ) from exc
 
 
 @dataclass

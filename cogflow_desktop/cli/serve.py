@@ -31,6 +31,8 @@ def run(args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # Alembic narrates every start-up at INFO; a migration is announced below instead.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     ctx = open_ctx(args)
     try:
         try:

@@ -17,7 +17,8 @@ class ValidationFailed(ServiceError):
     status = 400
 
     def __init__(self, fields: dict[str, list[str]]) -> None:
-        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in fields.items()))
+        # The messages are whole sentences already: that is what a CLI or GUI user sees.
+        super().__init__(" ".join(m for messages in fields.values() for m in messages))
         self.fields = fields
 
 

@@ -31,7 +31,9 @@ class CreatedUser:
 
 def _check_username(username: str) -> None:
     if not username or len(username) > 150 or not set(username) <= USERNAME_CHARS:
-        raise ValidationFailed({"username": ["Use 1 to 150 letters, digits and . @ + - _ only."]})
+        raise ValidationFailed(
+            {"username": ["A username has 1 to 150 letters, digits and . @ + - _ only."]}
+        )
 
 
 def user_count(ctx: Context) -> int:
