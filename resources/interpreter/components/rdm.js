@@ -41,7 +41,7 @@ export async function run(el, p0, ctx) {
   const correctSegment = mouse ? segmentOf(groups[target].direction, mouse.segments, mouse.start) : null;
   const kmap = keyMap(p, normalizeKey);
 
-  await ctx.timer.show(() => field.drawFixation());
+  await ctx.timer.show(() => { field.drawFixation(); canvas.dataset.phase = 'fixation'; });
   await ctx.timer.wait(num(p.fixation_duration, 500), ctx.signal);
 
   const stimMs = num(p.stimulus_duration, 1500);
@@ -61,7 +61,7 @@ export async function run(el, p0, ctx) {
     onset ??= ts;
     requestAnimationFrame(frame);
   };
-  onset = await ctx.timer.show(() => { field.draw(); });
+  onset = await ctx.timer.show(() => { field.draw(); canvas.dataset.phase = 'stimulus'; });
   last = onset;
   requestAnimationFrame(frame);
 
