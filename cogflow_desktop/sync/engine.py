@@ -50,6 +50,8 @@ class SyncOptions:
     piece_bytes: int = DEFAULT_PIECE_BYTES
     retry: retry.RetryPolicy = field(default_factory=retry.RetryPolicy)
     retry_failed: bool = False  # also retry runs that failed permanently before
+    # An interrupted run is sent once it has been quiet this long (it may still be live).
+    interrupted_quiet_seconds: float = 600.0
 
 
 @dataclass(frozen=True)
@@ -146,7 +148,12 @@ class SyncEngine:
 
     def run(self, run_ids: Iterable[str] | None = None) -> SyncReport:
         """Sync the due runs (or the given ones) and say how each ended."""
-        due = state.due_runs(self.ctx, self.server_url, retry_failed=self.options.retry_failed)
+        due = state.due_runs(
+            self.ctx,
+            self.server_url,
+            retry_failed=self.options.retry_failed,
+            interrupted_quiet_seconds=self.options.interrupted_quiet_seconds,
+        )
         ids = due.run_ids if run_ids is None else [r for r in run_ids if r in set(due.run_ids)]
         report = SyncReport(self.server_url, runs_total=len(ids), elsewhere=due.elsewhere)
         meter = _Meter(len(ids), self.progress)

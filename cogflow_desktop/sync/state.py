@@ -12,7 +12,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, or_, select
@@ -75,11 +75,18 @@ class Snapshot:
         )
 
 
-def _syncable():  # type: ignore[no-untyped-def]
-    """Runs that ended, or were interrupted (sent as failed): never one still being recorded."""
+def _syncable(quiet_seconds: float):  # type: ignore[no-untyped-def]
+    """Runs that ended, or were interrupted (sent as failed): never one still being recorded.
+    Any process that opens the store flags open runs as interrupted, even while the app is
+    still recording one, so an interrupted run is sent only after a quiet period."""
+    quiet_since = utcnow() - timedelta(seconds=quiet_seconds)
     return or_(
         RunSession.status.in_(("completed", "failed")),
-        and_(RunSession.status == "started", RunSession.interrupted_at.is_not(None)),
+        and_(
+            RunSession.status == "started",
+            RunSession.interrupted_at.is_not(None),
+            RunSession.last_activity_at <= quiet_since,
+        ),
     )
 
 
@@ -90,13 +97,19 @@ class DueRuns:
     elsewhere: list[tuple[str, str]]
 
 
-def due_runs(ctx: Context, server_url: str, *, retry_failed: bool = False) -> DueRuns:
+def due_runs(
+    ctx: Context,
+    server_url: str,
+    *,
+    retry_failed: bool = False,
+    interrupted_quiet_seconds: float = 600.0,
+) -> DueRuns:
     """Runs not yet acknowledged, oldest first. Permanently failed runs only when asked."""
     with ctx.read() as s:
         rows = s.execute(
             select(RunSession.id, SyncState)
             .outerjoin(SyncState, SyncState.run_id == RunSession.id)
-            .where(_syncable())
+            .where(_syncable(interrupted_quiet_seconds))
             .order_by(RunSession.started_at, RunSession.id)
         ).all()
     due: list[str] = []

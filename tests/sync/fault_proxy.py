@@ -39,6 +39,7 @@ class FaultPlan:
     def draw(self, path: str) -> str | None:
         with self._lock:
             self.counts["requests"] += 1
+            self.counts[path] += 1
             if not path.startswith(self.paths):
                 return None
             roll = self._random.random()
