@@ -388,6 +388,18 @@ def test_image_from_disk_is_stored_and_referenced(
     urls = config["timeline"][1]["parameter_values"]["stimulus"]
     assert len(urls) == 2 and urls[0] == url and urls[1] != url
     assert requests.get(f"{live.url}{urls[1]}", timeout=30).content == second.read_bytes()
+    # Published, the study shows the stored image in the Interpreter, from this server alone.
+    pg.get_by_role("treeitem").first.click()
+    pg.get_by_label("Study name").fill("Images study")
+    pg.get_by_role("button", name="Publish", exact=True).click()
+    sync_api.expect(status(pg)).to_contain_text("Published images-study")
+    run = pg.context.new_page()
+    run.goto(f"{live.url}/interpreter/?study=images-study&participant=P-img")
+    shown = run.locator(f'img[src$="{url.rsplit("/", 1)[1]}"]')
+    sync_api.expect(shown).to_be_visible(timeout=30000)
+    loaded = "(img) => img.complete && img.naturalWidth === 2"
+    run.wait_for_function(loaded, arg=shown.element_handle())
+    run.close()
 
 
 def test_open_a_published_study_again(page: Any, live: LiveServer) -> None:
