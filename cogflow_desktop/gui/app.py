@@ -101,8 +101,8 @@ def _report_web(window: MainWindow) -> None:
         print(json.dumps({"web_loaded": ok, "render_pid": pid}), flush=True)
         if view is not window.builder.view:
             view.close()
-            view.deleteLater()
-        window.close()
+        # Not from inside the page's own signal: shutdown deletes the page.
+        QTimer.singleShot(0, window.close)
 
     view.loadFinished.connect(loaded)
     QTimer.singleShot(30000, window.close)

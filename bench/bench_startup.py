@@ -1,0 +1,79 @@
+"""Start-up time of the desktop app: from launching the process to a usable main window with
+the embedded server healthy. Each sample is a fresh process; prints one JSON object.
+
+    python bench/bench_startup.py [--runs 7]
+
+Headless machines: run under a virtual display (xvfb-run) or set QT_QPA_PLATFORM=offscreen.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def one_run(data_dir: Path) -> dict[str, float]:
+    env = {
+        **os.environ,
+        "COGFLOW_DATA_DIR": str(data_dir),
+        "COGFLOW_GUI_SMOKE": "1",
+        "COGFLOW_PORT": "0",
+    }
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cogflow_desktop"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert proc.stdout is not None
+    sample: dict[str, float] = {}
+    for line in proc.stdout:
+        if line.startswith("{") and "ready_ms" in line:
+            sample["process_to_ready_ms"] = round((time.perf_counter() - started) * 1000, 1)
+            sample["in_app_ready_ms"] = float(json.loads(line)["ready_ms"])
+    proc.wait(timeout=120)
+    if proc.returncode != 0 or not sample:
+        raise SystemExit(f"The app did not start cleanly (exit status {proc.returncode}).")
+    return sample
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=7)
+    args = parser.parse_args()
+    os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--no-sandbox")
+    with tempfile.TemporaryDirectory() as tmp:
+        # The first launch creates and migrates the database; later ones open it.
+        first = one_run(Path(tmp) / "data")
+        warm = [one_run(Path(tmp) / "data") for _ in range(args.runs)]
+    from PySide6 import __version__ as pyside_version
+
+    report = {
+        "benchmark": "startup_to_usable_window_with_healthy_server",
+        "runs": args.runs,
+        "median_process_to_ready_ms": statistics.median(s["process_to_ready_ms"] for s in warm),
+        "median_in_app_ready_ms": statistics.median(s["in_app_ready_ms"] for s in warm),
+        "first_launch_process_to_ready_ms": first["process_to_ready_ms"],
+        "samples_process_to_ready_ms": [s["process_to_ready_ms"] for s in warm],
+        "platform": platform.platform(),
+        "qpa": os.environ.get("QT_QPA_PLATFORM", "default"),
+        "python": platform.python_version(),
+        "pyside6": pyside_version,
+        "cpus": os.cpu_count(),
+    }
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
