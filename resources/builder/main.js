@@ -9,7 +9,7 @@ import { renderTimeline, makeDraggableNew, pathKey } from './timeline.js';
 import { renderStudyInspector, renderItemInspector } from './inspector.js';
 import { loadDraft, saveDraft } from './drafts.js';
 import { Preview } from './preview.js';
-import * as api from './api.js';
+import { createIo } from './io.js';
 import { validateConfig } from '../interpreter/validate.js';
 
 const $ = (id) => document.getElementById(id);
@@ -267,7 +267,7 @@ function onAction(name, args) {
   return undefined;
 }
 
-// ---- files, server --------------------------------------------------------------------------
+// ---- loading a study ------------------------------------------------------------------------
 
 function loadStudy(study, config, message) {
   pushUndo(null);
@@ -278,116 +278,11 @@ function loadStudy(study, config, message) {
   setStatus('success', message);
 }
 
-async function importFile(file) {
-  try {
-    const config = m.parseConfigText(await file.text());
-    const base = file.name.replace(/\.json$/i, '');
-    loadStudy(m.studyFromConfig(config, base), config, `Imported ${file.name}: ${config.timeline.length} timeline item(s).`);
-  } catch (err) {
-    setStatus('error', `Could not import ${file.name}: ${err.message}`);
-  }
-}
-
-function exportFile() {
-  const text = m.exportText(app.state.config);
-  const url = URL.createObjectURL(new Blob([text], { type: 'application/json' }));
-  const a = el('a', { href: url, download: `${app.state.study.study_slug || 'cogflow-study'}.json` });
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10000);
-  setStatus('success', `Exported ${a.download}.`);
-}
-
-async function publish() {
-  if (!ready('publishing', { needStudy: true })) return;
-  const button = $('publish');
-  button.disabled = true;
-  setStatus('info', 'Publishing…');
-  try {
-    const res = await api.publishConfig(app.state.study, m.exportConfig(app.state.config));
-    const slug = res.study_slug ?? app.state.study.study_slug;
-    const label = res.config_version_label ?? app.state.study.config_version_label;
-    // Record what the server actually used (the central server may adjust slug or label).
-    app.state.study = { ...app.state.study, study_slug: slug, config_version_label: label, slug_edited: true };
-    saveSoon();
-    drawHeader();
-    const adjusted = res.config_version_label_adjusted || res.study_slug_adjusted ? ' (the server adjusted the name)' : '';
-    setStatus('success', `Published ${slug}, version ${label}${adjusted}.`, { href: `../interpreter/?study=${encodeURIComponent(slug)}`, text: 'Run it in the Interpreter' });
-  } catch (err) {
-    setStatus('error', `Publishing failed: ${err.message}`);
-    if (err.body && typeof err.body === 'object' && !err.body.error && !err.body.detail) select(null);
-  } finally {
-    button.disabled = false;
-  }
-}
-
-async function openDialog() {
-  const dialog = $('open-dialog');
-  const list = $('open-list');
-  clear(list);
-  list.append(el('li', {}, 'Loading…'));
-  dialog.showModal();
-  try {
-    const { studies } = await api.listStudies();
-    clear(list);
-    if (!studies.length) list.append(el('li', {}, 'No study has been published yet.'));
-    for (const s of studies) {
-      const b = el('button', { type: 'button', class: 'link' }, `${s.study_name} `, el('code', {}, s.study_slug), ` · ${s.latest_config_version ?? 'no version'}`);
-      b.addEventListener('click', () => { dialog.close(); openStudy(s.study_slug); });
-      list.append(el('li', {}, b));
-    }
-    list.querySelector('button')?.focus();
-  } catch (err) {
-    clear(list);
-    list.append(el('li', { class: 'error' }, `Could not list the studies: ${err.message}`));
-  }
-}
-
-async function openStudy(slug) {
-  try {
-    const res = await api.latestConfig(slug);
-    const props = res.study_properties ?? {};
-    const config = m.importConfig(res.config);
-    const study = {
-      ...m.emptyStudy().study,
-      study_name: props.study_name ?? slug, study_slug: props.study_slug ?? slug, slug_edited: true,
-      config_version_label: res.config_version_label ?? res.configs?.[0]?.config_version_label ?? 'v1',
-      runtime_mode: props.runtime_mode ?? '',
-    };
-    loadStudy(study, config, `Opened ${study.study_slug}, version ${study.config_version_label}.`);
-  } catch (err) {
-    setStatus('error', `Could not open ${slug}: ${err.message}`);
-  }
-}
-
-/** Choose images from disk, store them on the server, hand their /media/ URLs to `apply`. */
-app.pickImages = ({ multiple, apply }) => {
-  const input = $('image-file');
-  input.multiple = !!multiple;
-  input.value = '';
-  input.onchange = async () => {
-    const files = [...input.files];
-    const urls = [];
-    for (const f of files) {
-      setStatus('info', `Adding ${f.name}…`);
-      try {
-        const res = await api.uploadMedia(f);
-        urls.push(res.url);
-      } catch (err) {
-        setStatus('error', `Could not add ${f.name}: ${err.message}`);
-        return;
-      }
-    }
-    if (urls.length) {
-      apply(urls);
-      setStatus('success', `Added ${files.map((f) => f.name).join(', ')}.`);
-    }
-  };
-  input.click();
-};
-
 // ---- start-up -------------------------------------------------------------------------------
+
+Object.assign(app, { setStatus, loadStudy, ready, saveSoon, drawHeader, select });
+const io = createIo(app);
+app.pickImages = io.pickImages;
 
 function buildLibrary() {
   const list = $('library-list');
@@ -408,11 +303,11 @@ function buildLibrary() {
 
 function bindToolbar() {
   $('new').addEventListener('click', () => loadStudy(m.emptyStudy().study, m.emptyStudy().config, 'New study. Ctrl+Z brings back the previous one.'));
-  $('open').addEventListener('click', openDialog);
+  $('open').addEventListener('click', io.openDialog);
   $('open-cancel').addEventListener('click', () => $('open-dialog').close());
   $('import').addEventListener('click', () => { $('import-file').value = ''; $('import-file').click(); });
-  $('import-file').addEventListener('change', (e) => { const f = e.target.files[0]; if (f) importFile(f); });
-  $('export').addEventListener('click', exportFile);
+  $('import-file').addEventListener('change', (e) => { const f = e.target.files[0]; if (f) io.importFile(f); });
+  $('export').addEventListener('click', io.exportFile);
   $('validate').addEventListener('click', () => {
     if (ready('previewing or publishing', { needStudy: true })) setStatus('success', 'The study is valid and ready to publish.');
   });
@@ -429,7 +324,7 @@ function bindToolbar() {
     document.body.classList.remove('previewing');
     $('preview').focus();
   });
-  $('publish').addEventListener('click', publish);
+  $('publish').addEventListener('click', io.publish);
   $('undo').addEventListener('click', () => restore(app.undo, app.redo));
   $('redo').addEventListener('click', () => restore(app.redo, app.undo));
   for (const b of document.querySelectorAll('#tree-actions button')) {
