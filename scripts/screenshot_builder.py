@@ -51,8 +51,12 @@ def main() -> int:
                     page.get_by_role("button", name="Import…").click()
                 chooser.value.set_files(args.config)
                 page.get_by_label("Study name").fill("Simon task, lab pilot")
-                page.get_by_role("treeitem").filter(has_text="Block").first.click()
+                block = page.get_by_role("treeitem").filter(has_text="Block")
+                block.first.click()
+                page.get_by_role("button", name="Loop", exact=True).click()  # show nesting
+                block.first.click()
                 page.mouse.move(0, 0)
+                page.wait_for_function("document.getElementById('draft-state').textContent !== ''")
                 page.screenshot(path=str(OUT / "builder-study.png"))
                 page.get_by_role("button", name="Preview", exact=True).click()
                 page.wait_for_timeout(2500)
