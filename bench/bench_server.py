@@ -1,0 +1,233 @@
+"""Benchmark of the local server's participant path (not a test): prints JSON.
+
+Starts `python -m cogflow_desktop serve --port 0` on a fresh temporary data folder, then runs
+participant cycles — start, one checkpoint per trial, a final submit with every trial — with 1
+and with 4 concurrent clients (separate processes, each with a keep-alive requests.Session), and
+prints cycles/s and checkpoint/submit latency percentiles for each client count.
+
+    python bench/bench_server.py [--trials 240] [--cycles 4] [--clients 1 4]
+
+Targets on a 2-core machine (4 clients): checkpoint p99 <= 3 ms, 240-trial submit p99 <= 50 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import queue
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import requests
+
+STUDY = "bench-study"
+TARGET_CHECKPOINT_P99_MS = 3.0
+TARGET_SUBMIT_P99_MS = 50.0
+
+
+def _trial(index: int) -> dict[str, Any]:
+    """A trial about the size the Interpreter records (~400 bytes of JSON)."""
+    return {
+        "trial_index": index,
+        "block": index // 40,
+        "task_type": "rdm",
+        "stimulus": {"coherence": 0.32, "direction": 90 if index % 2 else 270, "dots": 150},
+        "response": "left" if index % 3 else "right",
+        "correct": index % 4 != 0,
+        "rt_ms": 412.5 + index,
+        "stimulus_onset_ms": 1000.0 + index * 1500.0,
+        "ended_reason": "response",
+        "frames": {"shown": 60, "dropped": 0, "refresh_hz": 60.0},
+    }
+
+
+def _percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    rank = max(0, min(len(ordered) - 1, round(pct / 100 * len(ordered) + 0.5) - 1))
+    return ordered[rank]
+
+
+def _client(url: str, cycles: int, trials: int) -> dict[str, Any]:
+    """One participant machine: `cycles` full runs; latencies in ms."""
+    http = requests.Session()
+    checkpoints: list[float] = []
+    submits: list[float] = []
+    all_trials = [_trial(i) for i in range(trials)]
+    for _ in range(cycles):
+        resp = http.post(f"{url}/api/v1/runs/start", json={"study_slug": STUDY}, timeout=60)
+        resp.raise_for_status()
+        run_id = resp.json()["run_session_id"]
+        for i, trial in enumerate(all_trials):
+            body = {
+                "run_session_id": run_id,
+                "checkpoint_label": f"trial-{i}",
+                "checkpoint_index": i,
+                "trial_count": i + 1,
+                "result_payload": {"last_trial_index": i},
+                "trials": [trial],
+            }
+            t0 = time.perf_counter()
+            resp = http.post(f"{url}/api/v1/results/checkpoint", json=body, timeout=60)
+            checkpoints.append((time.perf_counter() - t0) * 1000)
+            if resp.status_code != 200 or not resp.json().get("stored"):
+                raise RuntimeError(f"checkpoint refused: {resp.status_code} {resp.text[:200]}")
+        final = {
+            "run_session_id": run_id,
+            "status": "completed",
+            "trial_count": trials,
+            "result_summary": {"accuracy": 0.75, "mean_rt_ms": 530.0},
+            "result_payload": {"task_type": "rdm", "trials_recorded": trials},
+            "trials": all_trials,
+        }
+        t0 = time.perf_counter()
+        resp = http.post(f"{url}/api/v1/results/submit", json=final, timeout=60)
+        submits.append((time.perf_counter() - t0) * 1000)
+        if resp.status_code != 201:
+            raise RuntimeError(f"submit refused: {resp.status_code} {resp.text[:200]}")
+    return {"checkpoints": checkpoints, "submits": submits}
+
+
+def _run_round(url: str, clients: int, cycles: int, trials: int) -> dict[str, Any]:
+    with ProcessPoolExecutor(max_workers=clients) as pool:
+        _client(url, 1, 5)  # warm the server's caches and connections
+        t0 = time.perf_counter()
+        futures = [pool.submit(_client, url, cycles, trials) for _ in range(clients)]
+        parts = [f.result() for f in futures]
+        elapsed = time.perf_counter() - t0
+    checkpoints = [v for p in parts for v in p["checkpoints"]]
+    submits = [v for p in parts for v in p["submits"]]
+    return {
+        "clients": clients,
+        "cycles": clients * cycles,
+        "trials_per_cycle": trials,
+        "seconds": round(elapsed, 2),
+        "cycles_per_s": round(clients * cycles / elapsed, 3),
+        "checkpoints_per_s": round(len(checkpoints) / elapsed, 1),
+        "checkpoint_ms": {
+            "p50": round(_percentile(checkpoints, 50), 2),
+            "p99": round(_percentile(checkpoints, 99), 2),
+            "max": round(max(checkpoints), 2),
+        },
+        "submit_ms": {
+            "p50": round(_percentile(submits, 50), 2),
+            "p99": round(_percentile(submits, 99), 2),
+            "max": round(max(submits), 2),
+        },
+    }
+
+
+class Server:
+    """`cogflow-desktop serve` in a child process on a free loopback port."""
+
+    def __init__(self, data_dir: Path) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("COGFLOW_")}
+        env["PYTHONUNBUFFERED"] = "1"
+        self._log = (data_dir.parent / "serve.log").open("w")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "cogflow_desktop", "serve", "--port", "0",
+             "--data-dir", str(data_dir)],
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            text=True,
+            env=env,
+        )  # fmt: skip
+        lines: queue.Queue[str] = queue.Queue()
+        assert self.proc.stdout is not None
+        stdout = self.proc.stdout
+        threading.Thread(target=lambda: [lines.put(x) for x in stdout], daemon=True).start()
+        deadline = time.monotonic() + 60
+        while True:
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise SystemExit("The server did not start; see serve.log.")
+            try:
+                match = re.search(r"server on (http://\S+)", lines.get(timeout=0.5))
+            except queue.Empty:
+                continue
+            if match:
+                self.url = match.group(1)
+                return
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        self._log.close()
+
+
+def _prepare(data_dir: Path) -> None:
+    """The first researcher (results are sealed to the install key it creates)."""
+    from cogflow_desktop.services import users
+    from cogflow_desktop.services.context import open_context
+    from cogflow_desktop.settings import Settings
+
+    ctx = open_context(Settings.from_env(data_dir))
+    try:
+        users.create_user(ctx, "bench", "bench passphrase")
+    finally:
+        ctx.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--trials", type=int, default=240, help="trials per cycle (240)")
+    parser.add_argument("--cycles", type=int, default=4, help="cycles per client (4)")
+    parser.add_argument("--clients", type=int, nargs="+", default=[1, 4])
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="cogflow-bench-") as tmp:
+        data_dir = Path(tmp) / "data"
+        _prepare(data_dir)
+        server = Server(data_dir)
+        try:
+            requests.post(
+                f"{server.url}/api/v1/configs/publish",
+                json={
+                    "study_slug": STUDY,
+                    "study_name": "Benchmark",
+                    "config_version_label": "v1",
+                    "config": {"task_type": "rdm", "timeline": []},
+                },
+                timeout=60,
+            ).raise_for_status()
+            rounds = [_run_round(server.url, n, args.cycles, args.trials) for n in args.clients]
+        finally:
+            server.stop()
+    widest = max(rounds, key=lambda r: r["clients"])
+    report = {
+        "benchmark": "cogflow-desktop serve: participant cycles",
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "load_average_1m": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
+        },
+        "durability": "SQLite WAL, synchronous=FULL (every acknowledged checkpoint is fsynced)",
+        "rounds": rounds,
+        "targets": {
+            "clients": widest["clients"],
+            "checkpoint_p99_ms": TARGET_CHECKPOINT_P99_MS,
+            "submit_p99_ms": TARGET_SUBMIT_P99_MS,
+            "met": widest["checkpoint_ms"]["p99"] <= TARGET_CHECKPOINT_P99_MS
+            and widest["submit_ms"]["p99"] <= TARGET_SUBMIT_P99_MS,
+        },
+    }
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
