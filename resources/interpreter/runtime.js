@@ -136,8 +136,7 @@ export class Run {
   // Rows that are not jsPsych trials (DRT stimuli) come in here too, so trial_index follows time.
   push(row) {
     row.trial_index = this.rows.length;
-    for (const f of ABS_TIME_FIELDS) if (typeof row[f] === 'number' && row[f] > 1e-9 && !row._rel) row[f] = this.rel(row[f]);
-    delete row._rel;
+    for (const f of ABS_TIME_FIELDS) if (typeof row[f] === 'number') row[f] = this.rel(row[f]);
     if (typeof row.rt_ms === 'number') row.rt_ms = round3(row.rt_ms);
     this.rows.push(row);
     if (this.queue) this.queue.add(row, this.rows.length);

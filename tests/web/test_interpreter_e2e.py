@@ -188,7 +188,7 @@ async def run_one(browser: Any, url: str, slug: str, shots: dict[str, bytes]) ->
         await page.wait_for_function("document.getElementById('cogflow-root').dataset.cogflowState === 'saved'", timeout=60000)
         final = await page.evaluate(PROBE)
     info = await page.evaluate("""() => ({
-        run_session_id: window.cogflowRun.start.run_session_id,
+        run_session_id: window.cogflowRun.start.run_session_id, refresh: window.cogflowRun.refresh,
         rows: window.cogflowRun.rows, result: window.cogflowResult,
         text: document.getElementById('cogflow-root').innerText })""")
     info["final"], info["errors"] = final, page.errors
@@ -309,6 +309,9 @@ def test_task_specific_fields(compat_runs: dict[str, dict[str, Any]]) -> None:
     drt = [r for r in compat_runs["TESTDRT-pvt-drt-01"]["rows"] if r["component_type"] == "drt-stimulus"]
     assert drt, "DRT stimuli were recorded"
     assert all(r["drt_segment_label"] == "pvt-main" for r in drt)
+    assert any(r["correct"] is True and 100 <= r["rt_ms"] <= 2000 for r in drt), "the driver's DRT presses were hits"
+    pvt_keys = {r["response"] for r in compat_runs["TESTDRT-pvt-drt-01"]["rows"] if r["component_type"] == "pvt-trial"}
+    assert "f" not in pvt_keys, "the DRT key is consumed by the DRT, never seen by the task"
     types = [r["component_type"] for r in compat_runs["TESTDRT-pvt-drt-01"]["rows"]]
     assert types.index("detection-response-task-start") < types.index("drt-stimulus") < types.index("detection-response-task-stop")
     cont = [r for r in compat_runs["ABC1111-rdm-01"]["rows"] if r["component_type"] == "rdm-continuous"]
@@ -319,6 +322,20 @@ def test_task_specific_fields(compat_runs: dict[str, dict[str, Any]]) -> None:
     assert len(unsupported) == 1 and unsupported[0]["original_type"] is None
     nback = [r for r in compat_runs["sample_nback_trial_based"]["rows"] if r["component_type"] == "nback-trial-sequence"]
     assert len(nback) == 24 and all(r["sequence_seed"] == nback[0]["sequence_seed"] for r in nback)
+
+
+def test_durations_are_counted_in_frames(compat_runs: dict[str, dict[str, Any]]) -> None:
+    """SART digits are planned as 250 ms in whole frames of the measured refresh interval: never
+    shorter than that (minus half a frame of slack), at most a few frames longer on a loaded
+    machine."""
+    run = compat_runs["ABC1234-sart-01"]
+    frame = run["refresh"]["frame_ms"]
+    planned = round(250 / frame)
+    sart = [r for r in run["rows"] if r["component_type"] == "sart-trial"]
+    for r in sart:
+        shown = r["stimulus_offset_ms"] - r["stimulus_onset_ms"]
+        assert r["stimulus_frames"] == planned
+        assert (planned - 0.5) * frame - 0.5 <= shown <= (planned + 6) * frame, (shown, frame, r)
 
 
 def test_flanker_screenshot_was_taken(compat_runs: dict[str, dict[str, Any]]) -> None:

@@ -38,9 +38,8 @@ export async function respond(ctx, { show, hide, keys = null, pointer = null, st
     if (r.kind !== 'timeout') first = r;
     end = r.timeStamp;
   } else {
-    const firstP = Promise.race(listen()).then((r) => { first = first ?? r; });
+    Promise.race(listen()).then((r) => { first = first ?? r; }); // keep the first, run on
     const r = await deadline;
-    void firstP;
     end = r.timeStamp;
   }
   ac.abort();
