@@ -78,7 +78,7 @@ export function renderStudyInspector(root, { app, schema }) {
 
   return {
     showErrors(grouped, showStudy) {
-      const errs = showStudy ? studyErrors(app.state.study) : {};
+      const errs = { ...(showStudy ? studyErrors(app.state.study) : {}), ...app.serverStudyErrors };
       for (const [k, f] of sFields) f.setError(errs[k] ?? '');
       for (const [k, f] of fields) {
         const list = grouped.byConfig.get(k) ?? [];

@@ -46,7 +46,13 @@ export function createIo(app) {
       app.setStatus('success', `Published ${slug}, version ${label}${adjusted}.`, { href: `../interpreter/?study=${encodeURIComponent(slug)}`, text: 'Run it in the Interpreter' });
     } catch (err) {
       app.setStatus('error', `Publishing failed: ${err.message}`);
-      if (err.body && typeof err.body === 'object' && !err.body.error && !err.body.detail) app.select(null);
+      // Field errors about the study's publish fields are shown at those fields too.
+      if (err.body && typeof err.body === 'object' && !err.body.error && !err.body.detail) {
+        app.serverStudyErrors = Object.fromEntries(Object.entries(err.body)
+          .filter(([k]) => ['study_name', 'study_slug', 'config_version_label', 'runtime_mode'].includes(k))
+          .map(([k, v]) => [k, Array.isArray(v) ? v.join(' ') : String(v)]));
+        app.select(null);
+      }
     } finally {
       button.disabled = false;
     }

@@ -24,6 +24,7 @@ const app = {
   validation: { errors: [], warnings: [] },
   grouped: { byItem: new Map(), byConfig: new Map() },
   showStudyErrors: false,
+  serverStudyErrors: {}, // the server's own field errors from the last publish
   inspector: null,
   onStudyChange: null,
 };
@@ -81,6 +82,7 @@ app.replaceItem = (path, next, opts = {}) => {
 
 app.setStudy = ({ name, slug, config_version_label, runtime_mode }) => {
   pushUndo('study');
+  app.serverStudyErrors = {};
   let s = app.state.study;
   if (name !== undefined) s = m.setStudyName(s, name);
   if (slug !== undefined) s = m.setStudySlug(s, slug);
