@@ -4,7 +4,8 @@
 export const API_BASE = '../api/v1/';
 
 function csrfToken() {
-  const m = /(?:^|;\s*)csrftoken=([^;]+)/.exec(document.cookie || '');
+  const cookie = typeof document !== 'undefined' ? document.cookie || '' : '';
+  const m = /(?:^|;\s*)csrftoken=([^;]+)/.exec(cookie);
   return m ? decodeURIComponent(m[1]) : null;
 }
 

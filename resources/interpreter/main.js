@@ -2,6 +2,7 @@
 
 import { startRun, ApiError } from './api.js';
 import { validateConfig } from './validate.js';
+import { recoverPending } from './persistence.js';
 import { Run } from './runtime.js';
 import * as ui from './ui.js';
 
@@ -62,6 +63,8 @@ async function main() {
       root.dataset.cogflowState = 'error';
       return;
     }
+    // Hand over rows an earlier page could not deliver (best effort, never blocks the start).
+    recoverPending().catch(() => {});
     try {
       ({ data: start } = await startRun(slug, params.get('participant')));
     } catch (err) {

@@ -206,6 +206,7 @@ export class Run {
       run_session_id: this.start.run_session_id, status, trial_count: this.rows.length,
       result_summary: summary, result_payload: payload, trials: this.rows,
     }, { onRetry: (err, attempt) => ui.showSaveProblem(this.root, err, attempt) });
+    if (this.queue) this.queue.stop({ clear: true });
     window.cogflowResult = { status, submitted: res.ok, conflict: !!res.conflict };
     if (res.ok) ui.showThanks(this.root, status);
     else ui.showMessage(this.root, { kind: 'error', title: 'This run was already saved differently', body: 'The server refused this result because the run already has another final result. Please tell the experimenter.' });
