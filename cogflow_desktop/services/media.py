@@ -106,12 +106,14 @@ def store_image(
         raise BadRequest("Only PNG, JPEG, GIF and WebP images can be added.")
     sha = hashlib.sha256(data).hexdigest()
     path = ctx.settings.media_dir / f"{sha}.{kind.ext}"
+    # The file goes down (durably) before the row, so a row never points at a missing file;
+    # and outside the write transaction, so a large upload never delays a participant's
+    # checkpoint. Content-addressed: writing the same bytes twice is harmless.
+    if not path.is_file() or path.stat().st_size != len(data):
+        _write_atomically(path, data)
     with ctx.write() as s:
         asset = s.scalar(select(MediaAsset).where(MediaAsset.sha256 == sha))
         created = asset is None
-        # The file goes down before the row commits, so a row never points at a missing file.
-        if not path.is_file() or path.stat().st_size != len(data):
-            _write_atomically(path, data)
         if asset is None:
             asset = MediaAsset(
                 sha256=sha,
