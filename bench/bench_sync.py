@@ -59,6 +59,14 @@ class Receiver:
                 return
         raise RuntimeError("the receiving server did not start")
 
+    def cpu_seconds(self) -> float | None:
+        """The receiving process's CPU time (Linux /proc; None elsewhere)."""
+        stat = Path(f"/proc/{self.proc.pid}/stat")
+        if not stat.exists():
+            return None
+        fields = stat.read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
         self.proc.terminate()
         self.proc.wait(30)
@@ -152,6 +160,7 @@ def main() -> None:
         for name in ("plain_loop", "engine"):
             receiver = Receiver(root / f"receiver-{name}")
             ctx = open_context(Settings.from_env(root / f"lab-{name.split('_')[-1]}"))
+            server_cpu0 = receiver.cpu_seconds()
             try:
                 if name == "engine":
                     key = users.unlock_with_password(ctx, USER, PASSWORD)
@@ -162,6 +171,11 @@ def main() -> None:
                     results[name] = measure(lambda e=engine: e.run().acknowledged)
                 else:
                     results[name] = measure(lambda c=ctx, u=receiver.url: plain_loop(c, u))
+                server_cpu1 = receiver.cpu_seconds()
+                if server_cpu0 is not None and server_cpu1 is not None:
+                    results[name]["receiving_server_cpu_seconds"] = round(
+                        server_cpu1 - server_cpu0, 2
+                    )
             finally:
                 ctx.close()
                 receiver.stop()

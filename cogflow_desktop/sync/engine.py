@@ -10,8 +10,9 @@ after a crash) resumes where it stopped:
    remote run with no result. That costs an empty run on the server, never a doubled result;
 3. the trials in pieces under the request size limit (`results/checkpoint`), each recorded as
    acknowledged; the server upserts trial rows by trial_index, so a resent piece is harmless,
-4. `results/submit` with `trials: []` (the server keeps the checkpointed rows), the same bytes
-   on every retry, then the run is acknowledged.
+4. `results/submit` carrying only the last piece when it is small, else `trials: []` (the
+   server keeps the checkpointed rows), the same bytes on every retry; then the run is
+   acknowledged. A run of a few hundred trials thus costs two requests: start and submit.
 
 Transient failures are retried with backoff; a permanent one fails that run with the server's
 reason and the others go on. Runs go in parallel on a bounded pool. Nothing local is deleted.
@@ -33,8 +34,15 @@ from sqlalchemy import select
 from cogflow_desktop.services.context import Context
 from cogflow_desktop.store.models import RunSession
 from cogflow_desktop.sync import material, retry, state
-from cogflow_desktop.sync.client import CentralClient, RemoteError, encode
-from cogflow_desktop.sync.pieces import DEFAULT_PIECE_BYTES, Piece, TrialTooLarge, cut
+from cogflow_desktop.sync.client import MAX_REQUEST_BYTES, CentralClient, RemoteError, encode
+from cogflow_desktop.sync.pieces import (
+    DEFAULT_PIECE_BYTES,
+    ENVELOPE_ALLOWANCE,
+    REMAINDER_BYTES,
+    Piece,
+    TrialTooLarge,
+    cut,
+)
 from cogflow_desktop.sync.progress import Progress, ProgressCallback, RunFailure, SyncReport
 
 log = logging.getLogger(__name__)
@@ -274,7 +282,25 @@ class SyncEngine:
         pieces = cut(mat.trials, self.options.piece_bytes)
         submit_body = self._submit_body(snap.remote_run_session_id or "", mat)
         submit_size = len(encode(submit_body))
-        meter.add(planned=sum(p.size for p in pieces) + submit_size)
+        if submit_size + ENVELOPE_ALLOWANCE > MAX_REQUEST_BYTES:
+            raise TrialTooLarge(
+                f"The run's result payload is {submit_size} bytes, more than one request to "
+                "the server may carry (2.5 MiB)."
+            )
+        # A small last piece rides in the submit itself: one request (one commit on the
+        # server) less per run, and a resent submit is still byte-identical.
+        tail = pieces[-1] if pieces else None
+        if (
+            tail is None
+            or tail.size > REMAINDER_BYTES
+            or tail.size + submit_size > (self.options.piece_bytes)
+        ):
+            tail = None
+        checkpointed = pieces[:-1] if tail is not None else pieces
+        if tail is not None:
+            submit_body["trials"] = tail.trials
+            submit_size += tail.size
+        meter.add(planned=sum(p.size for p in checkpointed) + submit_size)
 
         remote_id = snap.remote_run_session_id
         if remote_id is None:
@@ -294,10 +320,11 @@ class SyncEngine:
             meter.add(run_id=run_id, state_name=state.STARTED_REMOTE)
 
         acked = snap.pieces_acked if snap.pieces_total == len(pieces) else 0
-        meter.add(sent=sum(p.size for p in pieces[:acked]))
-        if len(pieces) > 1 and snap.pieces_total != len(pieces):
+        acked = min(acked, len(checkpointed))
+        meter.add(sent=sum(p.size for p in checkpointed[:acked]))
+        if len(checkpointed) > 1 and snap.pieces_total != len(pieces):
             state.record_pieces(self.ctx, run_id, len(pieces), acked)
-        for piece in pieces[acked:]:
+        for piece in checkpointed[acked:]:
             answer = self._call(
                 lambda p=piece: self.client.checkpoint(
                     self._piece_body(remote_id, p, len(pieces), mat)
@@ -307,9 +334,9 @@ class SyncEngine:
                 # Our submit already reached the server (its answer was lost): submit again,
                 # byte-identical, which the server takes as a retry.
                 break
-            if piece.index + 1 < len(pieces):
-                # The last piece is not recorded: the submit follows at once, and if we stop
-                # in between, resending that piece is harmless.
+            if piece.index + 1 < len(checkpointed):
+                # The last checkpoint is not recorded: the submit follows at once, and if we
+                # stop in between, resending that piece is harmless.
                 state.record_pieces(self.ctx, run_id, len(pieces), piece.index + 1)
             meter.add(sent=piece.size, run_id=run_id, state_name=state.SENDING)
 

@@ -17,6 +17,8 @@ from cogflow_desktop.sync.client import MAX_REQUEST_BYTES
 # Trials per piece stay well under the limit, leaving room for the envelope fields.
 DEFAULT_PIECE_BYTES = 1024 * 1024
 ENVELOPE_ALLOWANCE = 4096
+# A last piece up to this size is sent inside the submit instead of its own checkpoint.
+REMAINDER_BYTES = 256 * 1024
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from cogflow_desktop.store.models import AuditEvent
 from cogflow_desktop.sync import state
 from cogflow_desktop.sync.client import CentralClient, Credentials
 from cogflow_desktop.sync.engine import SyncEngine, SyncOptions
+from cogflow_desktop.sync.pieces import DEFAULT_PIECE_BYTES, REMAINDER_BYTES, cut
 from cogflow_desktop.sync.progress import Progress
 from cogflow_desktop.sync.retry import RetryPolicy
 
@@ -47,11 +48,16 @@ def engine(
     credentials: Credentials | None = None,
     progress: Callable[[Progress], None] | None = None,
     retry_failed: bool = False,
+    piece_bytes: int = DEFAULT_PIECE_BYTES,
 ) -> SyncEngine:
     key = users.unlock_with_password(ctx, LAB_USER, LAB_PASSWORD)
     client = CentralClient(url, credentials=credentials, timeout=(5, read_timeout))
     opts = SyncOptions(
-        workers=6, retry=RETRY, retry_failed=retry_failed, interrupted_quiet_seconds=0
+        workers=6,
+        retry=RETRY,
+        retry_failed=retry_failed,
+        interrupted_quiet_seconds=0,
+        piece_bytes=piece_bytes,
     )
     return SyncEngine(ctx, client, key, actor=LAB_USER, options=opts, progress=progress)
 
@@ -90,12 +96,14 @@ def test_500_runs_under_faults_arrive_exactly_once(tmp_path: Path) -> None:
     try:
         with ServerProcess(tmp_path / "remote") as remote:
             with FaultProxy(remote.url, FaultPlan(rates=ALL_FAULTS, delay_seconds=3.5)) as proxy:
-                report = engine(ctx, proxy.url).run()
+                # Tiny pieces: most runs go as start, checkpoints, then submit with the rest.
+                report = engine(ctx, proxy.url, piece_bytes=300).run()
                 counts = proxy.plan.counts
             assert report.runs_total == 500
             assert report.acknowledged == 500, report.failed[:3]
             for fault in ALL_FAULTS:
                 assert counts[fault] > 0, f"no {fault} fault was injected"
+            assert counts["/api/v1/results/checkpoint"] > 500
             # Nothing left to do: a second sync sends nothing.
             assert engine(ctx, remote.url).run().runs_total == 0
             remote.stop()
@@ -140,7 +148,11 @@ def test_large_run_goes_in_pieces_and_resumes_after_cancel(tmp_path: Path) -> No
             assert report.acknowledged == 1
             # The resumed sync sent only the pieces not yet acknowledged.
             resent = proxy.plan.counts["/api/v1/results/checkpoint"] - sent_before
-            assert resent == snap.pieces_total - 2
+            pieces = cut(make_trials(20_000, pad=150))
+            assert len(pieces) == snap.pieces_total
+            # A small last piece goes with the submit rather than as a checkpoint.
+            checkpoints = len(pieces) - (pieces[-1].size <= REMAINDER_BYTES)
+            assert resent == checkpoints - 2
             assert proxy.plan.counts["/api/v1/runs/start"] == 1
             assert proxy.plan.counts["oversize"] == 0
             assert report.bytes_sent > 4 * 1024 * 1024
