@@ -24,7 +24,13 @@ from typing import Any
 
 from cogflow_desktop import __version__
 from cogflow_desktop.export.atomic import fsync_dir, temp_name, write_synced
-from cogflow_desktop.export.columns import MEANINGS, PARTICIPANT_ID_COLUMN, VOCAB_COLUMNS, dumps
+from cogflow_desktop.export.columns import (
+    MEANINGS,
+    PARTICIPANT_ID_COLUMN,
+    VOCAB_COLUMNS,
+    data_column,
+    dumps,
+)
 from cogflow_desktop.export.manifest import MANIFEST_NAME, Manifest
 from cogflow_desktop.export.options import WrittenFile
 from cogflow_desktop.export.source import RunRecord
@@ -76,7 +82,7 @@ def events(trials: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
     columns: dict[str, None] = dict.fromkeys(_FIRST_DATA)
     for trial in trials:
         columns.update(dict.fromkeys(k for k in trial if k != "component_type"))
-    names = [*EVENT_COLUMNS, *columns]
+    names = [*EVENT_COLUMNS, *(data_column(c, EVENT_COLUMNS) for c in columns)]
     rows = []
     for t in trials:
         onset_ms = _first_number(t.get("stimulus_onset_ms"), t.get("trial_start_ms"))

@@ -70,6 +70,12 @@ def meta_cells(run: RunRecord, include_participant_ids: bool) -> list[Any]:
     return cells
 
 
+def data_column(name: str, reserved: frozenset[str] | tuple[str, ...]) -> str:
+    """The header of a recorded field; one that shares a name with a column the export itself
+    adds (a trial's own `status` or `duration`) is kept, as `trial.<name>`, never dropped."""
+    return f"trial.{name}" if name in reserved else name
+
+
 def kind(value: Any) -> str:
     """The codebook type of one value."""
     if value is None:

@@ -21,6 +21,7 @@ from cogflow_desktop.export.columns import (
     VOCAB_COLUMNS,
     cell,
     combined_kind,
+    data_column,
     kind,
     meta_cells,
     meta_columns,
@@ -38,7 +39,8 @@ class CsvSink:
         self._ids = include_participant_ids
         self._meta = meta_columns(include_participant_ids)
         self.columns: list[str] = [*self._meta, *VOCAB_COLUMNS]
-        self._index = dict.fromkeys(self.columns, 0)
+        # Recorded field names (not headers): a trial's own `status` is not the run's.
+        self._index = dict.fromkeys(VOCAB_COLUMNS, 0)
         self._data_cols: list[str] = list(VOCAB_COLUMNS)
         self._prefix = ""
         self._buf = io.StringIO()
@@ -84,7 +86,7 @@ class CsvSink:
         for name in trial:
             if name not in self._index:
                 self._index[name] = 0
-                self.columns.append(name)
+                self.columns.append(data_column(name, self._meta))
                 self._data_cols.append(name)
 
     def _write_rows(self, rows: list[list[Any]]) -> None:
@@ -114,8 +116,9 @@ class CsvSink:
         kinds: dict[str, set[str]] = {name: set() for name in self.columns}
         for name, seen in zip(self._meta, self._meta_kinds, strict=True):
             kinds[name] |= seen
+        data_headers = self.columns[len(self._meta) :]
         for sig in self._signatures:
-            for name, typ in zip(self._data_cols, sig, strict=False):
+            for name, typ in zip(data_headers, sig, strict=False):
                 kinds[name].add(_KIND_OF_TYPE.get(typ, "json"))
         return {name: combined_kind(seen) for name, seen in kinds.items()}
 

@@ -89,6 +89,9 @@ def pvt(i: int, onset: float) -> dict[str, Any]:
         "lapse": True,
         "response_source": "keyboard",
         "rdm_parameters": {"nested": {"deep": [1, 2.5, None]}},
+        # Names the exports use for their own columns: kept as trial.<name>, never dropped.
+        "status": "ok",
+        "duration": 1500,
     }
 
 

@@ -91,7 +91,9 @@ def test_csv_is_tidy_ordered_and_equal_to_what_was_sent(
     result = export(live_server, key, slug, "csv", out)
 
     header, rows, raw = read_csv(out)
-    assert header == [*META, *VOCAB, *first_seen(runs, skip=VOCAB)]
+    fields = [*VOCAB, *first_seen(runs, skip=VOCAB)]
+    assert header == [*META, *(f"trial.{f}" if f in META else f for f in fields)]
+    assert "trial.status" in header  # a trial's own field named like a run column
     assert all(len(r) == len(header) for r in raw)  # earlier rows padded for later columns
     expected = [(run, t) for run in runs for t in run.trials]
     assert len(rows) == len(expected) == result.trials == 9
@@ -104,8 +106,8 @@ def test_csv_is_tidy_ordered_and_equal_to_what_was_sent(
         assert row["status"] == run.status
         assert row["interrupted"] == "False"
         assert bool(row["completed_at"]) == (run.status == "completed")
-        for column in header[len(META) :]:
-            assert row[column] == expected_cell(trial.get(column)), column
+        for column, name in zip(header[len(META) :], fields, strict=True):
+            assert row[column] == expected_cell(trial.get(name)), column
     survey_row = next(r for r in rows if r["component_type"] == "survey-response")
     assert json.loads(survey_row["response"]) == runs[0].trials[3]["response"]
     assert "participant_external_id" not in header
@@ -177,6 +179,8 @@ def test_bids_events_sidecars_and_manifest(
                 assert float(row["duration"]) == pytest.approx(expected)
             if "note" in trial:
                 assert row["note"] == trial["note"].replace("\t", " ")
+            if "duration" in trial:  # the trial's own field, beside the event duration
+                assert row["trial.duration"] == str(trial["duration"])
 
     manifest = json.loads((out / "manifest.json").read_text())
     listed = {f["path"]: f["sha256"] for f in manifest["files"]}
@@ -264,7 +268,8 @@ def test_selected_runs_only(
     result = export(live_server, key, slug, "csv", out, run_ids=(runs[1].run_session_id,))
     header, rows, _raw = read_csv(out)
     assert result.runs == 1 and len(rows) == len(runs[1].trials)
-    assert header == [*META, *VOCAB, *first_seen([runs[1]], skip=VOCAB)]
+    fields = [*VOCAB, *first_seen([runs[1]], skip=VOCAB)]
+    assert header == [*META, *(f"trial.{f}" if f in META else f for f in fields)]
     assert {r["run_session_id"] for r in rows} == {runs[1].run_session_id}
 
 
