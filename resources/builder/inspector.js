@@ -42,7 +42,7 @@ export function renderStudyInspector(root, { app, schema }) {
   const top = section(root, 'Experiment');
   const scalar = Object.fromEntries(Object.entries(props).filter(([k, p]) => !STUDY_SKIP.has(k) && !k.endsWith('_settings') && !(p.type === 'object')));
   const fields = renderFields(top, {
-    schema, props: scalar, values: config, prefix: 'cfg',
+    schema, props: scalar, values: config, prefix: 'cfg', more: lazySection(top, 'More experiment fields'),
     onChange: (key, v) => app.editConfig((c) => setConfigField(c, key, v), { rerender: key === 'task_type' || key === 'experiment_type' }),
   });
 
