@@ -128,7 +128,11 @@ class MainWindow(QMainWindow):
             show_error(self, f"{self.pages[index].title} could not be shown", exc)
 
     def show_page(self, page: Page) -> None:
-        self.nav.setCurrentRow(self.pages.index(page))
+        index = self.pages.index(page)
+        if self.nav.currentRow() == index:
+            self._show_page(index)  # already current: still reload what it shows
+        else:
+            self.nav.setCurrentRow(index)
 
     def _refresh_current(self) -> None:
         page = self.stack.currentWidget()

@@ -89,7 +89,9 @@ def sync_rows(ctx: Context) -> list[dict[str, Any]]:
             {
                 "run_session_id": run.id,
                 "study_slug": slug,
-                "status": run.status,
+                "status": "interrupted"
+                if run.interrupted_at is not None and run.status == "started"
+                else run.status,
                 "sync_state": st.state if st else NOT_SYNCED,
                 "attempts": st.attempts if st else 0,
                 "pieces": f"{st.pieces_acked}/{st.pieces_total}" if st else "",

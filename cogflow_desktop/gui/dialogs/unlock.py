@@ -29,6 +29,7 @@ class UnlockDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("unlockDialog")
         self.setWindowTitle("Unlock results")
+        self.setMinimumWidth(420)
         self.session = session
         signed_in = session.username
         self.intro = QLabel(purpose)

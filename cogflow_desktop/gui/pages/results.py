@@ -85,6 +85,7 @@ class ResultsPage(Page):
         self.summary = QLabel()
         self.summary.setObjectName("runSummary")
         self.summary.setWordWrap(True)
+        self.summary.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.trials = make_table([], "trialsTable")
         lower = QWidget()
         lower_layout = QHBoxLayout(lower)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QDesktopServices, QGuiApplication
-from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from cogflow_desktop import __version__
 from cogflow_desktop.gui.logs import log_path
@@ -47,7 +47,10 @@ class SettingsPage(Page):
         open_folder.clicked.connect(
             lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(settings.data_dir)))
         )
-        form.addRow("", open_folder)
+        folder_row = QHBoxLayout()
+        folder_row.addWidget(open_folder)
+        folder_row.addStretch(1)
+        form.addRow("", folder_row)
         self.layout_.addStretch(1)
 
     def _screen_changed(self, index: int) -> None:
