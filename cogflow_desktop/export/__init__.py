@@ -12,7 +12,7 @@ from cogflow_desktop.export.options import (
     ExportResult,
     WrittenFile,
 )
-from cogflow_desktop.export.service import audit_refusal, export_study
+from cogflow_desktop.export.service import audit_refusal, export_for_session, export_study
 
 __all__ = [
     "FORMATS",
@@ -22,5 +22,6 @@ __all__ = [
     "ExportResult",
     "WrittenFile",
     "audit_refusal",
+    "export_for_session",
     "export_study",
 ]

@@ -32,9 +32,10 @@ from cogflow_desktop.export.sink import Sink
 from cogflow_desktop.export.source import Selection, iter_runs, load_run, select_runs
 from cogflow_desktop.export.zip_format import ZipSink
 from cogflow_desktop.security.envelopes import DecryptionError
-from cogflow_desktop.services import results
+from cogflow_desktop.services import auth, results
 from cogflow_desktop.services.context import Context
 from cogflow_desktop.services.errors import BadRequest, Corrupted, ServiceError
+from cogflow_desktop.services.vault import SessionSecrets
 
 EXPORT_ACTION = "results.export"
 PARTICIPANT_IDS_ACTION = "results.export_participant_ids"
@@ -91,6 +92,33 @@ def export_study(
             },
         )
     return result
+
+
+def export_for_session(
+    ctx: Context,
+    session: SessionSecrets,
+    options: ExportOptions,
+    *,
+    client: str = "app",
+    progress: ProgressFn | None = None,
+    cancelled: CancelFn | None = None,
+) -> ExportResult:
+    """The app's entry point: a logged-in session whose TOTP check is still fresh; anything
+    less is refused (and audited) before a single row is decrypted."""
+    try:
+        auth.require_fresh_mfa(ctx, session)
+    except ServiceError as exc:
+        audit_refusal(ctx, options, exc.message, actor=session.username, client=client)
+        raise
+    return export_study(
+        ctx,
+        session.private_key,
+        options,
+        actor=session.username,
+        client=client,
+        progress=progress,
+        cancelled=cancelled,
+    )
 
 
 def audit_refusal(
