@@ -70,3 +70,9 @@ test('schema has one $defs entry with titles for every supported component', () 
   assert.equal(schema.properties.schema_version.const, '1.0');
   assert.equal(schema.$schema, 'https://json-schema.org/draft/2020-12/schema');
 });
+
+test('*_settings are validated like the component they default', () => {
+  const bad = validateConfig({ experiment_type: 'trial-based', timeline: [], flanker_settings: { left_key: 5, congruency: 'x' } }, schema);
+  assert.deepEqual(bad.errors.map((e) => e.path).sort(), ['/flanker_settings/congruency', '/flanker_settings/left_key']);
+  assert.equal(validateConfig({ experiment_type: 'trial-based', timeline: [], pvt_settings: { response_device: 'inherit', add_trial_per_false_start: true } }, schema).valid, true);
+});
