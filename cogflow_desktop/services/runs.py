@@ -9,7 +9,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Integer, bindparam, case, select, update
 from sqlalchemy.orm import Session
 
 from cogflow_desktop import audit
@@ -23,10 +23,36 @@ from cogflow_desktop.store.models import (
     RunSession,
     Study,
     TrialRecord,
+    UTCDateTime,
     utcnow,
 )
+from cogflow_desktop.store.upsert import upsert
 
 TERMINAL = ("completed", "failed")
+
+# The checkpoint path's statements, built once (it runs once per trial).
+_RUN_STATE = select(RunSession.status, RunSession.study_id).where(
+    RunSession.id == bindparam("b_run")
+)
+_RUN_TOUCH = (
+    update(RunSession)
+    .where(RunSession.id == bindparam("b_run"))
+    .values(
+        trial_count=case(
+            (
+                RunSession.trial_count < bindparam("b_count", type_=Integer),
+                bindparam("b_count", type_=Integer),
+            ),
+            else_=RunSession.trial_count,
+        ),
+        last_activity_at=bindparam("b_now", type_=UTCDateTime),
+    )
+)
+_STUDY_TOUCH = (
+    update(Study)
+    .where(Study.id == bindparam("b_study"))
+    .values(last_activity_at=bindparam("b_now", type_=UTCDateTime))
+)
 
 
 def _json_bytes(value: Any) -> bytes:
@@ -132,57 +158,21 @@ def _upsert_trials(
     s: Session, run_id: str, key_id: int, key: bytes, trials: list[dict[str, Any]]
 ) -> None:
     """Insert or replace trial rows by trial_index; rows absent from this batch are kept."""
-    if not trials:
-        return
     now = utcnow()
-    indices = [t["trial_index"] for t in trials]
-    existing = (
-        dict(
-            s.execute(
-                select(TrialRecord.trial_index, TrialRecord.id).where(
-                    TrialRecord.run_id == run_id, TrialRecord.trial_index.in_(indices)
-                )
-            ).all()
-        )
-        if len(indices) <= 30000
-        else dict(
-            s.execute(
-                select(TrialRecord.trial_index, TrialRecord.id).where(TrialRecord.run_id == run_id)
-            ).all()
-        )
-    )
-    inserts, updates = [], []
-    for trial in trials:
-        idx = trial["trial_index"]
-        blob = envelopes.encrypt(key, _json_bytes(trial), trial_aad(run_id, idx))
-        if idx in existing:
-            updates.append(
-                {"b_id": existing[idx], "key_id": key_id, "ciphertext": blob, "updated_at": now}
-            )
-        else:
-            inserts.append(
-                {
-                    "run_id": run_id,
-                    "trial_index": idx,
-                    "key_id": key_id,
-                    "ciphertext": blob,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-            )
-    if inserts:
-        s.execute(insert(TrialRecord), inserts)
-    if updates:
-        s.connection().execute(
-            update(TrialRecord)
-            .where(TrialRecord.id == bindparam("b_id"))
-            .values(
-                key_id=bindparam("key_id"),
-                ciphertext=bindparam("ciphertext"),
-                updated_at=bindparam("updated_at"),
+    rows = [
+        {
+            "run_id": run_id,
+            "trial_index": t["trial_index"],
+            "key_id": key_id,
+            "ciphertext": envelopes.encrypt(
+                key, _json_bytes(t), trial_aad(run_id, t["trial_index"])
             ),
-            updates,
-        )
+            "created_at": now,
+            "updated_at": now,
+        }
+        for t in trials
+    ]
+    upsert(s, TrialRecord, rows, conflict=("run_id", "trial_index"))
 
 
 def _put_envelope(
@@ -193,21 +183,23 @@ def _put_envelope(
     key: bytes,
     content: dict[str, Any],
     **fields: Any,
-) -> ResultEnvelope:
+) -> None:
+    """Write the run's envelope of this kind, replacing the previous one."""
     now = utcnow()
-    env = s.scalar(
-        select(ResultEnvelope).where(ResultEnvelope.run_id == run_id, ResultEnvelope.kind == kind)
-    )
-    if env is None:
-        env = ResultEnvelope(run_id=run_id, kind=kind, created_at=now)
-        s.add(env)
-    env.key_id = key_id
-    env.ciphertext = envelopes.encrypt(key, _json_bytes(content), result_aad(run_id, kind))
-    env.updated_at = now
-    for name, value in fields.items():
-        setattr(env, name, value)
-    s.flush()
-    return env
+    row = {
+        "run_id": run_id,
+        "kind": kind,
+        "key_id": key_id,
+        "ciphertext": envelopes.encrypt(key, _json_bytes(content), result_aad(run_id, kind)),
+        "status": fields.pop("status"),
+        "trial_count": fields.pop("trial_count"),
+        "checkpoint_label": fields.pop("checkpoint_label", None),
+        "checkpoint_index": fields.pop("checkpoint_index", None),
+        "created_at": now,
+        "updated_at": now,
+    }
+    assert not fields, f"unknown envelope fields: {sorted(fields)}"
+    upsert(s, ResultEnvelope, [row], conflict=("run_id", "kind"))
 
 
 def _load_run(s: Session, run_id: str) -> RunSession:
@@ -231,29 +223,35 @@ def checkpoint(
     ctx: Context, req: CheckpointRequest, *, actor: str, client: str | None
 ) -> dict[str, Any]:
     now = utcnow()
+    run_id = req.run_session_id
     with ctx.write() as s:
-        run = _load_run(s, req.run_session_id)
-        if run.status in TERMINAL:
+        # The hot path (one call per trial): plain Core statements, no ORM unit of work.
+        conn = s.connection()
+        found = conn.execute(_RUN_STATE, {"b_run": run_id}).first()
+        if found is None:
+            raise NotFound("Run session not found.")
+        status, study_id = found
+        if status in TERMINAL:
             audit.record(
                 s,
                 "run.checkpoint",
                 actor=actor,
                 client=client,
-                target=run.id,
+                target=run_id,
                 outcome="refused",
                 details={"reason": "run_already_terminal"},
             )
             return {
-                "run_session_id": run.id,
+                "run_session_id": run_id,
                 "stored": False,
                 "reason": "run_already_terminal",
-                "status": run.status,
+                "status": status,
             }
-        key_id, key = _content_key(ctx, s, run.id)
-        _upsert_trials(s, run.id, key_id, key, req.trials)
+        key_id, key = _content_key(ctx, s, run_id)
+        _upsert_trials(s, run_id, key_id, key, req.trials)
         _put_envelope(
             s,
-            run.id,
+            run_id,
             "checkpoint",
             key_id,
             key,
@@ -263,21 +261,20 @@ def checkpoint(
             checkpoint_label=req.checkpoint_label,
             checkpoint_index=req.checkpoint_index,
         )
-        run.trial_count = max(run.trial_count, req.trial_count)
-        run.last_activity_at = now
-        s.execute(update(Study).where(Study.id == run.study_id).values(last_activity_at=now))
+        conn.execute(_RUN_TOUCH, {"b_run": run_id, "b_count": req.trial_count, "b_now": now})
+        conn.execute(_STUDY_TOUCH, {"b_study": study_id, "b_now": now})
         audit.record(
             s,
             "run.checkpoint",
             actor=actor,
             client=client,
-            target=run.id,
+            target=run_id,
             details={"checkpoint_index": req.checkpoint_index, "trials": len(req.trials)},
         )
         return {
-            "run_session_id": run.id,
+            "run_session_id": run_id,
             "stored": True,
-            "status": run.status,
+            "status": status,
             "checkpoint_index": req.checkpoint_index,
             "trial_records_stored": len(req.trials),
         }
@@ -332,7 +329,7 @@ def submit(ctx: Context, req: SubmitRequest, *, actor: str, client: str | None) 
             return _submit_answer(run, req, final)
         key_id, key = _content_key(ctx, s, run.id)
         _upsert_trials(s, run.id, key_id, key, req.trials)
-        env = _put_envelope(
+        _put_envelope(
             s,
             run.id,
             "final",
@@ -357,7 +354,12 @@ def submit(ctx: Context, req: SubmitRequest, *, actor: str, client: str | None) 
             details={"status": req.status, "trials": len(req.trials)},
         )
         ctx.run_keys.forget(run.id)
-        return _submit_answer(run, req, env.id)
+        envelope_id = s.scalar(
+            select(ResultEnvelope.id).where(
+                ResultEnvelope.run_id == run.id, ResultEnvelope.kind == "final"
+            )
+        )
+        return _submit_answer(run, req, envelope_id)
 
 
 def _submit_answer(run: RunSession, req: SubmitRequest, envelope_id: int | None) -> dict[str, Any]:
