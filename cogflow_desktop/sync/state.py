@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from cogflow_desktop import audit
 from cogflow_desktop.services.context import Context
 from cogflow_desktop.store.models import RunSession, Study, SyncState, utcnow
+from cogflow_desktop.sync import group_commit
 
 PENDING = "pending"
 STARTED_REMOTE = "started_remote"
@@ -180,7 +181,8 @@ def record_started(
 ) -> None:
     """Must be durable before anything else is sent for this run (start is not idempotent).
     The slug and label are the ones the server stored the config under."""
-    with _write(ctx) as s:
+
+    def work(s: Session) -> None:
         _set(
             s,
             run_id,
@@ -191,10 +193,14 @@ def record_started(
             remote_config_label=label,
         )
 
+    group_commit.run(ctx, work)
+
 
 def record_pieces(ctx: Context, run_id: str, total: int, acked: int) -> None:
-    with _write(ctx) as s:
+    def work(s: Session) -> None:
         _set(s, run_id, state=SENDING, pieces_total=total, pieces_acked=acked)
+
+    group_commit.run(ctx, work)
 
 
 def record_acknowledged(
@@ -206,7 +212,7 @@ def record_acknowledged(
     server_url: str,
     details: dict[str, Any],
 ) -> None:
-    with _write(ctx) as s:
+    def work(s: Session) -> None:
         row = _row(s, run_id)
         row = _set(
             s,
@@ -232,11 +238,13 @@ def record_acknowledged(
             },
         )
 
+    group_commit.run(ctx, work)
+
 
 def record_failed(
     ctx: Context, run_id: str, *, reason: str, retryable: bool, actor: str, server_url: str
 ) -> None:
-    with _write(ctx) as s:
+    def work(s: Session) -> None:
         row = _row(s, run_id)
         row = _set(
             s,
@@ -262,6 +270,8 @@ def record_failed(
                 "pieces": f"{row.pieces_acked}/{row.pieces_total}",
             },
         )
+
+    group_commit.run(ctx, work)
 
 
 def record_session(

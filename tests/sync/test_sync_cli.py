@@ -75,7 +75,10 @@ def test_sync_killed_with_kill_9_and_restarted_delivers_each_run_once(tmp_path: 
             assert proc.poll() is None, "the sync ended before it could be killed"
             time.sleep(0.05)
         proc.kill()  # SIGKILL on POSIX, TerminateProcess on Windows: no clean-up runs
-        proc.communicate(timeout=30)
+        proc.wait(30)
+        for stream in (proc.stdout, proc.stderr):
+            assert stream is not None
+            stream.close()
         at_kill = acknowledged(lab_dir / "cogflow.sqlite3")
         assert 15 <= at_kill < 80
 
