@@ -1,5 +1,6 @@
 """Build the one-folder app with PyInstaller (build.spec) and smoke-test what was built:
-`--version`, and `serve --port 0` answering /healthz. Slow (minutes): not part of the tests.
+`--version`, `serve --port 0` answering /healthz, and the desktop app opening its window
+and a web view (headless Linux: Qt's offscreen platform). Slow (minutes): not in the tests.
 
     python scripts/build_app.py            # build, then test
     python scripts/build_app.py --no-build # test an existing dist/CogFlowDesktop
@@ -8,6 +9,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import subprocess
@@ -70,6 +72,28 @@ def check_serve(program: Path) -> str:
                 proc.kill()
 
 
+def check_gui(program: Path) -> dict[str, object]:
+    """Start the app in its smoke mode: it reports a usable window and a loaded web view."""
+    with tempfile.TemporaryDirectory() as data:
+        env = {**os.environ, "COGFLOW_DATA_DIR": data, "COGFLOW_GUI_SMOKE": "1"}
+        env["COGFLOW_PORT"] = "0"
+        if sys.platform.startswith("linux") and not env.get("DISPLAY"):
+            env["QT_QPA_PLATFORM"] = "offscreen"
+        if hasattr(os, "geteuid") and os.geteuid() == 0:  # Chromium refuses root with a sandbox
+            env["QTWEBENGINE_CHROMIUM_FLAGS"] = "--no-sandbox"
+        out = subprocess.run([str(program)], env=env, capture_output=True, text=True, timeout=180)
+    report: dict[str, object] = {}
+    for line in out.stdout.splitlines():
+        if line.startswith("{"):
+            report.update(json.loads(line))
+    if out.returncode != 0 or report.get("web_loaded") is not True:
+        raise SystemExit(
+            f"The bundled app did not open a working web view (exit {out.returncode}):\n"
+            + out.stderr[-3000:]
+        )
+    return report
+
+
 def _wait_for_url(proc: subprocess.Popen[str], timeout: float = 120) -> str:
     assert proc.stdout is not None
     deadline = time.monotonic() + timeout
@@ -99,9 +123,11 @@ def main() -> int:
         raise SystemExit(f"{program} was not built.")
     version = check_version(program)
     url = check_serve(program)
+    gui = check_gui(program)
     size = sum(f.stat().st_size for f in DIST.rglob("*") if f.is_file())
     print(
-        f"OK: {version}; `serve` answered /healthz at {url}; "
+        f"OK: {version}; `serve` answered /healthz at {url}; the app window was ready in "
+        f"{gui['ready_ms']} ms and loaded a web view; "
         f"{size / 2**20:.0f} MiB in {DIST}; {time.monotonic() - started:.0f} s."
     )
     return 0

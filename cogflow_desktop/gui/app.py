@@ -14,7 +14,7 @@ from PySide6.QtWebEngineWidgets import QWebEngineView  # loaded before the QAppl
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from cogflow_desktop import __version__
-from cogflow_desktop.gui.errors import details_of
+from cogflow_desktop.gui.errors import details_of, show_error
 from cogflow_desktop.gui.logs import setup_logging
 from cogflow_desktop.gui.main_window import MainWindow
 from cogflow_desktop.gui.runtime import StartupError, start_runtime
@@ -61,6 +61,7 @@ def run_gui(argv: Sequence[str] | None = None) -> int:
         return 1
     log.info("CogFlow Desktop %s started, local server %s", __version__, runtime.url)
     window = MainWindow(runtime)
+    sys.excepthook = lambda *info: _unexpected(window, info[1])
     window.show()
     if window.needs_first_run():
         window.start_first_run()
@@ -73,6 +74,12 @@ def run_gui(argv: Sequence[str] | None = None) -> int:
         runtime.stop()
         log.info("CogFlow Desktop stopped")
     return int(code)
+
+
+def _unexpected(window: MainWindow, exc: BaseException) -> None:
+    """A bug in a slot: log it and say so in one sentence; the app keeps running."""
+    log.error("Unexpected error", exc_info=exc)
+    show_error(window, "Something went wrong", exc)
 
 
 def _smoke(window: MainWindow, started: float, url: str) -> None:

@@ -99,6 +99,11 @@ class MainWindow(QMainWindow):
         self.studies.show_results.connect(self.open_results)
         self.studies.export_study.connect(lambda slug: self.exports.start(slug, []))
         self.results.export_requested.connect(self.exports.start)
+        self.exports.done.connect(
+            lambda r: self.statusBar().showMessage(
+                f"Exported {r.runs} run(s), {r.trials} trial(s) to {r.out}.", 15000
+            )
+        )
         self.state.listeners.append(self._refresh_current)
         self.nav.setCurrentRow(0)
         self._update_status()
@@ -111,6 +116,10 @@ class MainWindow(QMainWindow):
         imp = QAction("Import config…", self)
         imp.triggered.connect(self.studies.choose_import)
         file_menu.addAction(imp)
+        self.setup_action = QAction("Set up the researcher account…", self)
+        self.setup_action.triggered.connect(self._setup_if_needed)
+        file_menu.addAction(self.setup_action)
+        file_menu.aboutToShow.connect(lambda: self.setup_action.setVisible(self.needs_first_run()))
         file_menu.addSeparator()
         quit_action = QAction("Quit", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
@@ -161,6 +170,10 @@ class MainWindow(QMainWindow):
         self.wizard = wizard
         wizard.open()
         return wizard
+
+    def _setup_if_needed(self) -> None:
+        if self.needs_first_run() and self.wizard is None:
+            self.start_first_run()
 
     def _first_run_done(self, _result: int) -> None:
         name = self.state.session.username
