@@ -20,7 +20,10 @@ def test_node_unit_tests_pass() -> None:
     assert files, "no tests/js/*.test.mjs files"
     proc = subprocess.run(
         [node, "--test", *files],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, f"node --test failed (exit {proc.returncode}):\n{output[-20000:]}"
