@@ -28,13 +28,14 @@ def add_data_dir(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def open_ctx(args: argparse.Namespace, **overrides: object) -> Context:
+def open_ctx(args: argparse.Namespace, *, serving: bool = False, **overrides: object) -> Context:
+    """The data folder's context. Only `serve` records runs, so only it flags interrupted ones."""
     try:
         settings = Settings.from_env(getattr(args, "data_dir", None), **overrides)
     except ValueError as exc:  # a malformed environment override
         raise CliError(str(exc)) from exc
     try:
-        return open_context(settings)
+        return open_context(settings, flag_interrupted_runs=serving)
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise CliError(f"The data folder {settings.data_dir} cannot be used: {reason}.") from exc

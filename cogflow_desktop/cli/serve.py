@@ -33,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
     )
     # Alembic narrates every start-up at INFO; a migration is announced below instead.
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    ctx = open_ctx(args)
+    ctx = open_ctx(args, serving=True)
     try:
         try:
             server = EmbeddedServer(ctx, host=args.host, port=args.port)

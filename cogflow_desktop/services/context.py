@@ -66,8 +66,13 @@ class Context:
         self.engine.dispose()
 
 
-def open_context(settings: Settings) -> Context:
-    """Open (and if needed create and migrate) the data folder's database."""
+def open_context(settings: Settings, *, flag_interrupted_runs: bool = True) -> Context:
+    """Open (and if needed create and migrate) the data folder's database.
+
+    The process that records runs (the server, the app) flags runs a previous process left
+    open; a command-line tool opening the folder beside a running server must not, or it would
+    mark a participant's live run as interrupted.
+    """
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.db_path)
     backup = upgrade_database(engine, settings.db_path, settings.backup_dir)
@@ -80,7 +85,8 @@ def open_context(settings: Settings) -> Context:
         totp_throttle=FailureThrottle(settings.throttle_limit, settings.throttle_window_seconds),
         migration_backup=backup,
     )
-    _mark_interrupted_runs(ctx)
+    if flag_interrupted_runs:
+        _mark_interrupted_runs(ctx)
     return ctx
 
 
