@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from sqlalchemy import select
 
 from cogflow_desktop.services.context import Context
-from cogflow_desktop.store.models import RunSession
+from cogflow_desktop.store.models import RunSession, SyncState
 from cogflow_desktop.sync import material, retry, state
 from cogflow_desktop.sync.client import MAX_REQUEST_BYTES, CentralClient, RemoteError, encode
 from cogflow_desktop.sync.pieces import (
@@ -162,7 +162,8 @@ class SyncEngine:
             retry_failed=self.options.retry_failed,
             interrupted_quiet_seconds=self.options.interrupted_quiet_seconds,
         )
-        ids = due.run_ids if run_ids is None else [r for r in run_ids if r in set(due.run_ids)]
+        wanted = set(due.run_ids)
+        ids = due.run_ids if run_ids is None else [r for r in run_ids if r in wanted]
         report = SyncReport(self.server_url, runs_total=len(ids), elsewhere=due.elsewhere)
         meter = _Meter(len(ids), self.progress)
         meter.add()
@@ -172,8 +173,12 @@ class SyncEngine:
             retry.call(self.client.health, self.options.retry, self.cancel)
             retry.call(self.client.connect, self.options.retry, self.cancel)
         except RemoteError as exc:
+            if exc.status is None:
+                raise SyncError(
+                    f"Could not reach the server at {self.server_url}: {exc.reason}"
+                ) from exc
             raise SyncError(
-                f"Could not reach the server at {self.server_url}: {exc.reason}"
+                f"The server at {self.server_url} refused the sync. {exc.reason}"
             ) from exc
         except retry.Cancelled:
             report.cancelled = len(ids)
@@ -212,10 +217,20 @@ class SyncEngine:
         """Publish the versions new runs need, oldest first, so that on a server which starts
         runs with the latest version, the latest stays the one that is latest here too. A
         failure here is not final: the run that needs the version tries again and reports it."""
-        wanted = set(run_ids)
+        refs: dict[int, material.ConfigRef] = {}
         with self.ctx.read() as s:
-            runs = s.scalars(select(RunSession).where(RunSession.id.in_(wanted))).all()
-            refs = {run.config_version_id: material.config_ref(run) for run in runs}
+            for i in range(0, len(run_ids), 500):
+                runs = s.scalars(
+                    select(RunSession)
+                    .outerjoin(SyncState, SyncState.run_id == RunSession.id)
+                    .where(
+                        RunSession.id.in_(run_ids[i : i + 500]),
+                        SyncState.remote_run_session_id.is_(None),
+                    )
+                ).all()
+                for run in runs:
+                    if run.config_version_id not in refs:
+                        refs[run.config_version_id] = material.config_ref(run)
         for ref in sorted(refs.values(), key=lambda r: r.publish_seq):
             if self.cancel.is_set():
                 return

@@ -18,6 +18,8 @@ from file_keyring import FileKeyring
 from sync_helpers import (
     LAB_PASSWORD,
     LAB_USER,
+    REMOTE_ADMIN,
+    REMOTE_PASSWORD,
     ServerProcess,
     arrived,
     assert_same,
@@ -208,3 +210,29 @@ def test_keystore_halves_reveal_nothing_alone(tmp_path: Path, monkeypatch) -> No
     finally:
         keyring.set_keyring(previous)
         ctx.close()
+
+
+def test_remote_login_password_from_the_next_stdin_line(
+    tmp_path: Path, shared_remote: ServerProcess
+) -> None:
+    lab_dir = tmp_path / "lab"
+    ctx = lab_context(lab_dir)
+    publish_local(ctx, "remote-login")
+    seed_run(ctx, "remote-login", "R1", make_trials(3))
+    ctx.close()
+    args = [*sync_args(shared_remote.url, lab_dir), "--remote-user", REMOTE_ADMIN]
+    env_free = {k: v for k, v in os.environ.items() if k != "COGFLOW_REMOTE_PASSWORD"}
+    wrong = subprocess.run(
+        [sys.executable, "-m", "cogflow_desktop", *args],
+        input=f"{LAB_PASSWORD}\nnot the remote password\n",
+        capture_output=True, text=True, env=env_free, timeout=120,
+    )  # fmt: skip
+    assert wrong.returncode == 1
+    assert "refused the sync. The server answered 401" in wrong.stderr
+    done = subprocess.run(
+        [sys.executable, "-m", "cogflow_desktop", *args],
+        input=f"{LAB_PASSWORD}\n{REMOTE_PASSWORD}\n",
+        capture_output=True, text=True, env=env_free, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "1 acknowledged" in done.stdout
