@@ -47,6 +47,16 @@ def one_run(data_dir: Path) -> dict[str, float]:
     return sample
 
 
+def version_ms() -> float:
+    """The same interpreter and package imports without Qt or a window: the floor under the
+    app's start-up on this machine (`cogflow-desktop --version` imports every command)."""
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "cogflow_desktop", "--version"], capture_output=True, check=True
+    )
+    return round((time.perf_counter() - started) * 1000, 1)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=7)
@@ -56,6 +66,7 @@ def main() -> int:
         # The first launch creates and migrates the database; later ones open it.
         first = one_run(Path(tmp) / "data")
         warm = [one_run(Path(tmp) / "data") for _ in range(args.runs)]
+        floor = [version_ms() for _ in range(args.runs)]
     from PySide6 import __version__ as pyside_version
 
     report = {
@@ -64,6 +75,8 @@ def main() -> int:
         "median_process_to_ready_ms": statistics.median(s["process_to_ready_ms"] for s in warm),
         "median_in_app_ready_ms": statistics.median(s["in_app_ready_ms"] for s in warm),
         "first_launch_process_to_ready_ms": first["process_to_ready_ms"],
+        "median_cli_version_ms": statistics.median(floor),
+        "load_average_1m": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
         "samples_process_to_ready_ms": [s["process_to_ready_ms"] for s in warm],
         "platform": platform.platform(),
         "qpa": os.environ.get("QT_QPA_PLATFORM", "default"),

@@ -50,7 +50,12 @@ class KioskWindow(QWidget):
         usernames: list[str],
         screen: QScreen | None = None,
     ) -> None:
-        super().__init__(None, Qt.WindowType.Window | Qt.WindowType.FramelessWindowHint)
+        super().__init__(
+            None,
+            Qt.WindowType.Window
+            | Qt.WindowType.FramelessWindowHint
+            | Qt.WindowType.WindowStaysOnTopHint,
+        )
         self.setObjectName("kioskWindow")
         self.setWindowTitle("CogFlow")
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
