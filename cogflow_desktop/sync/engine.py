@@ -174,12 +174,17 @@ class SyncEngine:
             retry.call(self.client.connect, self.options.retry, self.cancel)
         except RemoteError as exc:
             if exc.status is None:
-                raise SyncError(
-                    f"Could not reach the server at {self.server_url}: {exc.reason}"
-                ) from exc
-            raise SyncError(
-                f"The server at {self.server_url} refused the sync. {exc.reason}"
-            ) from exc
+                message = f"Could not reach the server at {self.server_url}: {exc.reason}"
+            else:
+                message = f"The server at {self.server_url} refused the sync. {exc.reason}"
+            state.record_session(
+                self.ctx,
+                actor=self.actor,
+                server_url=self.server_url,
+                outcome="failed",
+                details={"runs": len(ids), "reason": message},
+            )
+            raise SyncError(message) from exc
         except retry.Cancelled:
             report.cancelled = len(ids)
             return report

@@ -132,7 +132,16 @@ def test_status_shows_states_and_the_servers_reason(
 
 def test_plain_errors(tmp_path: Path) -> None:
     lab_dir = tmp_path / "lab"
-    lab_context(lab_dir).close()
+    ctx = lab_context(lab_dir)
+    publish_local(ctx, "errors")
+    seed_run(ctx, "errors", "E1", make_trials(2))
+    ctx.close()
+    nobody = cli(*sync_args("http://127.0.0.1:9", lab_dir), stdin=LAB_PASSWORD + "\n")
+    assert nobody.returncode == 1
+    assert nobody.stderr.strip() == (
+        "cogflow-desktop: Could not reach the server at http://127.0.0.1:9: "
+        "The connection to the server failed or was cut off."
+    )
     no_user = cli("sync", "--server", "http://127.0.0.1:9", "--data-dir", str(lab_dir))
     assert no_user.returncode == 1
     assert no_user.stderr.strip().endswith("or use --unattended.")
