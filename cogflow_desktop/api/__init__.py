@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import mimetypes
+
 from flask import Flask
 
 from cogflow_desktop.api.blueprints import auth, builder, interpreter, media, ops, studies, web_apps
@@ -10,8 +12,16 @@ from cogflow_desktop.api.guards import install_guards
 from cogflow_desktop.services.context import Context
 
 
+# Windows takes MIME types from its registry, which may map .js to text/plain; browsers then
+# refuse to load the web apps' ES modules. Pin the types the web apps need.
+_WEB_TYPES = {".js": "text/javascript", ".mjs": "text/javascript", ".json": "application/json",
+              ".css": "text/css", ".svg": "image/svg+xml", ".webp": "image/webp"}
+
+
 def create_app(context: Context, port: int) -> Flask:
     """`port` is the one the server listens on: it defines our own Host and Origin."""
+    for ext, mime in _WEB_TYPES.items():
+        mimetypes.add_type(mime, ext)
     app = Flask(__name__, static_folder=None)
     app.config.update(
         COGFLOW_PORT=port,
