@@ -11,7 +11,6 @@ from cogflow_desktop.api.errors import register_error_handlers
 from cogflow_desktop.api.guards import install_guards
 from cogflow_desktop.services.context import Context
 
-
 # Windows takes MIME types from its registry, which may map .js to text/plain; browsers then
 # refuse to load the web apps' ES modules. Pin the types the web apps need.
 _WEB_TYPES = {".js": "text/javascript", ".mjs": "text/javascript", ".json": "application/json",
