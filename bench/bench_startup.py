@@ -1,7 +1,9 @@
 """Start-up time of the desktop app: from launching the process to a usable main window with
 the embedded server healthy. Each sample is a fresh process; prints one JSON object.
 
-    python bench/bench_startup.py [--runs 7]
+    python bench/bench_startup.py [--runs 7] [--program dist/CogFlowDesktop/cogflow-desktop]
+
+--program times a built app (scripts/build_app.py) instead of `python -m cogflow_desktop`.
 
 Headless machines: run under a virtual display (xvfb-run) or set QT_QPA_PLATFORM=offscreen.
 """
@@ -19,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+COMMAND = [sys.executable, "-m", "cogflow_desktop"]
+
 
 def one_run(data_dir: Path) -> dict[str, float]:
     env = {
@@ -29,7 +33,7 @@ def one_run(data_dir: Path) -> dict[str, float]:
     }
     started = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "cogflow_desktop"],
+        COMMAND,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
@@ -51,16 +55,17 @@ def version_ms() -> float:
     """The same interpreter and package imports without Qt or a window: the floor under the
     app's start-up on this machine (`cogflow-desktop --version` imports every command)."""
     started = time.perf_counter()
-    subprocess.run(
-        [sys.executable, "-m", "cogflow_desktop", "--version"], capture_output=True, check=True
-    )
+    subprocess.run([*COMMAND, "--version"], capture_output=True, check=True)
     return round((time.perf_counter() - started) * 1000, 1)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--program", help="a built app's console program to time instead")
     args = parser.parse_args()
+    if args.program:
+        COMMAND[:] = [str(Path(args.program).resolve())]
     os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--no-sandbox")
     with tempfile.TemporaryDirectory() as tmp:
         # The first launch creates and migrates the database; later ones open it.
@@ -71,6 +76,7 @@ def main() -> int:
 
     report = {
         "benchmark": "startup_to_usable_window_with_healthy_server",
+        "program": "frozen build" if args.program else "python -m cogflow_desktop",
         "runs": args.runs,
         "median_process_to_ready_ms": statistics.median(s["process_to_ready_ms"] for s in warm),
         "median_in_app_ready_ms": statistics.median(s["in_app_ready_ms"] for s in warm),

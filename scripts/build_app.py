@@ -124,7 +124,7 @@ def main() -> int:
     version = check_version(program)
     url = check_serve(program)
     gui = check_gui(program)
-    size = sum(f.stat().st_size for f in DIST.rglob("*") if f.is_file())
+    size = sum(f.stat().st_size for f in DIST.rglob("*") if f.is_file() and not f.is_symlink())
     print(
         f"OK: {version}; `serve` answered /healthz at {url}; the app window was ready in "
         f"{gui['ready_ms']} ms and loaded a web view; "
