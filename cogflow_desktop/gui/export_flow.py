@@ -66,14 +66,17 @@ class ExportFlow(QObject):
             except ExportCancelled as exc:
                 raise Cancelled(str(exc)) from exc
 
-        job = self.state.jobs.start(work)
-        self.job = job
-        progress.canceled.connect(job.control.cancel)
-        job.signals.progress.connect(self._progress)
-        job.signals.succeeded.connect(self._succeeded)
-        job.signals.failed.connect(lambda exc: show_error(self.parent_widget, "Export failed", exc))
-        job.signals.finished.connect(self._finished)
-        return job
+        def connect(job: Job) -> None:
+            progress.canceled.connect(job.control.cancel)
+            job.signals.progress.connect(self._progress)
+            job.signals.succeeded.connect(self._succeeded)
+            job.signals.failed.connect(
+                lambda exc: show_error(self.parent_widget, "Export failed", exc)
+            )
+            job.signals.finished.connect(self._finished)
+
+        self.job = self.state.jobs.start(work, connect)
+        return self.job
 
     def _progress(self, done: int, total: int, text: str) -> None:
         if self.progress is not None:

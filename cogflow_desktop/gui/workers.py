@@ -76,9 +76,14 @@ class JobRunner(QObject):
         self._running: set[Job] = set()
         self.pool = QThreadPool.globalInstance()
 
-    def start(self, fn: Callable[[JobControl], Any]) -> Job:
+    def start(
+        self, fn: Callable[[JobControl], Any], connect: Callable[[Job], None] | None = None
+    ) -> Job:
+        """Run fn on the pool; `connect` wires the job's signals first, so none is missed."""
         job = Job(fn)
         self._running.add(job)
+        if connect is not None:
+            connect(job)
         job.signals.finished.connect(lambda: self._running.discard(job))
         self.pool.start(job)
         return job

@@ -184,18 +184,19 @@ class ResultsPage(Page):
                 cancelled=lambda: control.cancelled,
             )
 
-        job = self.state.jobs.start(work)
-        self.job = job
+        def connect(job: Job) -> None:
+            job.signals.progress.connect(lambda done, _total, _t: self.progress.setValue(done))
+            job.signals.succeeded.connect(self._decrypted)
+            job.signals.failed.connect(lambda exc: show_error(self, "Decryption failed", exc))
+            job.signals.finished.connect(self._job_done)
+
         self.progress.setRange(0, len(run_ids))
         self.progress.setValue(0)
         self.progress.show()
         self.cancel_button.show()
-        job.signals.progress.connect(lambda done, _total, _t: self.progress.setValue(done))
-        job.signals.succeeded.connect(self._decrypted)
-        job.signals.failed.connect(lambda exc: show_error(self, "Decryption failed", exc))
-        job.signals.finished.connect(self._job_done)
+        self.job = self.state.jobs.start(work, connect)
         self.refresh_runs()
-        return job
+        return self.job
 
     def cancel(self) -> None:
         if self.job is not None:

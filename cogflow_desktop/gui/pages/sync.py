@@ -187,19 +187,20 @@ class SyncPage(Page):
 
             return sync_bridge.run_sync(ctx, server, remote, key, actor, report, control.event)
 
-        job = self.state.jobs.start(work)
-        self.job = job
+        def connect(job: Job) -> None:
+            job.signals.progress.connect(self._progress)
+            job.signals.succeeded.connect(self._synced)
+            job.signals.cancelled.connect(lambda: self.status.setText("Sync cancelled."))
+            job.signals.failed.connect(lambda exc: self._failed(exc, automatic))
+            job.signals.finished.connect(self._done)
+
         self.sync_button.setEnabled(False)
         self.cancel_button.show()
         self.progress.setRange(0, 0)
         self.progress.show()
         self.status.setText(f"Syncing to {server}…")
-        job.signals.progress.connect(self._progress)
-        job.signals.succeeded.connect(self._synced)
-        job.signals.cancelled.connect(lambda: self.status.setText("Sync cancelled."))
-        job.signals.failed.connect(lambda exc: self._failed(exc, automatic))
-        job.signals.finished.connect(self._done)
-        return job
+        self.job = self.state.jobs.start(work, connect)
+        return self.job
 
     def cancel(self) -> None:
         if self.job is not None:
