@@ -56,6 +56,9 @@ def test_page_writes_carry_the_app_token(qtbot, env: WebEnvironment, runtime: Ap
 def test_console_messages_reach_the_app_log(
     qtbot, env: WebEnvironment, runtime: AppRuntime
 ) -> None:
+    data_dir = runtime.ctx.settings.data_dir
+    assert env.profile.storageName() == "cogflow" and not env.profile.isOffTheRecord()
+    assert Path(env.profile.persistentStoragePath()).is_relative_to(data_dir / "webengine")
     view = _view(qtbot, env, "/portal/")
     run_js(qtbot, view.page(), "console.error('marker-7f3a from the page')")
     log_file = log_path(runtime.ctx.settings.data_dir)
