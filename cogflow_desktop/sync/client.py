@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
 import threading
 from dataclasses import dataclass
@@ -139,6 +140,9 @@ class CentralClient:
         self._cookies: dict[str, str] = {}
         self._csrf: str | None = None
         self._lock = threading.Lock()
+        self._proxies = requests.utils.get_environ_proxies(self.base_url)
+        ca_bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+        self._verify: bool | str = ca_bundle or True
 
     # --- sessions -------------------------------------------------------------------------
 
@@ -150,6 +154,11 @@ class CentralClient:
         http.headers["Accept"] = "application/json"
         if self.credentials is not None and self.credentials.basic:
             http.auth = (self.credentials.username, self.credentials.password)
+        # Proxy and CA settings from the environment, read once: requests would otherwise
+        # re-read the whole environment on every request.
+        http.trust_env = False
+        http.proxies.update(self._proxies)
+        http.verify = self._verify
         return http
 
     def _http(self) -> requests.Session:

@@ -301,7 +301,7 @@ class SyncEngine:
         mat = material.load(self.ctx, self.private_key, run_id)
         pieces = cut(mat.trials, self.options.piece_bytes)
         submit_body = self._submit_body(snap.remote_run_session_id or "", mat)
-        submit_size = len(encode(submit_body))
+        submit_size = len(encode(submit_body))  # without trials: cheap
         if submit_size + ENVELOPE_ALLOWANCE > MAX_REQUEST_BYTES:
             raise TrialTooLarge(
                 f"The run's result payload is {submit_size} bytes, more than one request to "
