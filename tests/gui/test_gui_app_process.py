@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 import requests
 
+pytestmark = pytest.mark.gui
+
 
 def _alive(pid: int) -> bool:
     try:

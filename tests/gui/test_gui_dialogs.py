@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pyotp
+import pytest
 from gui_helpers import PASSWORD, RESEARCHER, Researcher
 from PySide6.QtWidgets import QDialog, QWizard
 from sqlalchemy import select
@@ -17,6 +18,8 @@ from cogflow_desktop.gui.researcher import ResearcherSession
 from cogflow_desktop.gui.runtime import AppRuntime
 from cogflow_desktop.services import users
 from cogflow_desktop.store.models import AuditEvent, User
+
+pytestmark = pytest.mark.gui
 
 
 def _actions(runtime: AppRuntime) -> list[tuple[str, str]]:

@@ -35,6 +35,8 @@ from cogflow_desktop.gui.runtime import AppRuntime, start_runtime
 from cogflow_desktop.services import studies
 from cogflow_desktop.store.models import AuditEvent, RunSession, SyncState
 
+pytestmark = pytest.mark.gui
+
 RUN_WAIT_MS = 90000
 
 

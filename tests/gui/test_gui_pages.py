@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from gui_helpers import (
     FLANKER,
     PASSWORD,
@@ -22,6 +23,8 @@ from cogflow_desktop.gui.pages.base import select_row, table_model
 from cogflow_desktop.gui.prefs import PREFS_FILE, Prefs
 from cogflow_desktop.services.context import open_context
 from cogflow_desktop.sync import keystore
+
+pytestmark = pytest.mark.gui
 
 
 def _import_flanker(window: MainWindow) -> str:

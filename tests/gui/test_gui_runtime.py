@@ -11,6 +11,8 @@ import requests
 from cogflow_desktop.api.web import APP_TOKEN_HEADER
 from cogflow_desktop.gui.runtime import AppRuntime, StartupError, start_runtime, wait_healthy
 
+pytestmark = pytest.mark.gui
+
 CONFIG = {"task_type": "flanker", "timeline": []}
 
 

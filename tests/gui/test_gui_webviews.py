@@ -17,6 +17,8 @@ from cogflow_desktop.gui.runtime import AppRuntime
 from cogflow_desktop.gui.webviews import WebEnvironment, lock_view, same_origin
 from cogflow_desktop.services import studies
 
+pytestmark = pytest.mark.gui
+
 PUBLISH_JS = """
 window.__answer = null;
 fetch('/api/v1/configs/publish', {method: 'POST', headers: {'Content-Type': 'application/json'},

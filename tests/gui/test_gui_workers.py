@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 from PySide6.QtCore import QThread
 
 from cogflow_desktop.gui.errors import plain_sentence
 from cogflow_desktop.gui.workers import Job, JobControl, JobRunner
 from cogflow_desktop.services.errors import Forbidden
+
+pytestmark = pytest.mark.gui
 
 WAIT_MS = 30000
 
