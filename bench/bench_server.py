@@ -98,13 +98,25 @@ def _client(url: str, cycles: int, trials: int) -> dict[str, Any]:
     return {"checkpoints": checkpoints, "submits": submits}
 
 
-def _run_round(url: str, clients: int, cycles: int, trials: int) -> dict[str, Any]:
+def _cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) a process has used, where /proc tells it (Linux): unlike
+    latencies, it does not depend on what else the machine is busy with."""
+    stat = Path(f"/proc/{pid}/stat")
+    if not stat.exists():
+        return None
+    fields = stat.read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _run_round(url: str, pid: int, clients: int, cycles: int, trials: int) -> dict[str, Any]:
     with ProcessPoolExecutor(max_workers=clients) as pool:
         _client(url, 1, 5)  # warm the server's caches and connections
+        cpu0 = _cpu_seconds(pid)
         t0 = time.perf_counter()
         futures = [pool.submit(_client, url, cycles, trials) for _ in range(clients)]
         parts = [f.result() for f in futures]
         elapsed = time.perf_counter() - t0
+        cpu1 = _cpu_seconds(pid)
     checkpoints = [v for p in parts for v in p["checkpoints"]]
     submits = [v for p in parts for v in p["submits"]]
     return {
@@ -114,6 +126,10 @@ def _run_round(url: str, clients: int, cycles: int, trials: int) -> dict[str, An
         "seconds": round(elapsed, 2),
         "cycles_per_s": round(clients * cycles / elapsed, 3),
         "checkpoints_per_s": round(len(checkpoints) / elapsed, 1),
+        # Server CPU for one whole cycle (start, checkpoints, submit), in ms.
+        "server_cpu_ms_per_cycle": None
+        if cpu0 is None or cpu1 is None
+        else round((cpu1 - cpu0) * 1000 / (clients * cycles), 1),
         "checkpoint_ms": {
             "p50": round(_percentile(checkpoints, 50), 2),
             "p99": round(_percentile(checkpoints, 99), 2),
@@ -203,7 +219,10 @@ def main() -> int:
                 },
                 timeout=60,
             ).raise_for_status()
-            rounds = [_run_round(server.url, n, args.cycles, args.trials) for n in args.clients]
+            rounds = [
+                _run_round(server.url, server.proc.pid, n, args.cycles, args.trials)
+                for n in args.clients
+            ]
         finally:
             server.stop()
     widest = max(rounds, key=lambda r: r["clients"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
@@ -38,11 +39,14 @@ class Context:
     totp_throttle: FailureThrottle | None = None
     migration_backup: Path | None = None
     _install: InstallKeys | None = None
+    _write_lock: threading.RLock = field(default_factory=threading.RLock)
 
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A write transaction (holds the database write lock until it ends)."""
-        with transaction(self.writer) as s:
+        # Writers of this process queue here, waking as soon as the lock is free; on SQLite's
+        # busy handler they would sleep in growing steps (up to 100 ms) and poll instead.
+        with self._write_lock, transaction(self.writer) as s:
             yield s
         # Committed: content keys created in it may now be reused by later writes.
         for run_id, (key_id, key) in s.info.pop(NEW_RUN_KEYS, {}).items():
