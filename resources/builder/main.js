@@ -366,6 +366,10 @@ async function main() {
   drawInspector();
   drawHeader();
   runValidation();
+  // The desktop app's "Open in Builder" links here with ?study=<slug>: open it as the
+  // "Open published" dialog would (undo brings the draft back).
+  const wanted = new URLSearchParams(location.search).get('study');
+  if (wanted) await io.openStudy(wanted);
   document.body.dataset.ready = 'true';
 }
 

@@ -423,6 +423,26 @@ def test_open_a_published_study_again(page: Any, live: LiveServer) -> None:
     assert export_config(page) == config
 
 
+def test_study_named_in_the_address_opens_directly(page: Any, live: LiveServer) -> None:
+    """The desktop app's "Open in Builder" links to /builder/?study=<slug>."""
+    config = json.loads((COMPAT_CONFIGS / "sample_simon_01.json").read_text(encoding="utf-8"))
+    resp = requests.post(
+        f"{live.url}/api/v1/configs/publish",
+        json={
+            "study_slug": "linked-study",
+            "study_name": "Linked study",
+            "config_version_label": "v2",
+            "config": config,
+        },
+        timeout=30,
+    )
+    assert resp.status_code == 201, resp.text
+    page.goto(f"{live.url}/builder/?study=linked-study")
+    page.wait_for_selector('body[data-ready="true"]')
+    sync_api.expect(page.locator("#study-summary")).to_have_text("linked-study · v2")
+    assert export_config(page) == config
+
+
 def test_survey_questions_are_edited_as_sub_forms(page: Any) -> None:
     pg = page
     pg.get_by_role("button", name="Add Survey").click()
