@@ -21,6 +21,7 @@ reason and the others go on. Runs go in parallel on a bounded pool. Nothing loca
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import threading
 from collections.abc import Iterable
@@ -170,7 +171,9 @@ class SyncEngine:
         if not ids:
             return report
         try:
-            retry.call(self.client.health, self.options.retry, self.cancel)
+            # A server that is not there at all is reported after a few quick tries.
+            quick = dataclasses.replace(self.options.retry, max_attempts=3)
+            retry.call(self.client.health, quick, self.cancel)
             retry.call(self.client.connect, self.options.retry, self.cancel)
         except RemoteError as exc:
             if exc.status is None:
