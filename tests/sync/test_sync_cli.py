@@ -39,7 +39,7 @@ HERE = Path(__file__).resolve().parent
 
 
 def acknowledged(db: Path) -> int:
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
+    conn = sqlite3.connect(f"{db.as_uri()}?mode=ro", uri=True, timeout=10)
     try:
         row = conn.execute("SELECT count(*) FROM sync_states WHERE state='acknowledged'").fetchone()
         return int(row[0])
