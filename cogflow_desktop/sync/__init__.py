@@ -1,6 +1,12 @@
 """Sync: push local runs to the lab's central CogFlow server over the v1 API, once each.
 
-`client` knows the central server's HTTP API, `pieces` cuts a run's trials into request-sized
-pieces, `state` keeps each run's sync state in the store, `engine` drives runs through the
-steps, `keystore` keeps the install key in the OS keyring for unattended sync.
+- `client`: the central server's HTTP API (requests), errors turned into one reason each,
+- `pieces`: a run's trials cut into request-sized pieces, the same cut on every retry,
+- `material`: what is sent for a run, decrypted from the store,
+- `state`: each run's SyncState row and the audit rows, durable step by step,
+- `group_commit`: concurrent state writes share one transaction and one fsync,
+- `retry`: exponential backoff with jitter, Retry-After, cancellation,
+- `engine`: drives the runs through publish, start, checkpoints, submit on a thread pool,
+- `progress`: the progress and outcome types a CLI or GUI shows,
+- `keystore`: the install key in the OS keyring, for unattended sync.
 """
