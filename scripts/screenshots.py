@@ -187,7 +187,17 @@ def main() -> int:
         window.open_builder(None)
         if window.builder.view is not None:
             wait_for(lambda: window.builder.view.page().isLoading() is False, 30000)
-            pump(1500)
+            # The Builder marks itself ready once its schema is loaded and the library drawn.
+            ready = {"v": False}
+
+            def _poll() -> bool:
+                window.builder.view.page().runJavaScript(
+                    "document.body && document.body.dataset.ready === 'true'", 0,
+                    lambda r: ready.__setitem__("v", bool(r)))
+                return ready["v"]
+
+            wait_for(_poll, 30000)
+            pump(500)
         shot(window, "builder")
 
         # The unlock dialog, as Results shows it once the code has expired.
