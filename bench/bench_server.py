@@ -143,6 +143,28 @@ def _run_round(url: str, pid: int, clients: int, cycles: int, trials: int) -> di
     }
 
 
+def _commit_floor(folder: Path, commits: int = 200) -> dict[str, float]:
+    """Latency of a bare SQLite commit (WAL, synchronous=FULL) on the same disk: no server can
+    acknowledge a durable checkpoint faster than this."""
+    import sqlite3
+
+    conn = sqlite3.connect(folder / "floor.sqlite3", isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("CREATE TABLE t (b BLOB)")
+        times = []
+        for _ in range(commits):
+            t0 = time.perf_counter()
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("INSERT INTO t VALUES (?)", (os.urandom(400),))
+            conn.execute("COMMIT")
+            times.append((time.perf_counter() - t0) * 1000)
+    finally:
+        conn.close()
+    return {"p50": round(_percentile(times, 50), 2), "p99": round(_percentile(times, 99), 2)}
+
+
 class Server:
     """`cogflow-desktop serve` in a child process on a free loopback port."""
 
@@ -206,6 +228,7 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="cogflow-bench-") as tmp:
         data_dir = Path(tmp) / "data"
+        floor = _commit_floor(Path(tmp))
         _prepare(data_dir)
         server = Server(data_dir)
         try:
@@ -235,6 +258,7 @@ def main() -> int:
             "load_average_1m": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
         },
         "durability": "SQLite WAL, synchronous=FULL (every acknowledged checkpoint is fsynced)",
+        "sqlite_full_commit_floor_ms": floor,
         "rounds": rounds,
         "targets": {
             "clients": widest["clients"],
