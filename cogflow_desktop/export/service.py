@@ -7,7 +7,6 @@ is written to the audit log; asking for raw participant ids is audited on its ow
 
 from __future__ import annotations
 
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +28,13 @@ from cogflow_desktop.export.options import (
     WrittenFile,
 )
 from cogflow_desktop.export.sink import Sink
-from cogflow_desktop.export.source import Selection, iter_runs, load_run, select_runs
+from cogflow_desktop.export.source import (
+    Selection,
+    iter_run_pages,
+    load_run,
+    read_secrets,
+    select_runs,
+)
 from cogflow_desktop.export.zip_format import ZipSink
 from cogflow_desktop.security.envelopes import DecryptionError
 from cogflow_desktop.services import auth, results
@@ -202,19 +207,21 @@ def _stream(
             progress(ExportProgress(runs, sel.runs_total, trials, sel.trials_total))
 
     report()
-    for row in iter_runs(s, sel):
-        keys = results.RunKeys(s, private_key, row.id)
-        run = load_run(s, sel, keys, private_key, row, options.include_participant_ids)
-        sink.begin_run(run)
-        rows = results.iter_trials(s, keys, row.id)
-        while batch := list(islice(rows, BATCH)):
-            sink.add_trials(batch)
-            trials += len(batch)
+    ids = options.include_participant_ids
+    for page in iter_run_pages(s, sel):
+        secrets = read_secrets(s, [row.id for row in page])
+        for row in page:
+            found = secrets.pop(row.id)
+            keys = results.RunKeys(s, private_key, row.id, found.sealed_keys)
+            sink.begin_run(load_run(s, sel, keys, private_key, row, ids, found))
+            for batch in results.trial_pages(s, keys, row.id, BATCH):
+                sink.add_trials(batch)
+                trials += len(batch)
+                report()
+            sink.end_run()
+            runs += 1
             report()
-        sink.end_run()
-        runs += 1
-        report()
-        s.expunge_all()  # keep the session's identity map from growing run by run
+        s.expunge_all()  # keep the session's identity map from growing page by page
     return runs, trials
 
 

@@ -1,13 +1,14 @@
 """Reading the runs to export, one at a time, from one read transaction (a consistent snapshot).
 
-Run ids are paged by (started_at, id), trials come from `results.iter_trials` in batches, and
-the session's identity map is cleared after each run: memory does not grow with the run count.
+Runs are paged by (started_at, id) with their sealed keys and result envelopes (plain Core
+queries, no ORM objects), trials come from `results.trial_pages` in batches, and the session's
+identity map is cleared as it goes: memory does not grow with the run count.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +18,14 @@ from sqlalchemy.orm import Session
 
 from cogflow_desktop.services import results
 from cogflow_desktop.services.errors import NotFound
-from cogflow_desktop.store.models import ConfigVersion, RunSession, Study, TrialRecord
+from cogflow_desktop.store.models import (
+    ConfigVersion,
+    ResultEnvelope,
+    RunKey,
+    RunSession,
+    Study,
+    TrialRecord,
+)
 
 PAGE = 200
 
@@ -118,7 +126,15 @@ class RunRow:
     task_type: str | None
 
 
-def iter_runs(s: Session, sel: Selection) -> Iterator[RunRow]:
+@dataclass(frozen=True)
+class RunSecrets:
+    """A run's sealed content keys and result envelopes, read a page of runs at a time."""
+
+    sealed_keys: dict[int, bytes] = field(default_factory=dict)
+    envelopes: dict[str, tuple[int, bytes]] = field(default_factory=dict)  # kind: key id, blob
+
+
+def iter_run_pages(s: Session, sel: Selection) -> Iterator[list[RunRow]]:
     """The selected runs oldest first, a page at a time."""
     after: tuple[datetime, str] | None = None
     base = sel._filtered(
@@ -131,9 +147,30 @@ def iter_runs(s: Session, sel: Selection) -> Iterator[RunRow]:
         page = s.execute(query.order_by(RunSession.started_at, RunSession.id).limit(PAGE)).all()
         if not page:
             return
-        for row in page:
-            yield RunRow(*row)
+        yield [RunRow(*row) for row in page]
         after = (page[-1].started_at, page[-1].id)
+
+
+def iter_runs(s: Session, sel: Selection) -> Iterator[RunRow]:
+    for page in iter_run_pages(s, sel):
+        yield from page
+
+
+RESULT_KINDS = ("final", "checkpoint")
+
+
+def read_secrets(s: Session, run_ids: list[str]) -> dict[str, RunSecrets]:
+    """Two queries for a page of runs instead of a few ORM loads per run."""
+    found = {run_id: RunSecrets() for run_id in run_ids}
+    keys = select(RunKey.run_id, RunKey.id, RunKey.sealed_key).where(RunKey.run_id.in_(run_ids))
+    for run_id, key_id, sealed in s.execute(keys):
+        found[run_id].sealed_keys[key_id] = sealed
+    envs = select(
+        ResultEnvelope.run_id, ResultEnvelope.kind, ResultEnvelope.key_id, ResultEnvelope.ciphertext
+    ).where(ResultEnvelope.run_id.in_(run_ids), ResultEnvelope.kind.in_(RESULT_KINDS))
+    for run_id, kind, key_id, blob in s.execute(envs):
+        found[run_id].envelopes[kind] = (key_id, blob)
+    return found
 
 
 def load_run(
@@ -143,11 +180,19 @@ def load_run(
     private_key: X25519PrivateKey,
     row: RunRow,
     include_participant_id: bool,
+    secrets: RunSecrets,
 ) -> RunRecord:
     """The run's metadata and result: the final one, or for a run that never finished
     (interrupted or still running) its latest checkpoint."""
-    final = results.read_envelope(s, keys, row.id, "final")
-    source = final if final is not None else results.read_envelope(s, keys, row.id, "checkpoint")
+
+    def open_kind(kind: str) -> dict[str, Any] | None:
+        found = secrets.envelopes.get(kind)
+        if found is None:
+            return None
+        return results.open_envelope(keys, row.id, kind, *found)
+
+    final = open_kind("final")
+    source = final if final is not None else open_kind("checkpoint")
     raw_id = None
     if include_participant_id:
         run = s.get(RunSession, row.id)

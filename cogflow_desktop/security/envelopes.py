@@ -35,13 +35,25 @@ def encrypt(key: bytes, plaintext: bytes, aad: bytes) -> bytes:
 
 
 def decrypt(key: bytes, blob: bytes, aad: bytes) -> bytes:
-    if blob[:1] != VERSION or len(blob) < 1 + NONCE_BYTES + 16:
-        raise DecryptionError("unknown envelope format")
-    nonce, body = blob[1 : 1 + NONCE_BYTES], blob[1 + NONCE_BYTES :]
-    try:
-        return AESGCM(key).decrypt(nonce, body, aad)
-    except InvalidTag as exc:
-        raise DecryptionError("envelope does not authenticate") from exc
+    return Cipher(key).decrypt(blob, aad)
+
+
+class Cipher:
+    """decrypt() for many envelopes under one key: the AES-GCM key schedule is set up once
+    (building it costs more than opening a small envelope). Same format, same checks."""
+
+    __slots__ = ("_aead",)
+
+    def __init__(self, key: bytes) -> None:
+        self._aead = AESGCM(key)
+
+    def decrypt(self, blob: bytes, aad: bytes) -> bytes:
+        if blob[:1] != VERSION or len(blob) < 1 + NONCE_BYTES + 16:
+            raise DecryptionError("unknown envelope format")
+        try:
+            return self._aead.decrypt(blob[1 : 1 + NONCE_BYTES], blob[1 + NONCE_BYTES :], aad)
+        except InvalidTag as exc:
+            raise DecryptionError("envelope does not authenticate") from exc
 
 
 def _seal_key(shared: bytes, ephemeral_pub: bytes, recipient_pub: bytes) -> bytes:

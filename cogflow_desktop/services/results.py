@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+import orjson
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,40 +21,46 @@ from cogflow_desktop.services.runs import (
 )
 from cogflow_desktop.store.models import ResultEnvelope, RunKey, RunSession, TrialRecord
 
-try:  # optional speed-up: parsing is most of the cost of reading trials back (exports)
-    import orjson
-except ImportError:  # pragma: no cover - the json module does the same, slower
-    orjson = None  # type: ignore[assignment]
-
-
-def _loads(data: bytes) -> Any:
-    """orjson when installed; the json module for what orjson refuses (NaN, huge integers)."""
-    if orjson is not None:
-        try:
-            return orjson.loads(data)
-        except orjson.JSONDecodeError:
-            pass
-    return json.loads(data)
-
 
 class RunKeys:
     """Unseals a run's content keys on first use and keeps them for the call's duration."""
 
-    def __init__(self, s: Session, private_key: X25519PrivateKey, run_id: str) -> None:
+    def __init__(
+        self,
+        s: Session,
+        private_key: X25519PrivateKey,
+        run_id: str,
+        sealed: dict[int, bytes] | None = None,
+    ) -> None:
         self._s = s
         self._private_key = private_key
         self._run_id = run_id
+        # Sealed keys the caller already read with this run's id (exports read them a page of
+        # runs at a time); others are looked up and checked one by one.
+        self._sealed = sealed or {}
         self._keys: dict[int, bytes] = {}
+        self._ciphers: dict[int, envelopes.Cipher] = {}
 
     def get(self, key_id: int) -> bytes:
         key = self._keys.get(key_id)
         if key is None:
-            row = self._s.get(RunKey, key_id)
-            if row is None or row.run_id != self._run_id:
-                raise envelopes.DecryptionError("content key does not belong to this run")
-            key = envelopes.unseal(self._private_key, row.sealed_key, run_key_aad(self._run_id))
+            sealed = self._sealed.get(key_id)
+            if sealed is None:
+                row = self._s.get(RunKey, key_id)
+                if row is None or row.run_id != self._run_id:
+                    raise envelopes.DecryptionError("content key does not belong to this run")
+                sealed = row.sealed_key
+            # The AAD names the run: a key sealed for another run does not open here.
+            key = envelopes.unseal(self._private_key, sealed, run_key_aad(self._run_id))
             self._keys[key_id] = key
         return key
+
+    def cipher(self, key_id: int) -> envelopes.Cipher:
+        """The content key ready to open many envelopes (its AES-GCM set up once)."""
+        cipher = self._ciphers.get(key_id)
+        if cipher is None:
+            cipher = self._ciphers[key_id] = envelopes.Cipher(self.get(key_id))
+        return cipher
 
 
 def unseal_participant_id(private_key: X25519PrivateKey, run: RunSession) -> str:
@@ -66,21 +73,55 @@ def iter_trials(
     s: Session, keys: RunKeys, run_id: str, batch: int = 2000
 ) -> Iterator[dict[str, Any]]:
     """Decrypted trials in trial_index order, fetched in batches (memory stays flat)."""
-    last = -1
-    while True:
-        rows = s.execute(
-            select(TrialRecord.trial_index, TrialRecord.key_id, TrialRecord.ciphertext)
-            .where(TrialRecord.run_id == run_id, TrialRecord.trial_index > last)
-            .order_by(TrialRecord.trial_index)
-            .limit(batch)
-        ).all()
-        if not rows:
-            return
-        for idx, key_id, blob in rows:
-            yield _loads(envelopes.decrypt(keys.get(key_id), blob, trial_aad(run_id, idx)))
-            last = idx
-        if len(rows) < batch:  # a short page is the last: saves a query per run
-            return
+    for page in trial_pages(s, keys, run_id, batch):
+        yield from page
+
+
+# A plain DB-API cursor on the session's own connection (so the same transaction and snapshot):
+# SQLAlchemy's per-row objects would cost as much as the fetch itself on this hot path.
+_TRIAL_PAGE_SQL = (
+    "SELECT trial_index, key_id, ciphertext FROM trial_records"
+    " WHERE run_id = ? AND trial_index > ? ORDER BY trial_index LIMIT ?"
+)
+
+
+def _trial_aad_prefix(run_id: str) -> bytes:
+    """trial_aad(run_id, i) is this prefix and the decimal index: built once per run."""
+    prefix = trial_aad(run_id, 0)[:-1]
+    if trial_aad(run_id, -12) != prefix + b"-12":  # guards against a changed AAD layout
+        raise RuntimeError("trial_aad changed shape; update _trial_aad_prefix")
+    return prefix
+
+
+def trial_pages(
+    s: Session, keys: RunKeys, run_id: str, batch: int = 2000
+) -> Iterator[list[dict[str, Any]]]:
+    """Decrypted trials in trial_index order, a page (up to `batch`) at a time. Each one is
+    authenticated with its own row's AAD (run id and trial index), exactly as iter_trials."""
+    cursor = s.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+    prefix = _trial_aad_prefix(run_id)
+    loads = orjson.loads  # several times faster than json.loads on a trial
+    last, key_id, cipher = -1, None, None
+    try:
+        while True:
+            rows = cursor.execute(_TRIAL_PAGE_SQL, (run_id, last, batch)).fetchall()
+            if not rows:
+                return
+            page = []
+            for idx, row_key_id, blob in rows:
+                if row_key_id != key_id:
+                    key_id, cipher = row_key_id, keys.cipher(row_key_id)
+                plain = cipher.decrypt(blob, b"%s%d" % (prefix, idx))  # type: ignore[union-attr]
+                try:
+                    page.append(loads(plain))
+                except ValueError:  # what orjson refuses (NaN, huge integers): the json module
+                    page.append(json.loads(plain))
+            last = rows[-1][0]
+            yield page
+            if len(rows) < batch:  # a short page is the last: saves a query per run
+                return
+    finally:
+        cursor.close()
 
 
 def read_envelope(s: Session, keys: RunKeys, run_id: str, kind: str) -> dict[str, Any] | None:
@@ -89,9 +130,14 @@ def read_envelope(s: Session, keys: RunKeys, run_id: str, kind: str) -> dict[str
     )
     if env is None:
         return None
-    return json.loads(
-        envelopes.decrypt(keys.get(env.key_id), env.ciphertext, result_aad(run_id, kind))
-    )
+    return open_envelope(keys, run_id, kind, env.key_id, env.ciphertext)
+
+
+def open_envelope(
+    keys: RunKeys, run_id: str, kind: str, key_id: int, ciphertext: bytes
+) -> dict[str, Any]:
+    """A result envelope's content, authenticated as this run's envelope of this kind."""
+    return json.loads(envelopes.decrypt(keys.get(key_id), ciphertext, result_aad(run_id, kind)))
 
 
 def decrypt_run(
