@@ -143,6 +143,17 @@ def researcher(live_server: LiveServer) -> Researcher:
     return enrolled_researcher(live_server)
 
 
+_THIS_MODULE = sys.modules[__name__]
+
+
+def pytest_collectstart(collector: pytest.Collector) -> None:
+    # Sub-folders have conftest.py files of their own and pytest imports each under the same
+    # name, "conftest": point that name back at this file before a test module is imported, so
+    # `from conftest import ...` means these shared helpers whatever was collected before.
+    if isinstance(collector, pytest.Module):
+        sys.modules["conftest"] = _THIS_MODULE
+
+
 def pytest_report_header() -> str:
     shared = "found" if SHARED_DIR.is_dir() else "MISSING"
     return f"cogflow-desktop tests on {sys.platform}, shared dir {shared}"

@@ -3,10 +3,13 @@ background thread (the Qt app, tests), with a clean, prompt shutdown."""
 
 from __future__ import annotations
 
+import json
 import threading
 
 from waitress import wasyncore
+from waitress.channel import HTTPChannel
 from waitress.server import create_server
+from waitress.task import ErrorTask
 
 from cogflow_desktop.api import create_app
 from cogflow_desktop.services.context import Context
@@ -17,6 +20,25 @@ LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 class PortInUse(Exception):
     pass
+
+
+class _JsonErrorTask(ErrorTask):
+    """Errors waitress answers before the app sees the request (a body beyond its limit, a
+    malformed request line) in the app's JSON shape, not as a plain-text page."""
+
+    def execute(self) -> None:
+        error = self.request.error
+        detail = "The request body is too large." if error.code == 413 else f"{error.reason}."
+        body = json.dumps({"detail": detail}).encode()
+        self.status = f"{error.code} {error.reason}"
+        self.response_headers.append(("Content-Type", "application/json"))
+        self.set_close_on_finish()
+        self.content_length = len(body)
+        self.write(body)
+
+
+class _JsonErrorChannel(HTTPChannel):
+    error_task_class = _JsonErrorTask
 
 
 class EmbeddedServer:
@@ -43,6 +65,7 @@ class EmbeddedServer:
             )
         except OSError as exc:
             raise PortInUse(f"Port {port} on {host} is already in use.") from exc
+        self._server.channel_class = _JsonErrorChannel  # type: ignore[union-attr]
         self.host = host
         self.port = int(self._server.effective_port)  # type: ignore[union-attr]
         self._app.config["COGFLOW_PORT"] = self.port
