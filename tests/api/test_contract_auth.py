@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import http.client
+import json
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pyotp
 import pytest
@@ -314,6 +318,41 @@ def test_login_throttled_per_client(strict_server: LiveServer) -> None:
         assert _login(url, f"guess{i}", "wrong password!").status_code == 401
     # This account never failed, but the client did.
     _assert_throttled(_login(url, name, pw))
+
+
+def _login_from(url: str, source_ip: str, user: str, pw: str) -> tuple[int, dict[str, str]]:
+    """A login from another loopback address, so the server sees another client."""
+    parsed = urlsplit(url)
+    conn = http.client.HTTPConnection(
+        parsed.hostname, parsed.port, timeout=TIMEOUT, source_address=(source_ip, 0)
+    )
+    try:
+        conn.request(
+            "POST",
+            LOGIN,
+            body=json.dumps({"username": user, "password": pw}),
+            headers={"Content-Type": "application/json"},
+        )
+        resp = conn.getresponse()
+        return resp.status, json.loads(resp.read())
+    finally:
+        conn.close()
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="only Linux routes all of 127/8 to lo")
+def test_throttle_keys_are_account_and_client_separately(strict_server: LiveServer) -> None:
+    url = strict_server.url
+    victim, victim_pw = strict_server.new_researcher_account()
+    bystander, bystander_pw = strict_server.new_researcher_account()
+    for _ in range(3):
+        assert _login(url, victim, "wrong password!").status_code == 401
+    # The account stays throttled from any client ...
+    assert _login_from(url, "127.0.0.2", victim, victim_pw)[0] == 429
+    # ... and the client that failed is throttled for every account, while another client,
+    # for another account, is not.
+    assert _login(url, bystander, bystander_pw).status_code == 429
+    status, body = _login_from(url, "127.0.0.3", bystander, bystander_pw)
+    assert status == 200 and body["username"] == bystander
 
 
 def test_totp_verify_throttled(strict_server: LiveServer) -> None:
