@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from cogflow_desktop import __version__
 from cogflow_desktop.services.context import Context
@@ -13,10 +15,10 @@ from cogflow_desktop.services.errors import NotFound
 from cogflow_desktop.services.results import (
     RunKeys,
     iter_trials,
-    read_envelope,
+    open_envelope,
     unseal_participant_id,
 )
-from cogflow_desktop.store.models import RunSession
+from cogflow_desktop.store.models import ResultEnvelope, RunSession
 
 
 @dataclass(frozen=True)
@@ -100,12 +102,25 @@ def config_ref(run: RunSession) -> ConfigRef:
 
 def load(ctx: Context, private_key: X25519PrivateKey, run_id: str) -> RunMaterial:
     with ctx.read() as s:
-        run = s.get(RunSession, run_id)
+        # One query for the run with its study and config, one for both envelopes.
+        run = s.scalar(
+            select(RunSession)
+            .where(RunSession.id == run_id)
+            .options(joinedload(RunSession.study), joinedload(RunSession.config_version))
+        )
         if run is None:
             raise NotFound("Run session not found.")
         keys = RunKeys(s, private_key, run_id)
-        final = read_envelope(s, keys, run_id, "final")
-        source = final if final is not None else read_envelope(s, keys, run_id, "checkpoint")
+        envs = {
+            kind: open_envelope(keys, run_id, kind, key_id, blob)
+            for kind, key_id, blob in s.execute(
+                select(ResultEnvelope.kind, ResultEnvelope.key_id, ResultEnvelope.ciphertext).where(
+                    ResultEnvelope.run_id == run_id
+                )
+            )
+        }
+        final = envs.get("final")
+        source = final if final is not None else envs.get("checkpoint")
         trials = list(iter_trials(s, keys, run_id))
         interrupted = run.status == "started"
         return RunMaterial(
