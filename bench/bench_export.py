@@ -5,8 +5,11 @@
 Seeds a throwaway data folder through the services in process (start_run + submit, the same
 encryption the HTTP path uses), then measures, each in a fresh child process so numbers do not
 mix: export throughput (trial rows/s), peak memory for 100 and for all runs (tracemalloc peak of
-Python allocations, and the child's max RSS where the OS reports it), and where the time goes
-(decrypt + parse alone, AES-GCM alone, json.loads alone).
+Python allocations, and the child's max RSS where the OS reports it), where the time goes (the
+export's own stages timed inside a real export, then fetch alone and fetch + decrypt + parse
+alone) and per-row primitives. Seeding takes minutes: pass --data-dir to keep the seeded folder
+and reuse it. On a shared machine wall time includes waiting for a core, so CPU-time rates are
+given too, and the load average is reported beside every measurement.
 """
 
 from __future__ import annotations
@@ -114,15 +117,21 @@ def child(data_dir: Path, limit: int, mode: str, out_dir: Path) -> dict[str, Any
         tracemalloc.start()
     out = out_dir / f"bench-{limit}-{mode}.csv"
     t0, c0 = time.perf_counter(), time.process_time()
+    stages: dict[str, float] = {}
     if mode == "fetch":
         rows = _fetch_only(ctx, ids)
     elif mode == "decrypt":
         rows = _decrypt_only(ctx, key, ids)
     else:
+        if mode == "stages":
+            _time_stages(stages)
         result = export_study(ctx, key, ExportOptions(SLUG, "csv", out, run_ids=ids), actor=USER)
         rows = result.trials
     elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
     answer: dict[str, Any] = {"runs": len(ids), "rows": rows, "seconds": round(elapsed, 3)}
+    if stages:
+        stages["rest_of_export"] = cpu - sum(stages.values())
+        answer["cpu_us_per_row"] = {k: round(v / rows * 1e6, 2) for k, v in stages.items()}
     answer["rows_per_s"] = round(rows / elapsed)
     # On a shared machine wall time includes waiting for a core; CPU time does not.
     answer["cpu_seconds"] = round(cpu, 3)
@@ -134,26 +143,66 @@ def child(data_dir: Path, limit: int, mode: str, out_dir: Path) -> dict[str, Any
         answer["csv_mib"] = round(out.stat().st_size / 2**20, 1)
         out.unlink()
     answer["max_rss_mib"] = _max_rss_mib()
+    answer["load_average"] = _load()
     ctx.close()
     return answer
 
 
-def _fetch_only(ctx: Any, ids: tuple[str, ...]) -> int:
-    """Reading the ciphertext rows alone (the same query iter_trials pages with)."""
-    from sqlalchemy import select
+def _time_stages(acc: dict[str, float]) -> None:
+    """CPU time of the export's stages, measured inside a real export by wrapping them."""
+    from cogflow_desktop.export import csv_format
+    from cogflow_desktop.services import results
 
-    from cogflow_desktop.store.models import TrialRecord
+    pages, add, finish = (
+        results.trial_pages,
+        csv_format.CsvSink.add_trials,
+        csv_format.CsvSink.finish,
+    )
+    acc.update(fetch_decrypt_parse=0.0, csv_rows_to_spill=0.0, assemble_hash_fsync=0.0)
+
+    def timed_pages(*args: Any, **kw: Any) -> Any:
+        it = pages(*args, **kw)
+        while True:
+            c0 = time.process_time()
+            page = next(it, None)
+            acc["fetch_decrypt_parse"] += time.process_time() - c0
+            if page is None:
+                return
+            yield page
+
+    def timed_add(self: Any, trials: Any) -> None:
+        c0 = time.process_time()
+        add(self, trials)
+        acc["csv_rows_to_spill"] += time.process_time() - c0
+
+    def timed_finish(self: Any) -> Any:
+        c0 = time.process_time()
+        try:
+            return finish(self)
+        finally:
+            acc["assemble_hash_fsync"] += time.process_time() - c0
+
+    results.trial_pages = timed_pages  # type: ignore[assignment]
+    csv_format.CsvSink.add_trials = timed_add  # type: ignore[method-assign]
+    csv_format.CsvSink.finish = timed_finish  # type: ignore[method-assign]
+
+
+def _load() -> list[float] | None:
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except (AttributeError, OSError):  # Windows
+        return None
+
+
+def _fetch_only(ctx: Any, ids: tuple[str, ...]) -> int:
+    """Reading the ciphertext rows alone (the query trial_pages pages with, on its cursor)."""
+    from cogflow_desktop.services import results
 
     n = 0
     with ctx.read() as s:
+        cursor = s.connection().connection.driver_connection.cursor()
         for run_id in ids:
-            rows = s.execute(
-                select(TrialRecord.trial_index, TrialRecord.key_id, TrialRecord.ciphertext)
-                .where(TrialRecord.run_id == run_id, TrialRecord.trial_index > -1)
-                .order_by(TrialRecord.trial_index)
-                .limit(2000)
-            ).all()
-            n += len(rows)
+            n += len(cursor.execute(results._TRIAL_PAGE_SQL, (run_id, -1, 1000)).fetchall())
     return n
 
 
@@ -164,8 +213,8 @@ def _decrypt_only(ctx: Any, key: Any, ids: tuple[str, ...]) -> int:
     with ctx.read() as s:
         for run_id in ids:
             keys = results.RunKeys(s, key, run_id)
-            for _trial_row in results.iter_trials(s, keys, run_id):
-                n += 1
+            for page in results.trial_pages(s, keys, run_id, 1000):
+                n += len(page)
     return n
 
 
@@ -179,28 +228,36 @@ def _max_rss_mib() -> float | None:
 
 
 def primitives(n: int = 100_000) -> dict[str, float]:
-    """Per-row cost of the two steps every exported row needs: AES-GCM open and json.loads."""
+    """Per-row cost of the steps every exported row needs, alone (per CPU second)."""
+    import csv
+    import io
+
+    import orjson
+
+    from cogflow_desktop.export.columns import VOCAB_COLUMNS
+    from cogflow_desktop.export.csv_rows import RowFormatter
     from cogflow_desktop.security import envelopes
 
-    plain = json.dumps(_trial(7), separators=(",", ":")).encode()
+    trial = _trial(7)
+    plain = json.dumps(trial, separators=(",", ":")).encode()
     key = envelopes.new_key()
     aad = b"cogflow:trial:00000000-0000-4000-8000-000000000000:7"
     blob = envelopes.encrypt(key, plain, aad)
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
-    aead, nonce, body = AESGCM(key), blob[1:13], blob[13:]
+    cipher = envelopes.Cipher(key)
+    formatter = RowFormatter(list(VOCAB_COLUMNS))
+    formatter.format([trial], "")
+    (template,) = formatter._templates.values()
+    fields = formatter.fields
+    writer = csv.writer(io.StringIO())
     timings = {
-        # envelopes.decrypt builds an AESGCM object per call (as iter_trials does per row).
+        # envelopes.decrypt builds its AES-GCM object per call; the export reuses one per key.
         "envelopes_decrypt_per_cpu_s": lambda: envelopes.decrypt(key, blob, aad),
-        "aes_gcm_reused_object_per_cpu_s": lambda: aead.decrypt(nonce, body, aad),
+        "cipher_reused_decrypt_per_cpu_s": lambda: cipher.decrypt(blob, aad),
         "json_loads_per_cpu_s": lambda: json.loads(plain),
+        "orjson_loads_per_cpu_s": lambda: orjson.loads(plain),
+        "csv_writerow_per_cpu_s": lambda: writer.writerow(list(map(trial.get, fields))),
+        "shape_template_row_per_cpu_s": lambda: template(*trial.values()),
     }
-    try:
-        import orjson
-
-        timings["orjson_loads_per_cpu_s"] = lambda: orjson.loads(plain)
-    except ImportError:
-        pass
     answer: dict[str, float] = {"trial_json_bytes": len(plain)}
     for name, step in timings.items():
         c0 = time.process_time()
@@ -237,7 +294,7 @@ def main() -> None:
     ap.add_argument("--trials", type=int, default=240)
     ap.add_argument("--data-dir", type=Path)
     ap.add_argument("--out-dir", type=Path)
-    ap.add_argument("--child", choices=["time", "mem", "fetch", "decrypt"])
+    ap.add_argument("--child", choices=["time", "stages", "mem", "fetch", "decrypt"])
     ap.add_argument("--limit", type=int)
     args = ap.parse_args()
     if args.child:
@@ -256,6 +313,7 @@ def main() -> None:
             "cpus": os.cpu_count(),
             "runs": args.runs,
             "trials_per_run": args.trials,
+            "load_average_at_start": _load(),
             "seed_seconds": None if seed_s is None else round(seed_s, 1),
             "throughput": _run_child(data_dir, args.runs, "time", out_dir),
             "memory": {
@@ -263,6 +321,7 @@ def main() -> None:
                 f"{args.runs}_runs": _run_child(data_dir, args.runs, "mem", out_dir),
             },
             "where_time_goes": {
+                "export_stages": _run_child(data_dir, args.runs, "stages", out_dir),
                 "fetch_ciphertext_only": _run_child(data_dir, args.runs, "fetch", out_dir),
                 "fetch_decrypt_and_parse": _run_child(data_dir, args.runs, "decrypt", out_dir),
                 **primitives(),

@@ -27,8 +27,8 @@ class Piece(NamedTuple):
     text: str
 
 
-# A shape's template; None for shapes whose rows go through csv.writer.
-Template = Callable[..., str] | None
+# A shape's template: the row's line, or None for a row that goes through csv.writer.
+Template = Callable[..., str | None]
 
 _KIND_OF_TYPE: dict[type, str] = {
     type(None): "null",
@@ -58,20 +58,28 @@ class RowFormatter:
         pieces: list[Piece] = []
         templates = self._templates
         lines: list[str | None] = []
+        append = lines.append
         start = 0
-        for i, trial in enumerate(trials):
+        shape: Shape | None = None
+        template: Template = _via_csv
+        for trial in trials:
             values = trial.values()
-            shape = (tuple(trial), tuple(map(type, values)))
-            template = templates.get(shape, _UNKNOWN)
-            if template is _UNKNOWN:
-                if not trial.keys() <= self._index.keys():
-                    # A new field widens the rows from here on.
-                    if lines:
-                        pieces.append(self._text(lines, trials, start, prefix))
-                    lines, start = [], i
-                    self._add_fields(trial)
-                template = templates[shape] = self._template(shape)
-            lines.append(None if template is None else template(*values))
+            row_shape = (tuple(trial), tuple(map(type, values)))
+            # Runs of rows of one shape are the rule: comparing is cheaper than hashing.
+            if row_shape != shape:
+                shape = row_shape
+                template = templates.get(shape, _UNKNOWN)
+                if template is _UNKNOWN:
+                    if not trial.keys() <= self._index.keys():
+                        # A new field widens the rows from here on.
+                        if lines:
+                            pieces.append(self._text(lines, trials, start, prefix))
+                            start += len(lines)
+                            lines = []
+                            append = lines.append
+                        self._add_fields(trial)
+                    template = templates[shape] = self._template(shape)
+            append(template(*values))
         if lines:
             pieces.append(self._text(lines, trials, start, prefix))
         return pieces
@@ -89,7 +97,7 @@ class RowFormatter:
         for name, typ in zip(names, types, strict=True):
             self.kinds[name].add(_KIND_OF_TYPE.get(typ, "json"))
         if not PLAIN_TYPES.issuperset(types):
-            return None
+            return _via_csv
         at = {name: i for i, name in enumerate(names)}
         cells = []
         for name in self.fields:
@@ -134,6 +142,11 @@ def _plain_line(line: str, width: int) -> bool:
     return (
         line.count(",") == width - 1 and '"' not in line and "\r" not in line and "\n" not in line
     )
+
+
+def _via_csv(*_values: Any) -> None:
+    """The template of shapes with nested values (JSON text cells): csv.writer writes them."""
+    return None
 
 
 _UNKNOWN: Any = object()
