@@ -16,6 +16,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 import requests
 from requests.adapters import HTTPAdapter
 
@@ -110,9 +111,14 @@ def _retry_after(resp: requests.Response) -> float | None:
     return float(match.group(1)) if match else None
 
 
-def encode(body: dict[str, Any]) -> bytes:
-    """The request body exactly as sent: compact UTF-8 JSON (its length is what the limit is)."""
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+def encode(body: Any) -> bytes:
+    """The request body exactly as sent: compact UTF-8 JSON (its length is what the limit is).
+    orjson does it several times faster; the json module takes what orjson refuses (integers
+    beyond 64 bits)."""
+    try:
+        return orjson.dumps(body)
+    except TypeError:
+        return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 @dataclass(frozen=True)

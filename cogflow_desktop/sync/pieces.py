@@ -7,12 +7,11 @@ is harmless anyway: the server upserts trial rows by trial_index.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from cogflow_desktop.sync.client import MAX_REQUEST_BYTES
+from cogflow_desktop.sync.client import MAX_REQUEST_BYTES, encode
 
 # Trials per piece stay well under the limit, leaving room for the envelope fields.
 DEFAULT_PIECE_BYTES = 1024 * 1024
@@ -47,14 +46,14 @@ def cut(trials: Iterable[dict[str, Any]], budget: int = DEFAULT_PIECE_BYTES) -> 
     if not trials:
         return []
     # Most runs fit in one piece: measure the whole list once before measuring each trial.
-    whole = len(json.dumps(trials, separators=(",", ":"), ensure_ascii=False).encode())
+    whole = len(encode(trials))
     if whole <= budget:
         return [Piece(0, trials, whole)]
     pieces: list[Piece] = []
     current: list[dict[str, Any]] = []
     size = 2  # the brackets of the list
     for trial in trials:
-        n = len(json.dumps(trial, separators=(",", ":"), ensure_ascii=False).encode()) + 1
+        n = len(encode(trial)) + 1
         if n + ENVELOPE_ALLOWANCE > MAX_REQUEST_BYTES:
             raise TrialTooLarge(
                 f"Trial {trial.get('trial_index')} is {n} bytes, more than one request to the "
