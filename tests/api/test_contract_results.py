@@ -7,6 +7,7 @@ import re
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -417,12 +418,12 @@ def test_swapped_trial_ciphertexts_do_not_decrypt(
     assert _decrypt_audit(live_server, run_id) == [("denied", researcher.username)]
 
 
-# --- MFA expiry (a server of its own with a 2 s window) ----------------------------------------
+# --- MFA expiry (a server of its own with a 3 s window) ----------------------------------------
 
 
 @pytest.fixture()
 def short_mfa_server(tmp_path: Path) -> Iterator[LiveServer]:
-    live = start_live_server(tmp_path, mfa_reauth_seconds=2)
+    live = start_live_server(tmp_path, mfa_reauth_seconds=3)
     yield live
     stop_live_server(live)
 
@@ -437,7 +438,9 @@ def test_decrypt_is_403_once_mfa_is_older_than_reauth_window(
     submit(live.url, submit_body(run_id, [trial(0)]))
     http = enrolled_researcher(live)
     assert http.decrypt(run_id)["status"] == "completed"
-    time.sleep(2.5)
+    me = http.get(f"{live.url}/api/v1/auth/me", timeout=TIMEOUT).json()
+    fresh_until = datetime.fromisoformat(me["mfa_fresh_until"])
+    time.sleep(max(0.0, (fresh_until - datetime.now(UTC)).total_seconds()) + 0.3)
     resp = http.post(f"{live.url}{DECRYPT}", json={"run_session_id": run_id}, timeout=30)
     assert resp.status_code == 403
     me = http.get(f"{live.url}/api/v1/auth/me", timeout=TIMEOUT).json()
