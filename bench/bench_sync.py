@@ -3,6 +3,12 @@
 durable bookkeeping in a plain sequential loop. Prints one JSON object.
 
     python bench/bench_sync.py [--runs 1000] [--trials 240] [--workers 4]
+
+Both modes do the same work per run: read and decrypt it, publish once, start, checkpoint when
+the trials need more than one piece, submit, and record the state durably. The loop does it one
+run after another; the engine overlaps runs on a thread pool (and group-commits its state).
+The receiving server's CPU time is printed too: it bounds what any client can reach, because
+that server (one Python process) does the heavier part of the work (encrypting every trial).
 """
 
 from __future__ import annotations
