@@ -107,7 +107,7 @@ def trial_pages(
             rows = cursor.execute(_TRIAL_PAGE_SQL, (run_id, last, batch)).fetchall()
             if not rows:
                 return
-            page = []
+            page: list[dict[str, Any]] = []
             for idx, row_key_id, blob in rows:
                 if row_key_id != key_id:
                     key_id, cipher = row_key_id, keys.cipher(row_key_id)
