@@ -120,3 +120,31 @@ def test_cipher_matches_decrypt_and_keeps_its_checks() -> None:
             cipher.decrypt(bad_blob, aad)
     with pytest.raises(envelopes.DecryptionError):
         envelopes.Cipher(envelopes.new_key()).decrypt(blob, b"row-1")
+
+
+def test_writes_during_an_export_are_not_in_it(ctx: Context, tmp_path: Path) -> None:
+    # The trials are read on the read transaction's own connection: one snapshot throughout.
+    submit(ctx, "P1", trials(3))
+    live = runs.start_run(ctx, SLUG, "P2", actor="test", client=None)["run_session_id"]
+
+    def checkpoint(first: int, n: int) -> None:
+        req = runs.CheckpointRequest(live, "cp", first, first + n, {}, trials(first + n)[first:])
+        runs.checkpoint(ctx, req, actor="test", client=None)
+
+    checkpoint(0, 3)
+    wrote: list[str] = []
+
+    def progress(p: Any) -> None:
+        if p.runs_done == 1 and not wrote:  # mid-export: more trials, and a new run
+            checkpoint(3, 2)
+            wrote.append(submit(ctx, "P3", trials(4)))
+
+    out = tmp_path / "snap.csv"
+    result = export_study(
+        ctx, key(ctx), ExportOptions(SLUG, "csv", out), actor=USER, progress=progress
+    )
+    assert wrote and result.runs == 2 and result.trials == 6
+    _header, rows, _raw = read_csv(out)
+    assert [r["trial_index"] for r in rows if r["run_session_id"] == live] == ["0", "1", "2"]
+    export_study(ctx, key(ctx), ExportOptions(SLUG, "csv", out), actor=USER)
+    assert len(read_csv(out)[1]) == 3 + 5 + 4  # a new export sees them
