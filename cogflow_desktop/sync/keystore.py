@@ -1,10 +1,10 @@
 """Unattended sync: the install private key kept for sync runs that no researcher types a
 password for. Off by default.
 
-The key is split in two places so neither alone reveals it: the data folder holds the private
-key wrapped (AES-GCM) under a random key, and the OS keyring (Windows Credential Manager, macOS
-Keychain, Secret Service) holds that random key, readable only by this OS account. A copy of the
-data folder therefore still reveals nothing.
+The key is split in two places so neither alone reveals it: the OS keyring (Windows Credential
+Manager, macOS Keychain, Secret Service), readable only by this OS account, holds the private
+key wrapped (AES-GCM) under a random key, and the data folder holds that random key. A copy of
+the data folder therefore still reveals nothing, and neither does the keyring entry alone.
 """
 
 from __future__ import annotations
@@ -79,11 +79,12 @@ def enable(ctx: Context, private_key: X25519PrivateKey, *, actor: str) -> None:
         raise KeystoreError("That key does not belong to this installation.")
     _require_backend()
     kek = envelopes.new_key()
+    wrapped = install_keyring.wrap_private_key(private_key, kek, AAD)
     try:
-        keyring.set_password(SERVICE, _account(ctx), base64.b64encode(kek).decode("ascii"))
+        keyring.set_password(SERVICE, _account(ctx), base64.b64encode(wrapped).decode("ascii"))
     except keyring.errors.KeyringError as exc:
         raise KeystoreError(f"The OS keyring refused to store the key: {exc}.") from exc
-    _write_private(_key_file(ctx), install_keyring.wrap_private_key(private_key, kek, AAD))
+    _write_private(_key_file(ctx), kek)
     with ctx.write() as s:
         audit.record(s, "sync.unattended", actor=actor, client="sync", details={"on": True})
 
@@ -120,7 +121,7 @@ def unlock(ctx: Context) -> X25519PrivateKey:
             "The OS keyring no longer holds the unattended sync key: turn unattended sync on again."
         )
     try:
-        key = install_keyring.unwrap_private_key(path.read_bytes(), base64.b64decode(stored), AAD)
+        key = install_keyring.unwrap_private_key(base64.b64decode(stored), path.read_bytes(), AAD)
     except (envelopes.DecryptionError, ValueError, binascii.Error) as exc:
         raise KeystoreError(
             "The unattended sync key does not open this installation: turn unattended sync on "
