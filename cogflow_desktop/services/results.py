@@ -19,6 +19,7 @@ from cogflow_desktop.services.runs import (
     run_key_aad,
     trial_aad,
 )
+from cogflow_desktop.store.engine import trial_page_fetcher
 from cogflow_desktop.store.models import ResultEnvelope, RunKey, RunSession, TrialRecord
 
 
@@ -77,14 +78,6 @@ def iter_trials(
         yield from page
 
 
-# A plain DB-API cursor on the session's own connection (so the same transaction and snapshot):
-# SQLAlchemy's per-row objects would cost as much as the fetch itself on this hot path.
-_TRIAL_PAGE_SQL = (
-    "SELECT trial_index, key_id, ciphertext FROM trial_records"
-    " WHERE run_id = ? AND trial_index > ? ORDER BY trial_index LIMIT ?"
-)
-
-
 def _trial_aad_prefix(run_id: str) -> bytes:
     """trial_aad(run_id, i) is this prefix and the decimal index: built once per run."""
     prefix = trial_aad(run_id, 0)[:-1]
@@ -98,13 +91,13 @@ def trial_pages(
 ) -> Iterator[list[dict[str, Any]]]:
     """Decrypted trials in trial_index order, a page (up to `batch`) at a time. Each one is
     authenticated with its own row's AAD (run id and trial index), exactly as iter_trials."""
-    cursor = s.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+    fetch_page = trial_page_fetcher(s)
     prefix = _trial_aad_prefix(run_id)
     loads = orjson.loads  # several times faster than json.loads on a trial
     last, key_id, cipher = -1, None, None
     try:
         while True:
-            rows = cursor.execute(_TRIAL_PAGE_SQL, (run_id, last, batch)).fetchall()
+            rows = fetch_page(run_id, last, batch)
             if not rows:
                 return
             page: list[dict[str, Any]] = []
@@ -121,7 +114,7 @@ def trial_pages(
             if len(rows) < batch:  # a short page is the last: saves a query per run
                 return
     finally:
-        cursor.close()
+        fetch_page.close()
 
 
 def read_envelope(s: Session, keys: RunKeys, run_id: str, kind: str) -> dict[str, Any] | None:

@@ -78,3 +78,28 @@ def backup_database(db_path: Path, target: Path) -> None:
             dst.close()
     finally:
         src.close()
+
+
+class TrialPageFetcher:
+    """Pages of (trial_index, key_id, ciphertext) of one run, on the session's own connection
+    (so the same transaction and snapshot), through a plain DB-API cursor: on the export's hot
+    path SQLAlchemy's per-row objects would cost as much as the fetch itself. Lives here because
+    the SQL and its placeholder style are the driver's (sqlite3's qmark)."""
+
+    _SQL = (
+        "SELECT trial_index, key_id, ciphertext FROM trial_records"
+        " WHERE run_id = ? AND trial_index > ? ORDER BY trial_index LIMIT ?"
+    )
+
+    def __init__(self, session: Session) -> None:
+        self._cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+
+    def __call__(self, run_id: str, after_index: int, limit: int) -> list[tuple[int, int, bytes]]:
+        return self._cursor.execute(self._SQL, (run_id, after_index, limit)).fetchall()
+
+    def close(self) -> None:
+        self._cursor.close()
+
+
+def trial_page_fetcher(session: Session) -> TrialPageFetcher:
+    return TrialPageFetcher(session)
