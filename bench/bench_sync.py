@@ -149,6 +149,13 @@ def measure(fn: Any) -> dict[str, float]:
     }
 
 
+def _bound(results: dict[str, Any]) -> float | None:
+    server_cpu = results["engine"].get("receiving_server_cpu_seconds")
+    if not server_cpu:
+        return None
+    return round(results["plain_loop"]["wall_seconds"] / server_cpu, 2)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=1000)
@@ -203,6 +210,8 @@ def main() -> None:
                         results["plain_loop"]["wall_seconds"] / results["engine"]["wall_seconds"],
                         2,
                     ),
+                    # No client can finish before the receiving server has done its own work.
+                    "speedup_bound_by_receiving_server_cpu": _bound(results),
                 },
                 indent=2,
             )
