@@ -195,14 +195,17 @@ def _load() -> list[float] | None:
 
 
 def _fetch_only(ctx: Any, ids: tuple[str, ...]) -> int:
-    """Reading the ciphertext rows alone (the query trial_pages pages with, on its cursor)."""
-    from cogflow_desktop.services import results
+    """Reading the ciphertext rows alone (the fetcher trial_pages pages with)."""
+    from cogflow_desktop.store.engine import trial_page_fetcher
 
     n = 0
     with ctx.read() as s:
-        cursor = s.connection().connection.driver_connection.cursor()
-        for run_id in ids:
-            n += len(cursor.execute(results._TRIAL_PAGE_SQL, (run_id, -1, 1000)).fetchall())
+        fetch = trial_page_fetcher(s)
+        try:
+            for run_id in ids:
+                n += len(fetch(run_id, -1, 1000))
+        finally:
+            fetch.close()
     return n
 
 
