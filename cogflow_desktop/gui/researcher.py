@@ -13,7 +13,7 @@ from cogflow_desktop.export import (
     ExportProgress,
     ExportResult,
     audit_refusal,
-    export_study,
+    export_for_session,
 )
 from cogflow_desktop.services import auth, results
 from cogflow_desktop.services.context import Context
@@ -138,22 +138,17 @@ class ResearcherSession:
     ) -> ExportResult:
         """Decrypted export under the same rule as decrypt: signed in and MFA-fresh."""
         found = self.secrets
-        actor = found.username if found else audit.ANONYMOUS_ACTOR
-        try:
-            if found is None:
-                raise AuthRequired("Sign in with your password first.")
-            auth.require_fresh_mfa(self.ctx, found)
-        except ServiceError as exc:
-            audit_refusal(self.ctx, options, exc.message, actor=actor, client=CLIENT)
-            raise
-        return export_study(
-            self.ctx,
-            found.private_key,
-            options,
-            actor=actor,
-            client=CLIENT,
-            progress=progress,
-            cancelled=cancelled,
+        if found is None:
+            audit_refusal(
+                self.ctx,
+                options,
+                "Sign in with your password first.",
+                actor=audit.ANONYMOUS_ACTOR,
+                client=CLIENT,
+            )
+            raise AuthRequired("Sign in with your password first.")
+        return export_for_session(
+            self.ctx, found, options, client=CLIENT, progress=progress, cancelled=cancelled
         )
 
     def _audit_decrypt(
