@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -81,23 +80,6 @@ def write_synced(path: Path, data: bytes) -> tuple[int, str]:
         fh.flush()
         os.fsync(fh.fileno())
     return len(data), hashlib.sha256(data).hexdigest()
-
-
-@contextmanager
-def atomic_dir(target: Path) -> Iterator[Path]:
-    """Yield an empty staging folder; on a clean exit it is renamed to `target`, which must not
-    exist (a folder cannot be swapped atomically on every platform)."""
-    if target.exists():
-        raise FileExistsError(str(target))
-    tmp = temp_name(target, ".d")
-    tmp.mkdir()
-    try:
-        yield tmp
-        os.replace(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    fsync_dir(target.parent)
 
 
 def file_sha256(path: Path) -> tuple[int, str]:

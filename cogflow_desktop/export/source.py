@@ -151,11 +151,6 @@ def iter_run_pages(s: Session, sel: Selection) -> Iterator[list[RunRow]]:
         after = (page[-1].started_at, page[-1].id)
 
 
-def iter_runs(s: Session, sel: Selection) -> Iterator[RunRow]:
-    for page in iter_run_pages(s, sel):
-        yield from page
-
-
 RESULT_KINDS = ("final", "checkpoint")
 
 

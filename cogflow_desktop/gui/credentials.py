@@ -3,8 +3,6 @@ Service on Linux), never in the data folder. No Qt here."""
 
 from __future__ import annotations
 
-import contextlib
-
 import keyring
 from keyring.errors import KeyringError
 
@@ -36,8 +34,3 @@ def load_password(server_url: str, username: str) -> str | None:
         return keyring.get_password(_service(server_url), username)
     except (KeyringError, RuntimeError):
         return None
-
-
-def forget_password(server_url: str, username: str) -> None:
-    with contextlib.suppress(KeyringError, RuntimeError):
-        keyring.delete_password(_service(server_url), username)

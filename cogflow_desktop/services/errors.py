@@ -54,9 +54,3 @@ class Throttled(ServiceError):
     def __init__(self, retry_after: int) -> None:
         super().__init__(f"Request was throttled. Expected available in {retry_after} seconds.")
         self.retry_after = retry_after
-
-
-class Locked(ServiceError):
-    """The install key is needed and no researcher has unlocked it."""
-
-    status = 403

@@ -43,11 +43,6 @@ class SessionVault:
         with self._lock:
             return self._items.pop(token_hash, None)
 
-    def drop_user(self, user_id: int) -> None:
-        with self._lock:
-            for key in [k for k, v in self._items.items() if v.user_id == user_id]:
-                del self._items[key]
-
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
