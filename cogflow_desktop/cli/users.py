@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from cogflow_desktop.cli.common import StdinLines, add_data_dir, open_ctx, read_secret
+from cogflow_desktop.cli.common import CliError, StdinLines, add_data_dir, open_ctx, read_secret
 from cogflow_desktop.services import users
 
 
@@ -19,7 +19,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="create a researcher account",
         description="Create a researcher account. The first one also creates the install's "
         "keys and prints the recovery key once. Later accounts need an existing researcher "
-        "(--unlock-user, password on the next stdin line or in COGFLOW_UNLOCK_PASSWORD).",
+        "(--unlock-user, password on the next stdin line or in COGFLOW_UNLOCK_PASSWORD), or the "
+        "recovery key when every password is lost (--recovery-key, the key on the next stdin "
+        "line or in COGFLOW_RECOVERY_KEY).",
     )
     c.add_argument("username")
     c.add_argument(
@@ -31,6 +33,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "--unlock-user",
         metavar="NAME",
         help="an existing researcher whose password unlocks the install key",
+    )
+    c.add_argument(
+        "--recovery-key",
+        action="store_true",
+        help="unlock the install key with the recovery key shown at setup",
     )
     add_data_dir(c)
     c.set_defaults(func=create)
@@ -52,7 +59,17 @@ def create(args: argparse.Namespace) -> int:
             confirm=True,
         )
         unlocked = None
-        if args.unlock_user:
+        if args.unlock_user and args.recovery_key:
+            raise CliError("Give either --unlock-user or --recovery-key, not both.")
+        if args.recovery_key:
+            recovery = read_secret(
+                what="recovery key",
+                from_stdin=args.password_stdin,
+                stdin=stdin,
+                env_var="COGFLOW_RECOVERY_KEY",
+            )
+            unlocked = users.unlock_with_recovery_key(ctx, recovery)
+        elif args.unlock_user:
             unlock_pw = read_secret(
                 what=f"password of {args.unlock_user}",
                 from_stdin=args.password_stdin,
@@ -61,7 +78,11 @@ def create(args: argparse.Namespace) -> int:
             )
             unlocked = users.unlock_with_password(ctx, args.unlock_user, unlock_pw)
         created = users.create_user(
-            ctx, args.username, password, unlocked_key=unlocked, actor=args.unlock_user or "cli"
+            ctx,
+            args.username,
+            password,
+            unlocked_key=unlocked,
+            actor=args.unlock_user or ("recovery-key" if args.recovery_key else "cli"),
         )
         print(f"Created researcher {created.username!r}.")
         if created.recovery_key:
