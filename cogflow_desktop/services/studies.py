@@ -18,7 +18,6 @@ from cogflow_desktop.store.models import (
     ResultEnvelope,
     RunSession,
     Study,
-    UTCDateTime,
     utcnow,
 )
 
@@ -171,7 +170,6 @@ def list_studies(ctx: Context) -> list[dict[str, Any]]:
             .outerjoin(runs, runs.c.study_id == Study.id)
             .order_by(Study.last_activity_at.desc(), Study.id.desc())
         ).all()
-        to_utc = UTCDateTime().process_result_value
         return [
             {
                 "study_slug": study.slug,
@@ -179,8 +177,7 @@ def list_studies(ctx: Context) -> list[dict[str, Any]]:
                 "runtime_mode": study.runtime_mode,
                 "latest_config_version": label,
                 "run_count": int(n or 0),
-                # Aggregates come back raw from the driver: type them as the column would.
-                "last_result_at": _iso(to_utc(last_result, None) if last_result else None),
+                "last_result_at": _iso(last_result),
                 "last_activity_at": _iso(study.last_activity_at),
                 "dashboard_url": dashboard_url(study.slug),
             }
