@@ -24,8 +24,9 @@ from cogflow_desktop.services.context import Context, open_context
 from cogflow_desktop.settings import Settings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-SHARED_DIR = REPO_ROOT.parent / "shared"
-COMPAT_CONFIGS = SHARED_DIR / "compat" / "configs"
+# Copies of the compatibility corpus (study configs from the public CogFlow repositories).
+COMPAT_DIR = REPO_ROOT / "tests" / "fixtures" / "compat"
+COMPAT_CONFIGS = COMPAT_DIR / "configs"
 
 ADMIN_USER = "admin"
 ADMIN_PASSWORD = "correct horse battery"
@@ -155,5 +156,5 @@ def pytest_collectstart(collector: pytest.Collector) -> None:
 
 
 def pytest_report_header() -> str:
-    shared = "found" if SHARED_DIR.is_dir() else "MISSING"
-    return f"cogflow-desktop tests on {sys.platform}, shared dir {shared}"
+    count = len(list(COMPAT_CONFIGS.glob("*.json")))
+    return f"cogflow-desktop tests on {sys.platform}, {count} compat configs in tests/fixtures"

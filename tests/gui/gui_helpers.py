@@ -15,7 +15,7 @@ from cogflow_desktop.services import users
 
 RESEARCHER = "lab-researcher"
 PASSWORD = "a long lab password"
-COMPAT_CONFIGS = Path(__file__).resolve().parents[2].parent / "shared" / "compat" / "configs"
+COMPAT_CONFIGS = Path(__file__).resolve().parents[1] / "fixtures" / "compat" / "configs"
 FLANKER = COMPAT_CONFIGS / "ABC1234-flanker-01.json"
 WAIT_MS = 30000
 
