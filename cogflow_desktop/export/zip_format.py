@@ -75,7 +75,7 @@ class ZipSink:
         for sink in self._sinks:
             sink.finish()
         (self._staging / CODEBOOK_NAME).write_bytes(
-            codebook_csv(self._csv.column_types(), self._ids)
+            codebook_csv([(t.name, t.column_types) for t in self._csv.tables()], self._ids)
         )
         members = sorted(
             (p for p in self._staging.rglob("*") if p.is_file()),
