@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cogflow_desktop.export.atomic import temp_name
 from cogflow_desktop.export.columns import VOCAB_COLUMNS, meta_cells, meta_columns
 from cogflow_desktop.export.options import WrittenFile
 from cogflow_desktop.export.source import RunRecord
@@ -61,8 +62,10 @@ class CsvSink:
         include_participant_ids: bool,
         streams: tuple[Stream, ...] = STREAMS,
         stream_path: Callable[[Stream], Path] | None = None,
+        parquet: bool = False,
     ) -> None:
         self.target = target
+        self._parquet = parquet
         self._ids = include_participant_ids
         self._trials = TidyTable(target, meta_columns(include_participant_ids), VOCAB_COLUMNS)
         self._splitter = StreamSplitter(streams)
@@ -122,9 +125,26 @@ class CsvSink:
         return found
 
     def finish(self) -> list[WrittenFile]:
-        return stage_and_commit([self._trials, *(t for _, t in self._streams.values())])
+        tables = [self._trials, *(t for _, t in self._streams.values())]
+        return stage_and_commit(tables, self._to_parquet if self._parquet else None)
+
+    def _to_parquet(self, table: TidyTable) -> list[tuple[Path, Path]]:
+        """The staged CSV as Parquet, beside it (`<name>.parquet`), under a temporary name."""
+        from cogflow_desktop.export.parquet import csv_to_parquet
+
+        name = TRIALS_TABLE
+        for stream, t in self._streams.values():
+            if t is table:
+                name = stream.table
+        final = table.target.with_suffix(".parquet")
+        tmp = temp_name(final)
+        try:
+            csv_to_parquet(table.staged, tmp, table.column_types(), name)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        return [(tmp, final)]
 
     def abort(self) -> None:
         for table in (self._trials, *(t for _, t in self._streams.values())):
             table.abort()
-

@@ -13,11 +13,11 @@ import csv
 import io
 import os
 import struct
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from cogflow_desktop.export.atomic import CHUNK, HashingWriter, fsync_dir, temp_name
+from cogflow_desktop.export.atomic import CHUNK, HashingWriter, file_sha256, fsync_dir, temp_name
 from cogflow_desktop.export.columns import combined_kind, data_column, kind
 from cogflow_desktop.export.csv_rows import RowFormatter
 from cogflow_desktop.export.options import WrittenFile
@@ -115,6 +115,12 @@ class TidyTable:
         self._staged = staged
         return WrittenFile(self.target.name, out.size, out.hexdigest())
 
+    @property
+    def staged(self) -> Path:
+        """The finished file under its temporary name (between `stage` and `commit`)."""
+        assert self._staged is not None
+        return self._staged
+
     def commit(self) -> None:
         assert self._staged is not None
         os.replace(self._staged, self.target)
@@ -141,16 +147,33 @@ class TidyTable:
             self._staged = None
 
 
-def stage_and_commit(tables: Sequence[TidyTable]) -> list[WrittenFile]:
-    """Finish several tables so that either all appear under their names or none does."""
+def stage_and_commit(
+    tables: Sequence[TidyTable],
+    derive: Callable[[TidyTable], list[tuple[Path, Path]]] | None = None,
+) -> list[WrittenFile]:
+    """Finish several tables so that either all appear under their names or none does.
+
+    `derive` may make more files from each staged table (Parquet): it returns (temporary file,
+    final name) pairs, renamed with the tables."""
+    extra: list[tuple[Path, Path]] = []
     try:
         written = [t.stage() for t in tables]
+        if derive is not None:
+            for t in tables:
+                for tmp, final in derive(t):
+                    extra.append((tmp, final))
+                    size, sha = file_sha256(tmp)
+                    written.append(WrittenFile(final.name, size, sha))
     except BaseException:
         for t in tables:
             t.abort()
+        for tmp, _final in extra:
+            tmp.unlink(missing_ok=True)
         raise
     for t in tables:
         t.commit()
+    for tmp, final in extra:
+        os.replace(tmp, final)
     for folder in {t.target.parent for t in tables}:
         fsync_dir(folder)
     return written
