@@ -32,7 +32,7 @@ from conftest import (  # noqa: E402
     start_live_server,
     stop_live_server,
 )
-from test_interpreter_e2e import run_all  # noqa: E402
+from test_interpreter_e2e import CHROMIUM, CHROMIUM_ARGS, PARALLEL, run_one  # noqa: E402
 
 from cogflow_desktop.export import ExportOptions, export_study  # noqa: E402
 from cogflow_desktop.services import users  # noqa: E402
@@ -46,6 +46,26 @@ def configs(names: list[str]) -> dict[str, Path]:
     return {n: p for n, p in found.items() if not names or n in names}
 
 
+async def run_each(url: str, slugs: list[str]) -> dict[str, dict[str, Any]]:
+    """Every config in Chromium; one that the driver cannot finish is reported, not fatal."""
+    from playwright.async_api import async_playwright
+
+    sem = asyncio.Semaphore(PARALLEL)
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+        async def one(slug: str) -> tuple[str, dict[str, Any]]:
+            async with sem:
+                try:
+                    return slug, await run_one(browser, url, slug, {})
+                except Exception as exc:  # reported per config, the others go on
+                    return slug, {"final": {"state": f"driver gave up: {exc}"[:200]}}
+
+        found = dict(await asyncio.gather(*(one(s) for s in slugs)))
+        await browser.close()
+    return found
+
+
 def main(names: list[str]) -> int:
     chosen = configs(names)
     RECORDED.mkdir(parents=True, exist_ok=True)
@@ -57,7 +77,7 @@ def main(names: list[str]) -> int:
                 config = json.loads(path.read_text(encoding="utf-8"))
                 slug = "rec-" + name.lower().replace("_", "-")[:40]
                 slugs[name] = publish(live.url, slug, config)["study_slug"]
-            results, _shots = asyncio.run(run_all(live.url, list(slugs.values())))
+            results = asyncio.run(run_each(live.url, list(slugs.values())))
             key = users.unlock_with_password(live.ctx, ADMIN_USER, ADMIN_PASSWORD)
             for name, slug in slugs.items():
                 state = results[slug]["final"]["state"]
