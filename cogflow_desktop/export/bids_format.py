@@ -21,6 +21,7 @@ quoting, so tabs and line breaks inside text become spaces; CSV and JSON keep th
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import shutil
@@ -43,7 +44,13 @@ from cogflow_desktop.export.csv_format import stream_first_fields
 from cogflow_desktop.export.manifest import MANIFEST_NAME, Manifest
 from cogflow_desktop.export.options import WrittenFile
 from cogflow_desktop.export.source import RunRecord
-from cogflow_desktop.export.streams import STREAMS, Stream, StreamSplitter, all_streams
+from cogflow_desktop.export.streams import (
+    STREAMS,
+    BidsPhysio,
+    Stream,
+    StreamSplitter,
+    all_streams,
+)
 
 BIDS_VERSION = "1.10.1"
 NA = "n/a"
@@ -178,12 +185,41 @@ def beh_table(trials: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]
     return names, [[tsv_cell(t.get(c)) for c in fields] for t in trials]
 
 
+def _onset_ms(trial: dict[str, Any]) -> float | None:
+    return _number(trial.get("stimulus_onset_ms"), trial.get("trial_start_ms"))
+
+
+def event_origin(trials: list[dict[str, Any]]) -> float:
+    """The run's time zero in events and physio files: its first stimulus (ms since start)."""
+    return min((v for t in trials if (v := _onset_ms(t)) is not None), default=0.0)
+
+
+def physio(
+    spec: BidsPhysio, rows: list[dict[str, Any]], origin_ms: float
+) -> tuple[bytes, dict[str, Any]]:
+    """A physio recording: gzipped header-less TSV in time order, and its sidecar."""
+    timed = sorted(
+        (r for r in rows if _number(r.get(spec.time_field)) is not None),
+        key=lambda r: r[spec.time_field],
+    )
+    lines = ["\t".join(tsv_cell(r.get(f)) for _c, f in spec.columns) for r in timed]
+    data = gzip.compress(("\n".join(lines) + "\n").encode("utf-8"), mtime=0)
+    start = (timed[0][spec.time_field] - origin_ms) / 1000.0 if timed else 0.0
+    described = {
+        **spec.sidecar,
+        "SamplingFrequency": spec.sampling_frequency,
+        "StartTime": round(start, 6),
+        "Columns": [c for c, _f in spec.columns],
+    }
+    return data, described
+
+
 def events(trials: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
     """The events view of one run: trials with a time, onset/duration/trial_type/response_time
     first (seconds), then every other field (a trial's own `duration` as `trial.duration`)."""
-    timed = [t for t in trials if _number(t.get("stimulus_onset_ms"), t.get("trial_start_ms"))]
-    onsets = [_number(t.get("stimulus_onset_ms"), t.get("trial_start_ms")) for t in timed]
-    origin = min((v for v in onsets if v is not None), default=0.0)
+    timed = [t for t in trials if _onset_ms(t) is not None]
+    onsets = [_onset_ms(t) for t in timed]
+    origin = event_origin(trials)
     fields = [c for c in _columns(timed, _EVENT_DATA) if c != "component_type"]
     names = [*EVENT_COLUMNS, *(data_column(c, _EVENT_RESERVED) for c in fields)]
     rows = []
@@ -205,11 +241,38 @@ def sidecar(columns: list[str], table: str, trial_types: set[str]) -> dict[str, 
     }
 
 
-def _stimulus_presentation() -> dict[str, Any]:
-    return {
+def _stimulus_presentation(payload: dict[str, Any], trials: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the run recorded about its screen: the refresh rate and resolution from the
+    payload's timing, distance and size (m) from a visual-angle calibration in the run."""
+    found: dict[str, Any] = {
         "SoftwareName": "CogFlow Desktop (Interpreter in QtWebEngine/Chromium)",
         "SoftwareVersion": __version__,
+        "ScreenOrigin": ["top", "left"],
     }
+    timing = payload.get("timing") if isinstance(payload.get("timing"), dict) else {}
+    screen = timing.get("screen") if isinstance(timing.get("screen"), dict) else {}
+    if _number(timing.get("refresh_hz")) is not None:
+        found["ScreenRefreshRate"] = round(float(timing["refresh_hz"]), 3)
+    width, height = screen.get("width"), screen.get("height")
+    if isinstance(width, int) and isinstance(height, int):
+        found["ScreenResolution"] = [width, height]
+    calibrated = [t for t in trials if _number(t.get("px_per_cm"), None) is not None]
+    if calibrated:
+        last = calibrated[-1]
+        distance = _number(last.get("viewing_distance_cm"))
+        if distance is not None:
+            found["ScreenDistance"] = round(distance / 100, 4)
+        if "ScreenResolution" in found and last["px_per_cm"] > 0:
+            found["ScreenSize"] = [round(v / last["px_per_cm"] / 100, 4) for v in (width, height)]
+    return found
+
+
+def _physio_fits(spec: BidsPhysio, presentation: dict[str, Any]) -> bool:
+    """Gaze on screen needs the screen's geometry in BIDS; without it the stream stays in
+    sourcedata/ rather than making the dataset invalid."""
+    if spec.sidecar.get("SampleCoordinateSystem") != "gaze-on-screen":
+        return True
+    return all(k in presentation for k in ("ScreenDistance", "ScreenResolution", "ScreenSize"))
 
 
 class BidsSink:
@@ -259,15 +322,22 @@ class BidsSink:
         types = {str(t.get("component_type")) for t in trials}
         names, rows = beh_table(trials)
         # Only objects at the top: the legacy validator reads every key as a column description.
-        meta = {"StimulusPresentation": _stimulus_presentation()}
+        presentation = _stimulus_presentation(run.result_payload, trials)
+        meta = {"StimulusPresentation": presentation}
         self._table(folder / f"{stem}_beh", names, rows, "trials", types, meta)
         names, rows = events(trials)
         if rows:
             self._table(folder / f"{stem}_events", names, rows, "events", types, meta)
-        if streams:
-            source = self._staging / "sourcedata" / f"sub-{sub}" / f"ses-{ses}" / "beh"
-            source.mkdir(parents=True, exist_ok=True)
-            for stream, stream_rows in streams.values():
+        source = self._staging / "sourcedata" / f"sub-{sub}" / f"ses-{ses}" / "beh"
+        for stream, stream_rows in streams.values():
+            spec = stream.bids_physio
+            if spec is not None and _physio_fits(spec, presentation):
+                data, described = physio(spec, stream_rows, event_origin(trials))
+                name = f"{stem}_recording-{spec.recording}_physio"
+                self._add(folder / f"{name}.tsv.gz", data)
+                self._add(folder / f"{name}.json", _json_bytes(described))
+            else:
+                source.mkdir(parents=True, exist_ok=True)
                 first = stream_first_fields(stream, self._parents)
                 names = _columns(stream_rows, first)
                 cells = [[tsv_cell(r.get(c)) for c in names] for r in stream_rows]

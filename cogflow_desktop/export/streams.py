@@ -27,6 +27,18 @@ VALUE_COLUMN = "value"
 
 
 @dataclass(frozen=True)
+class BidsPhysio:
+    """Where the BIDS specification has a place for a stream (eye tracking, BIDS 1.10+): per run
+    `..._recording-<recording>_physio.tsv.gz` (no header, columns in this order) + `.json`."""
+
+    recording: str  # the recording-<label> entity, letters and digits
+    columns: tuple[tuple[str, str], ...]  # (BIDS column name, sample field), in order
+    sampling_frequency: float  # nominal samples per second (SamplingFrequency)
+    time_field: str  # sample field with the sample's time in ms since the run started
+    sidecar: Mapping[str, Any] = field(default_factory=dict)  # PhysioType, RecordedEye, ...
+
+
+@dataclass(frozen=True)
 class Stream:
     field: str  # the trial (or parent sample) field holding the list of samples
     table: str  # table name: lower-case letters, digits and underscores (used in file names)
@@ -38,6 +50,8 @@ class Stream:
     # Meanings (and units, by the `_ms`/`_deg`/`_px` suffix rule) of the sample fields.
     columns: Mapping[str, str] = field(default_factory=dict)
     nested: tuple[Stream, ...] = ()
+    # Set when BIDS has a place for the stream; otherwise BIDS exports put it in sourcedata/.
+    bids_physio: BidsPhysio | None = None
 
     @property
     def index_column(self) -> str:

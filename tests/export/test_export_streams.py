@@ -8,16 +8,21 @@ declared only in a test registry, as MOT, CIP or eye tracking will declare their
 from __future__ import annotations
 
 import csv
+import dataclasses
+import gzip
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from validators import deno_validator, run_deno
 
+from cogflow_desktop.export.bids_format import BidsSink
 from cogflow_desktop.export.bids_labels import Labels, task
 from cogflow_desktop.export.csv_format import CsvSink
 from cogflow_desktop.export.source import RunRecord
-from cogflow_desktop.export.streams import STREAMS, Stream, StreamSplitter, _check
+from cogflow_desktop.export.streams import STREAMS, BidsPhysio, Stream, StreamSplitter, _check
 
 RUN_ID = "7a3fc9d7-0000-4000-8000-000000000001"
 
@@ -168,3 +173,87 @@ def test_bids_labels_are_stable_and_never_collide() -> None:
     assert labels.session("s", run2) == run2.replace("-", "")
     assert labels.session("other", run2) == "7a3fc9d7"  # sessions are per participant
     assert task("soc-dashboard") == "socdashboard" and task(None) == "cogflow"
+
+
+GAZE = Stream(
+    field="gaze_samples",
+    table="gaze",
+    meaning="One gaze sample.",
+    bids_physio=BidsPhysio(
+        recording="eye1",
+        columns=(("timestamp", "t_ms"), ("x_coordinate", "x"), ("y_coordinate", "y")),
+        sampling_frequency=30.0,
+        time_field="t_ms",
+        sidecar={
+            "PhysioType": "eyetrack",
+            "RecordedEye": "cyclopean",
+            "SampleCoordinateSystem": "gaze-on-screen",
+            "SampleCoordinateUnits": "pixel",
+            "EnvironmentCoordinates": "top-left",
+            "timestamp": {"Description": "Sample time, ms since the run started.", "Units": "ms"},
+        },
+    ),
+)
+
+
+def bids_with_gaze(target: Path, calibrated: bool) -> Path:
+    run = dataclasses.replace(
+        run_record(),
+        result_payload={"timing": {"refresh_hz": 60.0, "screen": {"width": 1280, "height": 800}}},
+    )
+    sink = BidsSink(
+        target, study_slug="s", study_name="S", include_ids=False, streams=(*STREAMS, GAZE)
+    )
+    sink.begin_run(run)
+    trials: list[dict[str, Any]] = []
+    if calibrated:
+        trials.append(
+            {
+                "trial_index": 0,
+                "component_type": "visual-angle-calibration",
+                "trial_start_ms": 500.0,
+                "px_per_cm": 37.8,
+                "viewing_distance_cm": 60,
+            }
+        )
+    samples = [{"t_ms": 1000.0 + 33.3 * i, "x": 500 + i, "y": 300 - i} for i in range(20)]
+    trials.append(
+        {
+            "trial_index": 1,
+            "component_type": "eye-tracking",
+            "ended_reason": "duration",
+            "trial_start_ms": 900.0,
+            "gaze_samples": samples,
+        }
+    )
+    sink.add_trials(trials)
+    sink.end_run()
+    sink.finish()
+    return target
+
+
+def test_gaze_with_screen_geometry_is_bids_physio_and_valid(tmp_path: Path) -> None:
+    root = bids_with_gaze(tmp_path / "bids", calibrated=True)
+    (physio,) = root.glob("sub-*/ses-*/beh/*_recording-eye1_physio.tsv.gz")
+    lines = gzip.decompress(physio.read_bytes()).decode().splitlines()
+    assert len(lines) == 20 and lines[0] == "1000.0\t500\t300"
+    meta = json.loads(physio.with_name(physio.name.replace(".tsv.gz", ".json")).read_text())
+    assert meta["Columns"] == ["timestamp", "x_coordinate", "y_coordinate"]
+    assert meta["SamplingFrequency"] == 30.0 and meta["StartTime"] == pytest.approx(0.5)
+    (events,) = root.glob("sub-*/ses-*/beh/*_events.json")
+    shown = json.loads(events.read_text())["StimulusPresentation"]
+    assert shown["ScreenDistance"] == 0.6 and shown["ScreenResolution"] == [1280, 800]
+    assert not list(root.glob("sourcedata/**/*gaze*"))
+    if deno_validator() is not None:
+        errors = [i for i in run_deno(root) if i["severity"] == "error"]
+        assert not errors, errors
+
+
+def test_gaze_without_screen_geometry_stays_in_sourcedata(tmp_path: Path) -> None:
+    root = bids_with_gaze(tmp_path / "bids", calibrated=False)
+    assert not list(root.glob("sub-*/ses-*/beh/*_physio.tsv.gz"))
+    (table,) = root.glob("sourcedata/sub-*/ses-*/beh/*_gaze.tsv")
+    assert table.read_text().count("\n") == 21
+    if deno_validator() is not None:
+        errors = [i for i in run_deno(root) if i["severity"] == "error"]
+        assert not errors, errors
