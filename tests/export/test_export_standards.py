@@ -183,7 +183,9 @@ def test_psychds_rules_catch_mistakes(exports: dict[str, Path], tmp_path: Path) 
     (data,) = [p for p in (broken / "data").iterdir() if "_description-" not in p.name]
     data.rename(data.with_name("trials data.csv"))
     desc = json.loads((broken / "dataset_description.json").read_text())
-    desc["variableMeasured"] = desc["variableMeasured"][1:]
+    desc["variableMeasured"] = [
+        v for v in desc["variableMeasured"] if v["name"] != "run_session_id"
+    ]
     del desc["description"]
     (broken / "dataset_description.json").write_text(json.dumps(desc))
     found = " ".join(psychds_problems(broken))
