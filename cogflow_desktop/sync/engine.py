@@ -60,8 +60,8 @@ class SyncError(Exception):
 
 # Why sync never runs anonymously (the CLI and the app say it in their own words around it).
 ANONYMOUS_REASON = (
-    "without a login the central server creates a study with no owner, which every "
-    "researcher there can see and nobody can list runs or reports of"
+    "without a login the central server creates a study with no owner, so every researcher "
+    "there sees it and nobody can open its runs or reports"
 )
 ANONYMOUS_REFUSAL = f"Sync needs a researcher account on the central server: {ANONYMOUS_REASON}."
 

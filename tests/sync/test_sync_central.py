@@ -122,8 +122,9 @@ PARTICIPANTS = [f"F{i:02d}" for i in range(8)]
 
 def test_runs_land_on_their_version_though_the_study_has_another(tmp_path: Path) -> None:
     with CentralServer(ACCOUNTS) as central:
-        # The study already has a stroop version there, published by its owner.
-        stroop = central_publish(central.url, "flanker", "v2", "stroop", (ALICE, ALICE_PW))
+        # The study already has a stroop version there, published by its owner, under the
+        # label ours has: the server stores ours as v1__flanker, and sync follows it.
+        stroop = central_publish(central.url, "flanker", "v1", "stroop", (ALICE, ALICE_PW))
         ctx = lab_context(tmp_path / "lab")
         try:
             publish_local(ctx, "flanker", "v1", task_type="flanker")
@@ -132,15 +133,16 @@ def test_runs_land_on_their_version_though_the_study_has_another(tmp_path: Path)
             assert report.acknowledged == len(ids), report.failed
             got = arrived_central(central)
             local = local_results(ctx)
-            flanker_v1 = next(v for v in central.studies["flanker"].versions if v.label == "v1")
+            versions = central.studies["flanker"].versions
+            flanker_v1 = next(v for v in versions if v.label == "v1__flanker")
             for run_id in ids:
                 (remote,) = got.by_local_id[run_id]
                 assert remote["config_version_id"] == flanker_v1.id
                 assert_same(local[run_id], remote)
                 snap = state.load(ctx, run_id)
                 assert snap.remote_config_version_id == str(flanker_v1.id)
-                assert snap.remote_config_label == "v1"
-            # Without the pin the server would have put some of them on stroop v2.
+                assert snap.remote_config_label == "v1__flanker"
+            # Without the pin the server would have put some of them on the stroop version.
             unpinned = {central.choose_unpinned("flanker", p).id for p in PARTICIPANTS}
             assert stroop["config_version_id"] in unpinned
             assert central.requests["POST /api/v1/studies/flanker/participant-links"] == len(ids)
