@@ -86,8 +86,10 @@ export class Run {
       if (this.current) this.current.blurred = true;
     });
     this.watchDisplay();
-    this.clock.resetStats();
     ui.clear(this.root);
+    // The run's time origin is a fresh frame; the first trial starts on it (or the next one).
+    this.t0 = await this.clock.next();
+    this.clock.resetStats();
     const { initJsPsych, ParameterType } = window.jsPsychModule;
     this.Plugin = makePluginClass(ParameterType);
     this.jsPsych = initJsPsych({ display_element: this.root, default_iti: 0, on_finish: () => { if (!this.aborted) this.finish('completed'); } });
@@ -183,14 +185,17 @@ export class Run {
     const stateBefore = { ...this.state };
     const extra = this.nextPvtExtra ? { pvt_extra_trial: true } : spec.component_type === 'pvt-trial' ? { pvt_extra_trial: false } : {};
     this.nextPvtExtra = false;
+    // A trial starts on the frame being built, or else on the next frame (the first one it can
+    // draw on; its timestamp can precede this moment, as a frame's timestamp marks its start).
     const trial = {
-      spec, start: this.clock.open() ? this.clock.frameTs : performance.now(),
+      spec, start: this.clock.open() ? this.clock.frameTs : null, startNow: performance.now(),
       droppedAtStart: this.clock.stats.dropped,
       hidden: document.visibilityState === 'hidden',
       blurred: typeof document.hasFocus === 'function' ? !document.hasFocus() : false,
       pauseMs: 0, restarts: 0, pauseEntries: [], attempt: null,
     };
     this.current = trial;
+    if (trial.start === null) this.clock.next().then((ts) => { trial.start ??= ts; });
     this.keyLog = startKeyLog();
     let data;
     for (;;) {
@@ -261,7 +266,7 @@ export class Run {
       row.pause_restarts = trial.restarts;
     }
     for (const e of trial.pauseEntries) e.trial_index = this.rows.length;
-    row.trial_start_ms = trial.start;
+    row.trial_start_ms = trial.start ?? trial.startNow;
     row.trial_end_ms = this.clock.open() ? this.clock.frameTs : performance.now();
     return this.push(row);
   }

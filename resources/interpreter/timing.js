@@ -224,12 +224,22 @@ export class FrameClock {
     return remove;
   }
 
-  // True when code running now still lands in the frame being built.
-  open() { return this.inFrame && !this.paused; }
+  // True when code running now still lands in the frame being built: its callbacks have not
+  // finished, the run is not paused, and less than half a frame has passed since the frame's
+  // timestamp (a frame whose callbacks run that late on a busy main thread may miss its
+  // refresh, so a new stimulus waits for the next frame instead of claiming this one).
+  open() {
+    return this.inFrame && !this.paused && this.now() - this.frameTs <= this.frameMs / 2;
+  }
 
-  // The next frame (or this one, if still open and not paused): resolves with its timestamp.
+  // The frame being built if still open, else the next one: resolves with its timestamp.
   frame(signal = null) {
     if (this.open()) return Promise.resolve(this.frameTs);
+    return this.next(signal);
+  }
+
+  // Always the next frame.
+  next(signal = null) {
     return new Promise((resolve) => this.every((ts) => { resolve(ts); return false; }, signal));
   }
 
@@ -312,7 +322,8 @@ export class FrameTimer {
 
   // `show(fn)` runs fn in the frame being built (if still open) or the next one and resolves
   // with that frame's timestamp: the stimulus onset. A draw that starts more than a frame after
-  // the frame's timestamp (a busy main thread) is counted in late_onset_frames.
+  // the frame's timestamp (a main thread busy inside the frame's callbacks) is counted in
+  // late_onset_frames.
   show(fn, signal = null) {
     const draw = (ts) => {
       if (signal && signal.aborted) return false;
