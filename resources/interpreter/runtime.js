@@ -70,7 +70,6 @@ export class Run {
     const { trials } = compileConfig(this.config, { runSeed: this.runSeed });
     this.specs = trials;
     this.startedAt = new Date().toISOString();
-    this.t0 = performance.now();
     this.drt = new DrtEngine(this);
     if (this.start) {
       this.queue = new CheckpointQueue(this.start.run_session_id, () => this.payload('started', false));
@@ -187,15 +186,17 @@ export class Run {
     this.nextPvtExtra = false;
     // A trial starts on the frame being built, or else on the next frame (the first one it can
     // draw on; its timestamp can precede this moment, as a frame's timestamp marks its start).
+    // `start` is fixed at once (the shell and tests use it to tell trials apart).
+    const open = this.clock.open();
     const trial = {
-      spec, start: this.clock.open() ? this.clock.frameTs : null, startNow: performance.now(),
+      spec, start: open ? this.clock.frameTs : performance.now(), startFrame: open ? this.clock.frameTs : null,
       droppedAtStart: this.clock.stats.dropped,
       hidden: document.visibilityState === 'hidden',
       blurred: typeof document.hasFocus === 'function' ? !document.hasFocus() : false,
       pauseMs: 0, restarts: 0, pauseEntries: [], attempt: null,
     };
     this.current = trial;
-    if (trial.start === null) this.clock.next().then((ts) => { trial.start ??= ts; });
+    if (trial.startFrame === null) this.clock.next().then((ts) => { trial.startFrame ??= ts; });
     this.keyLog = startKeyLog();
     let data;
     for (;;) {
@@ -266,7 +267,7 @@ export class Run {
       row.pause_restarts = trial.restarts;
     }
     for (const e of trial.pauseEntries) e.trial_index = this.rows.length;
-    row.trial_start_ms = trial.start ?? trial.startNow;
+    row.trial_start_ms = trial.startFrame ?? trial.start;
     row.trial_end_ms = this.clock.open() ? this.clock.frameTs : performance.now();
     return this.push(row);
   }

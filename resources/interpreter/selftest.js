@@ -25,7 +25,7 @@ const int = (v, d, lo, hi) => {
 for (const name of ['frames', 'flashes', 'gap']) if (params.has(name)) form.elements[name].value = params.get(name);
 
 function showRefresh(r) {
-  const ci = r.refresh_hz_ci95 ? ` (95 % interval ${r.refresh_hz_ci95[0].toFixed(2)}–${r.refresh_hz_ci95[1].toFixed(2)} Hz)` : '';
+  const ci = r.refresh_hz_ci95 ? ` (95 % interval ${r.refresh_hz_ci95[0].toFixed(3)}–${r.refresh_hz_ci95[1].toFixed(3)} Hz)` : '';
   $('refresh').textContent = `Refresh rate ${r.refresh_hz.toFixed(2)} Hz${ci}, one frame = ${r.frame_ms.toFixed(3)} ms, frame-to-frame SD ${r.frame_ms_sd.toFixed(2)} ms, measured over ${r.frames_measured} frames.`;
   $('warnings').innerHTML = '';
   for (const w of r.warnings) {

@@ -118,9 +118,6 @@ export function refreshWarnings(r) {
   if (r.frame_ms_sd > UNUSUAL.maxSdMs) {
     w.push(`Frame intervals vary by ${r.frame_ms_sd.toFixed(1)} ms (SD above ${UNUSUAL.maxSdMs} ms): the computer may be busy, or the display is not refreshing at a steady rate.`);
   }
-  if (r.frames_measured > 0 && (r.long_intervals + r.outlier_intervals) > 0.1 * r.frames_measured) {
-    w.push(`${r.long_intervals + r.outlier_intervals} of ${r.frames_measured} frames were late while the refresh rate was measured: other programs may be competing for the computer.`);
-  }
   return w;
 }
 
@@ -225,11 +222,11 @@ export class FrameClock {
   }
 
   // True when code running now still lands in the frame being built: its callbacks have not
-  // finished, the run is not paused, and less than half a frame has passed since the frame's
-  // timestamp (a frame whose callbacks run that late on a busy main thread may miss its
-  // refresh, so a new stimulus waits for the next frame instead of claiming this one).
+  // finished, the run is not paused, and less than a whole frame has passed since the frame's
+  // timestamp (a frame still being built a refresh after it began has missed that refresh, so
+  // a new stimulus waits for the next frame instead of claiming this one).
   open() {
-    return this.inFrame && !this.paused && this.now() - this.frameTs <= this.frameMs / 2;
+    return this.inFrame && !this.paused && this.now() - this.frameTs <= this.frameMs;
   }
 
   // The frame being built if still open, else the next one: resolves with its timestamp.
