@@ -179,6 +179,11 @@ export class Run {
   // stream and state, after a blank second; a pause that lets it continue only stops its clock.
   async runSpec(el, spec) {
     if (this.pendingRefresh) this.applyPendingRefresh();
+    if (!this.warm) {
+      // jsPsych's set-up ran in the current frame: the first trial starts on a fresh one.
+      this.warm = true;
+      await this.clock.next();
+    }
     const mod = componentFor(spec.component_type);
     const seed = `${this.runSeed}|trial|${this.rows.length}`;
     const stateBefore = { ...this.state };
