@@ -22,6 +22,7 @@ average is printed beside the numbers: the machine may be shared.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import platform
@@ -48,11 +49,16 @@ PROBE = r"""(() => {
   };
   const start = () => {
     const el = document.createElement('div');
-    el.style.cssText = 'position:fixed;right:0;bottom:0;width:1px;height:1px;opacity:0;pointer-events:none';
+    el.style.cssText = 'position:fixed;right:0;bottom:0;width:1px;height:1px;opacity:0';
     document.documentElement.appendChild(el);
     let wide = false;
     new ResizeObserver(() => { if (ts !== null) log.push([ts, state()]); }).observe(el);
-    const tick = (t) => { ts = t; wide = !wide; el.style.width = wide ? '2px' : '1px'; requestAnimationFrame(tick); };
+    const tick = (t) => {
+      ts = t;
+      wide = !wide;
+      el.style.width = wide ? '2px' : '1px';
+      requestAnimationFrame(tick);
+    };
     requestAnimationFrame(tick);
   };
   if (document.documentElement) start(); else document.addEventListener('DOMContentLoaded', start);
@@ -97,7 +103,7 @@ def load() -> list[float] | None:
 def frame_clock(stamps: list[float]) -> dict[str, float]:
     """The probe's own refresh estimate: least-squares slope of frame timestamp over refresh
     count across the whole run (an interval of k refreshes counts k; odd ones are skipped)."""
-    d = [b - a for a, b in zip(stamps, stamps[1:], strict=False)]
+    d = [b - a for a, b in itertools.pairwise(stamps)]
     med = statistics.median(d)
     xs, ys, c = [0.0], [stamps[0]], 0
     for i, di in enumerate(d):
@@ -156,12 +162,11 @@ def analyse(data: dict[str, Any]) -> dict[str, Any]:
         raise SystemExit(f"The probe saw {len(episodes)} stimuli but the run stored {len(rows)}.")
     planned = round(STIMULUS_MS / frame_ms)
     delivered = [round((e["offset"] - e["onset"]) / true_ms) for e in episodes]
-    onset_err = [r["stimulus_onset_ms"] + t0 - e["onset"] for r, e in zip(rows, episodes, strict=True)]
-    offset_err = [
-        r["stimulus_offset_ms"] + t0 - e["offset"] for r, e in zip(rows, episodes, strict=True)
-    ]
-    o2o = [b["onset"] - a["onset"] for a, b in zip(episodes, episodes[1:], strict=False)]
-    iti = [b["onset"] - a["blank"] for a, b in zip(episodes, episodes[1:], strict=False)]
+    pairs = list(zip(rows, episodes, strict=True))
+    onset_err = [r["stimulus_onset_ms"] + t0 - e["onset"] for r, e in pairs]
+    offset_err = [r["stimulus_offset_ms"] + t0 - e["offset"] for r, e in pairs]
+    o2o = [b["onset"] - a["onset"] for a, b in itertools.pairwise(episodes)]
+    iti = [b["onset"] - a["blank"] for a, b in itertools.pairwise(episodes)]
     recorded_iti = [r["iti_actual_ms"] for r in rows[:-1]]
     within = [abs(d - planned) <= 1 for d in delivered]
     return {
