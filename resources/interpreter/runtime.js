@@ -228,6 +228,7 @@ export class Run {
       Object.assign(this.state, stateBefore);
       this.keyLog.length = 0;
       el.innerHTML = '';
+      trial.attempt = null; // a pause during the blank second just extends it
       await this.timer.wait(RESUME_BLANK_MS);
       if (this.aborted) return {};
     }
