@@ -169,6 +169,10 @@ def analyse(data: dict[str, Any]) -> dict[str, Any]:
     iti = [b["onset"] - a["blank"] for a, b in itertools.pairwise(episodes)]
     recorded_iti = [r["iti_actual_ms"] for r in rows[:-1]]
     within = [abs(d - planned) <= 1 for d in delivered]
+    # Trials during which the browser missed no refresh: what the Interpreter delivers when the
+    # machine lets it (dropped frames come from the machine, and are flagged on the row).
+    clean = [i for i, r in enumerate(rows) if r["dropped_frames"] == 0]
+    clean_pairs = [i for i in clean if i < len(rows) - 1]  # row i spans onset i to onset i+1
     return {
         "trials": len(rows),
         "frames_probed": len(frames),
@@ -183,6 +187,16 @@ def analyse(data: dict[str, Any]) -> dict[str, Any]:
         },
         "share_within_one_frame": round(sum(within) / len(within), 4),
         "share_exact": round(sum(d == planned for d in delivered) / len(delivered), 4),
+        "trials_without_dropped_frames": len(clean),
+        "share_exact_without_dropped_frames": round(
+            sum(delivered[i] == planned for i in clean) / max(1, len(clean)), 4
+        ),
+        "onset_to_onset_minus_planned_ms_without_dropped_frames": summary(
+            [o2o[i] - (WINDOW_MS + ITI_MS) for i in clean_pairs]
+        ),
+        "iti_actual_minus_planned_ms_without_dropped_frames": summary(
+            [iti[i] - ITI_MS for i in clean_pairs]
+        ),
         "recorded_onset_minus_first_drawn_frame_ms": summary(onset_err, 3),
         "recorded_offset_minus_first_hidden_frame_ms": summary(offset_err, 3),
         "onset_to_onset_minus_planned_ms": summary([x - (WINDOW_MS + ITI_MS) for x in o2o]),
