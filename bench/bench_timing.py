@@ -122,6 +122,7 @@ def summary(xs: list[float], nd: int = 2) -> dict[str, Any]:
         return {"n": 0}
     return {
         "n": len(xs),
+        "median": round(statistics.median(xs), nd),
         "mean": round(statistics.fmean(xs), nd),
         "sd": round(statistics.stdev(xs), nd) if len(xs) > 1 else 0.0,
         "min": round(min(xs), nd),
