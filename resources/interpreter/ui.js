@@ -48,3 +48,14 @@ export function showPreviewEnd(root, summary) {
   });
   root.dataset.cogflowState = 'preview-done';
 }
+
+// The pause screen (window.cogflowPause): covers the stimulus and the DRT until resumed.
+export function showPaused() {
+  const el = document.createElement('div');
+  el.className = 'cf-paused';
+  el.dataset.role = 'paused';
+  el.setAttribute('role', 'status');
+  el.innerHTML = '<div class="cf-message"><h1>Paused</h1><p>The experimenter has paused the session. Please wait.</p></div>';
+  document.body.appendChild(el);
+  return el;
+}

@@ -451,14 +451,14 @@ def test_task_specific_fields(compat_runs: dict[str, dict[str, Any]]) -> None:
 def test_durations_are_counted_in_frames(compat_runs: dict[str, dict[str, Any]]) -> None:
     """SART digits are planned as 250 ms in whole frames of the measured refresh interval: never
     shorter than that (minus half a frame of slack), at most a few frames longer on a loaded
-    machine."""
+    machine; `stimulus_frames` is what was delivered, not the plan."""
     run = compat_runs["ABC1234-sart-01"]
     frame = run["refresh"]["frame_ms"]
     planned = round(250 / frame)
     sart = [r for r in run["rows"] if r["component_type"] == "sart-trial"]
     for r in sart:
         shown = r["stimulus_offset_ms"] - r["stimulus_onset_ms"]
-        assert r["stimulus_frames"] == planned
+        assert r["stimulus_frames"] == round(shown / frame) and r["stimulus_duration_ms"] == 250
         assert (planned - 0.5) * frame - 0.5 <= shown <= (planned + 6) * frame, (shown, frame, r)
 
 

@@ -44,19 +44,18 @@ export async function run(el, p, ctx) {
   let done;
   const finished = new Promise((r) => { done = r; });
   const tick = (ts) => {
-    if (ac.signal.aborted) return;
     const i = Math.floor((ts - onset + ctx.frameMs / 2) / durMs);
-    if (i >= frames.length) { field.clear(); done({ kind: 'end', timeStamp: ts }); return; }
+    if (i >= frames.length) { field.clear(); done({ kind: 'end', timeStamp: ts }); return false; }
     if (i !== idx) apply(i, ts);
     field.step(ts - last);
     last = ts;
     field.draw();
-    requestAnimationFrame(tick);
+    return true;
   };
-  onset = await ctx.timer.show(() => { apply(0, performance.now()); field.draw(); });
-  records[0].onset_ms = ctx.run.rel(onset);
+  // Every parameter frame's onset_ms is the timestamp of the animation frame that first drew it.
+  onset = await ctx.timer.show((ts) => { apply(0, ts); field.draw(); });
   last = onset;
-  requestAnimationFrame(tick);
+  ctx.timer.every(tick, ac.signal);
 
   const responses = [];
   const onResponse = (r) => {
@@ -88,10 +87,11 @@ export async function run(el, p, ctx) {
   listen();
   const end = await finished;
   ac.abort();
-  field.clear();
+  // Ended by a response: the first frame without dots is the offset.
+  const offset = end.kind === 'end' ? end.timeStamp : await ctx.timer.show(() => field.clear());
   const r0 = responses[0] ?? null;
   return {
-    stimulus_onset_ms: onset, stimulus_offset_ms: end.timeStamp, rt_ms: r0 ? r0.rt_ms : null,
+    stimulus_onset_ms: onset, stimulus_offset_ms: offset, rt_ms: r0 ? r0.rt_ms : null,
     response: r0 ? r0.choice : null, correct: r0 ? r0.correct : null,
     ended_reason: end.kind === 'response' ? 'response' : 'duration',
     frames_count: frames.length, update_interval_ms: durMs, response_count: responses.length,

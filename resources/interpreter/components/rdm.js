@@ -4,7 +4,7 @@
 import { childController, waitForKey, waitForPointer } from '../input.js';
 import { normalizeKey } from '../keys.js';
 import { createStaircase } from '../staircase.js';
-import { bool, num, stage } from './common.js';
+import { bool, iti, num, stage } from './common.js';
 import { DotField, segmentOf } from './rdm-engine.js';
 import { borderFor, correctSideOf, fieldOptions, keyMap, rdmGroups } from './rdm-setup.js';
 
@@ -53,17 +53,16 @@ export async function run(el, p0, ctx) {
   let last = null;
   let animating = true;
   const frame = (ts) => {
-    if (!animating) return;
-    if (onset !== null && ts - onset >= stimMs - ctx.frameMs / 2) { field.clear(); offset = ts; animating = false; return; }
-    if (last !== null) field.step(ts - last);
+    if (!animating) return false;
+    if (ts - onset >= (ctx.timer.frames(stimMs) - 0.5) * ctx.frameMs) { field.clear(); offset = ts; animating = false; return false; }
+    field.step(ts - last);
     last = ts;
     field.draw();
-    onset ??= ts;
-    requestAnimationFrame(frame);
+    return true;
   };
   onset = await ctx.timer.show(() => { field.draw(); canvas.dataset.phase = 'stimulus'; });
   last = onset;
-  requestAnimationFrame(frame);
+  ctx.timer.every(frame, ac.signal);
 
   const waits = [];
   if (!mouse || p.choices || p.key_mapping) waits.push(waitForKey(Object.keys(kmap), ac.signal));
@@ -84,8 +83,9 @@ export async function run(el, p0, ctx) {
     await deadline;
   }
   ac.abort();
+  if (animating) offset = await ctx.timer.show(() => field.clear()); // the first frame without dots
   animating = false;
-  field.clear();
+  ctx.pausePolicy = 'continue'; // the response window is closed: a pause from here on continues
   let responseSide = null;
   let correct = null;
   if (first && first.kind === 'key') { responseSide = kmap[first.key] ?? null; correct = responseSide === correctSide; }
@@ -97,10 +97,9 @@ export async function run(el, p0, ctx) {
     el.innerHTML = `<div class="cf-stage"><div class="cf-feedback" style="position:static">${first ? (correct ? 'Correct' : 'Incorrect') : 'Too slow'}</div></div>`;
     await ctx.timer.wait(num(fb.duration_ms, 500), ctx.signal);
   }
-  el.innerHTML = '';
-  await ctx.timer.wait(num(p.inter_trial_interval, 0), ctx.signal);
+  await iti(el, ctx, num(p.inter_trial_interval, 0));
   const data = {
-    stimulus_onset_ms: onset, stimulus_offset_ms: offset, stimulus_frames: ctx.timer.frames(stimMs),
+    stimulus_onset_ms: onset, stimulus_offset_ms: offset, stimulus_duration_ms: stimMs,
     rt_ms: first ? first.timeStamp - onset : null,
     response: first ? (first.kind === 'key' ? first.key : responseSide) : null,
     correct, ended_reason: first && endOnResponse ? 'response' : (endOnResponse ? 'timeout' : 'duration'),
