@@ -139,7 +139,7 @@ export async function runGaborTrial(el, p0, ctx) {
   const hint = d.task === 'detect_target' ? `${d.keys.yes} = yes, ${d.keys.no} = no` : `${d.keys.left} = left tilt, ${d.keys.right} = right tilt`;
   const box = stage(el, '', 'cf-gabor');
   const canvas = makeCanvas(box, dpr);
-  box.insertAdjacentHTML('beforeend', `<div class="cf-prompt" data-role="gabor-hint">${escapeHtml(hint)}</div>`);
+  box.insertAdjacentHTML('beforeend', `<div class="cf-keys-hint" data-role="gabor-hint">${escapeHtml(hint)}</div>`);
   const geo = geometry(p, d, ctx, canvas, dpr);
   const delay = cueDelay(p, ctx.rng);
   const plan = phasePlan(p, d, delay);

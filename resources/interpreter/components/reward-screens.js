@@ -22,11 +22,18 @@ function playAudio(url) {
 // One reward screen, ended by the continue key. Returns respond()'s timing.
 export async function showRewardScreen(el, ctx, screen, vars, policy, role) {
   const title = screen.title || 'Rewards';
-  const img = screen.image_url ? `<div><img src="${escapeHtml(mediaUrl(screen.image_url))}" alt="" style="max-width:100%;max-height:45vh;object-fit:contain"></div>` : '';
+  const img = screen.image_url ? `<div><img src="${escapeHtml(mediaUrl(screen.image_url))}" alt=""></div>` : '';
   const audio = screen.audio_url ? `<div><audio controls src="${escapeHtml(mediaUrl(screen.audio_url))}"></audio></div>` : '';
-  const html = `<div class="cf-screen cf-html" data-role="reward-screen" data-reward-screen="${escapeHtml(role)}" data-continue-key="${escapeHtml(policy.continue_key)}"><h2>${escapeHtml(title)}</h2>${img}<div>${renderTemplate(screen.template_html, vars)}</div>${audio}</div>`;
+  const html = `<div class="cf-screen cf-html" data-role="reward-screen" data-reward-screen="${escapeHtml(role)}" data-continue-key="${escapeHtml(policy.continue_key)}"><h2>${escapeHtml(title)}</h2>${img}<div data-role="reward-body">${renderTemplate(screen.template_html, vars)}</div>${audio}</div>`;
+  // Styles through the CSSOM, not style attributes (a strict CSP may forbid those).
+  const layout = (box) => {
+    const body = box.querySelector('[data-role="reward-body"]');
+    Object.assign(body.style, { display: 'inline-block', textAlign: 'left' });
+    const im = box.querySelector('img');
+    if (im) Object.assign(im.style, { maxWidth: '100%', maxHeight: '45vh', objectFit: 'contain' });
+  };
   return respond(ctx, {
-    show: () => { stage(el, html); playAudio(screen.audio_url); },
+    show: () => { layout(stage(el, html)); playAudio(screen.audio_url); },
     keys: continueChoices(policy.continue_key),
   });
 }
