@@ -97,7 +97,11 @@ def pw_key(name: str) -> str:
 
 
 class GaborParticipant:
-    """Call `await step(page)` in a driver loop; it returns True when it pressed a key."""
+    """Call `await step(page)` in a driver loop; it returns True when it pressed a key.
+    `TYPES`: the component types during which it has something to do (a driver that polls
+    often may call it only then)."""
+
+    TYPES = frozenset({"gabor-trial", "gabor-quest", "gabor-learning", "reward-settings"})
 
     def __init__(self) -> None:
         self.answered: set[int] = set()
