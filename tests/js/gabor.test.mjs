@@ -2,7 +2,9 @@
 // (cue validity, value coupling, balanced schedules, adaptive blocks, learning blocks).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compatConfigs } from './helpers.mjs';
+import { compatConfigs, loadSchema } from './helpers.mjs';
+import { controlKind, resolve } from '../../resources/builder/forms.js';
+import { catalogue, settingsKeyFor } from '../../resources/builder/model.js';
 import { compileConfig } from '../../resources/interpreter/compiler.js';
 import {
   DEFAULT_PX_PER_DEG, cyclesPerPx, luminanceMapping, maskPixels, patchDiameter, patchPixels, pxPerDeg,
@@ -224,4 +226,23 @@ test('withRewards scores marked trials and leaves others alone', async () => {
   const plain = await wrapped.run(null, {}, { spec: { meta: {} }, state, signal: new AbortController().signal });
   assert.equal(plain.reward_points, undefined);
   assert.equal(state.rewards.state.eligible_trials, 1);
+});
+
+test('Builder: the new components are in the library with forms, and gabor_settings is a defaults panel', () => {
+  const schema = loadSchema();
+  const types = catalogue(schema).map((c) => c.type);
+  for (const t of ['gabor-trial', 'gabor-quest', 'gabor-learning', 'reward-settings']) assert.ok(types.includes(t), t);
+  assert.equal(settingsKeyFor(schema, 'gabor'), 'gabor_settings');
+  const gs = schema.properties.gabor_settings;
+  assert.equal(gs.type, 'object');
+  assert.ok(gs.properties.spatial_cue_validity && gs.properties.fixation_ms && !gs.properties.type);
+  const kind = (type, key) => controlKind(key, resolve(schema, schema.$defs[type].properties[key]), undefined);
+  assert.equal(kind('gabor-trial', 'response_task'), 'enum');
+  assert.equal(kind('gabor-trial', 'contrast'), 'number');
+  assert.equal(kind('gabor-trial', 'show_feedback'), 'bool');
+  assert.equal(kind('gabor-learning', 'learning_max_trials'), 'number');
+  assert.equal(kind('reward-settings', 'intermediate_screens'), 'objects');
+  assert.equal(kind('reward-settings', 'milestones'), 'objects');
+  assert.equal(kind('reward-settings', 'scoring_basis'), 'enum');
+  assert.equal(schema.$defs['rdm-adaptive'].properties.algorithm.default, 'quest');
 });

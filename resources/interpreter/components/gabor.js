@@ -6,7 +6,7 @@
 
 import { childController, waitForKey } from '../input.js';
 import { createGaborAdaptive } from '../adaptive.js';
-import { escapeHtml, stage } from './common.js';
+import { escapeHtml } from './common.js';
 import { makeCanvas, makeScene } from './gabor-draw.js';
 import { cyclesPerPx, luminanceMapping, patchDiameter, pxPerDeg } from './gabor-geometry.js';
 import { cueDelay, design, gaborReward, phasePlan, pointsLabel, storedThreshold } from './gabor-logic.js';
@@ -137,13 +137,16 @@ export async function runGaborTrial(el, p0, ctx) {
   const d = design(p);
   const dpr = window.devicePixelRatio || 1;
   const hint = d.task === 'detect_target' ? `${d.keys.yes} = yes, ${d.keys.no} = no` : `${d.keys.left} = left tilt, ${d.keys.right} = right tilt`;
-  const box = stage(el, '', 'cf-gabor');
+  // Built off-screen and put on screen by the first phase's frame (nothing shows before it).
+  const box = document.createElement('div');
+  box.className = 'cf-stage cf-gabor';
   const canvas = makeCanvas(box, dpr);
   box.insertAdjacentHTML('beforeend', `<div class="cf-keys-hint" data-role="gabor-hint">${escapeHtml(hint)}</div>`);
   const geo = geometry(p, d, ctx, canvas, dpr);
   const delay = cueDelay(p, ctx.rng);
   const plan = phasePlan(p, d, delay);
-  const draw = makeScene(canvas, geo.scene, look(p, d, geo.ppd), ctx.rng);
+  const paint = makeScene(canvas, geo.scene, look(p, d, geo.ppd), ctx.rng);
+  const draw = (ph) => { if (box.parentNode !== el) el.replaceChildren(box); paint(ph); };
   const ac = childController(ctx.signal);
   const onsets = {};
   let prev = null;
