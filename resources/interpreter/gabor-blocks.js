@@ -135,10 +135,16 @@ export function expandGaborBlock(block, { settings = {}, rng, length, resolve, i
   const adaptive = adaptiveSpec(values, windows, id);
   const trials = [];
   const present = [];
-  for (let i = 0; i < length; i++) {
+  const sample = () => {
     const own = {};
     for (const [k, v] of Object.entries(values)) if (!BLOCK_KEYS.has(k)) { const s = sampleValue(v, rng); if (s !== undefined) own[k] = s; }
     for (const [k, w] of windows) { const s = sampleWindow(k, w, rng); if (s !== undefined) own[k] = s; }
+    return own;
+  };
+  // per-block: one draw of the parameters for every trial (the designs still apply per trial).
+  const once = block.sampling_mode === 'per-block' ? sample() : null;
+  for (let i = 0; i < length; i++) {
+    const own = once ? { ...once } : sample();
     present.push(gate(own, o, rng));
     trials.push(own);
   }

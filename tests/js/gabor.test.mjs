@@ -177,6 +177,9 @@ test('block designs: target bias, value coupling, cue gating and reward availabi
     { rng: makeRng(1), length: 20, resolve: (o) => o, id: 'g' }).map((t) => t.params);
   assert.ok(gated.every((t) => t.spatial_cue === 'none' && t.left_value === 'neutral'));
   assert.deepEqual(balancedBools(10, 0.3, makeRng(1)).filter(Boolean).length, 3);
+  const perBlock = expandGaborBlock({ sampling_mode: 'per-block', parameter_windows: { contrast: { min: 0.1, max: 0.9 } }, parameter_values: { target_location: ['left', 'right'] } },
+    { rng: makeRng(3), length: 10, resolve: (o) => o, id: 'p' }).map((t) => t.params);
+  assert.equal(new Set(perBlock.map((t) => t.contrast)).size, 1, 'per-block: one draw for the block');
 });
 
 test('adaptive blocks: QUEST spec with bounds from the parameter window', () => {

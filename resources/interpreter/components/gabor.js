@@ -15,12 +15,13 @@ const finite = (v) => v !== null && v !== undefined && v !== '' && Number.isFini
 const num = (v, d) => (finite(v) ? Number(v) : d);
 const clamp = (x, lo, hi) => Math.min(hi, Math.max(lo, x));
 const lower = (v) => String(v ?? '').trim().toLowerCase();
+const frameMs = (ctx) => ctx.timer.frameMs ?? ctx.frameMs;
 
 // Draw `fn` in the frame that ends a phase of `ms` begun at `start` (frame-counted), and
 // resolve with that frame's onset; null if the trial was stopped first.
 async function after(ctx, start, ms, fn, signal) {
   const n = ctx.timer.frames(ms);
-  if (n > 1) await ctx.timer.until(start, (n - 1) * ctx.frameMs, signal);
+  if (n > 1) await ctx.timer.until(start, (n - 1) * frameMs(ctx), signal);
   if (signal && signal.aborted) return null;
   return ctx.timer.show(() => { if (!signal || !signal.aborted) fn(); });
 }
@@ -165,7 +166,7 @@ export async function runGaborTrial(el, p0, ctx) {
   let offset = null;
   (async () => {
     let t = onset;
-    let ms = stimFrames * ctx.frameMs;
+    let ms = stimFrames * frameMs(ctx);
     for (const ph of [plan.mask, plan.response]) {
       const frames = ph === plan.mask ? maskFrames : respFrames;
       if (ph === plan.mask && frames === 0) continue;
@@ -173,10 +174,10 @@ export async function runGaborTrial(el, p0, ctx) {
       if (t === null) return;
       offset ??= t;
       onsets[ph.phase] = t;
-      ms = frames * ctx.frameMs;
+      ms = frames * frameMs(ctx);
     }
   })();
-  const deadline = ctx.timer.until(onset, (stimFrames + maskFrames + respFrames) * ctx.frameMs, ac.signal).then((ts) => ({ kind: 'timeout', timeStamp: ts }));
+  const deadline = ctx.timer.until(onset, (stimFrames + maskFrames + respFrames) * frameMs(ctx), ac.signal).then((ts) => ({ kind: 'timeout', timeStamp: ts }));
   const first = await Promise.race([key, deadline]);
   ac.abort();
   const resp = first.kind === 'key' ? first : null;
