@@ -48,6 +48,14 @@ test('luminance mapping: mean grey at zero modulation, Michelson contrast exact 
       assert.ok(Math.abs(michelson - c) < 0.02, `${m.kind} c=${c}: ${michelson}`);
     }
   }
+  for (const p of [{}, { luminance_mapping: 'gamma' }, { luminance_mapping: 'linear' }, { mean_gray: 30 }]) {
+    const m = luminanceMapping(p);
+    const rng = makeRng(`lookup-${m.kind}-${m.mean}`);
+    for (let i = 0; i < 20000; i++) {
+      const x = rng() * 4 - 2;
+      assert.equal(m.lookup(x), m.code(x), `${m.kind} ${x}`);
+    }
+  }
   const lin = luminanceMapping({ luminance_mapping: 'linear' });
   assert.equal(lin.code(0.5), 192);
   assert.equal(lin.code(-1), 0);

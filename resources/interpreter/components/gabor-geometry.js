@@ -63,19 +63,49 @@ export function waveform(phase, kind) {
 const srgbEncode = (l) => (l <= 0.0031308 ? 12.92 * l : 1.055 * l ** (1 / 2.4) - 0.055);
 const srgbDecode = (v) => (v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
 
-// (modulation in [-1, 1]) -> 8-bit code value, for the chosen luminance mapping.
+// (modulation in [-1, 1]) -> 8-bit code value, for the chosen luminance mapping. `bounds[k]` is
+// the modulation where the code goes from k to k + 1 (the inverse mapping at k + 0.5), so a
+// patch looks its codes up instead of evaluating the transfer curve per pixel.
 export function luminanceMapping(p) {
   const mean = finite(p.mean_gray) ? Math.min(254, Math.max(1, Number(p.mean_gray))) : 128;
   const kind = ['gamma', 'linear'].includes(p.luminance_mapping) ? p.luminance_mapping : 'srgb';
   const clampCode = (v) => Math.max(0, Math.min(255, Math.round(v)));
-  if (kind === 'linear') return { kind, mean, code: (m) => clampCode(mean * (1 + m)) };
-  if (kind === 'gamma') {
+  const unit = (l) => Math.max(0, Math.min(1, l));
+  let m;
+  if (kind === 'linear') {
+    m = { kind, mean, code: (x) => clampCode(mean * (1 + x)), modulationAt: (c) => c / mean - 1 };
+  } else if (kind === 'gamma') {
     const g = pos(p.display_gamma) ? Number(p.display_gamma) : 2.2;
     const l0 = (mean / 255) ** g;
-    return { kind, mean, gamma: g, code: (m) => clampCode(255 * Math.max(0, Math.min(1, l0 * (1 + m))) ** (1 / g)), decode: (c) => (c / 255) ** g };
+    m = {
+      kind, mean, gamma: g, code: (x) => clampCode(255 * unit(l0 * (1 + x)) ** (1 / g)),
+      decode: (c) => (c / 255) ** g, modulationAt: (c) => (c / 255) ** g / l0 - 1,
+    };
+  } else {
+    const l0 = srgbDecode(mean / 255);
+    m = {
+      kind, mean, code: (x) => clampCode(255 * srgbEncode(unit(l0 * (1 + x)))),
+      decode: (c) => srgbDecode(c / 255), modulationAt: (c) => srgbDecode(c / 255) / l0 - 1,
+    };
   }
-  const l0 = srgbDecode(mean / 255);
-  return { kind, mean, code: (m) => clampCode(255 * srgbEncode(Math.max(0, Math.min(1, l0 * (1 + m))))), decode: (c) => srgbDecode(c / 255) };
+  m.bounds = Float64Array.from({ length: 255 }, (_, k) => m.modulationAt(k + 0.5));
+  // A coarse table gives a code at most a step or two away; the bounds make it exact.
+  const N = 4096;
+  const lo = -1.5;
+  const step = 3 / N;
+  const start = new Uint8Array(N + 1);
+  for (let i = 0, c = 0; i <= N; i++) {
+    while (c < 255 && m.bounds[c] <= lo + i * step) c += 1;
+    start[i] = c;
+  }
+  m.lookup = (x) => {
+    const i = Math.floor((x - lo) / step);
+    let c = i < 0 ? 0 : i > N ? 255 : start[i];
+    while (c < 255 && m.bounds[c] <= x) c += 1;
+    while (c > 0 && m.bounds[c - 1] > x) c -= 1;
+    return c;
+  };
+  return m;
 }
 
 // RGBA pixels of one patch, `size` device px square: grey levels inside the circle, transparent
@@ -86,19 +116,22 @@ export function patchPixels(size, { freq, orientationDeg, contrast, wave, phaseD
   const r = size / 2;
   const sigma = size / 6;
   const th = (orientationDeg * Math.PI) / 180;
-  const cos = Math.cos(th);
-  const sin = Math.sin(th);
+  const w = 2 * Math.PI * Math.min(0.5, Math.max(0, freq));
   const ph = (phaseDeg * Math.PI) / 180;
-  const f = Math.min(0.5, Math.max(0, freq));
+  const sine = !['square', 'triangle'].includes(String(wave ?? '').toLowerCase());
+  // Separable: envelope exp(-x^2)exp(-y^2); carrier phase a(x) + b(y), and for the sinusoid
+  // cos(a + b) = cos a cos b - sin a sin b, so the per-pixel work is a few multiplications.
+  const d = Float64Array.from({ length: size }, (_, i) => i + 0.5 - r);
+  const env = d.map((v) => Math.exp(-(v * v) / (2 * sigma * sigma)));
+  const ax = d.map((v) => w * v * Math.cos(th) + ph);
+  const by = d.map((v) => w * v * Math.sin(th));
+  const [cax, sax, cby, sby] = [ax.map(Math.cos), ax.map(Math.sin), by.map(Math.cos), by.map(Math.sin)];
   for (let y = 0; y < size; y++) {
-    const dy = y + 0.5 - r;
     for (let x = 0; x < size; x++) {
-      const dx = x + 0.5 - r;
-      const rr = dx * dx + dy * dy;
+      if (d[x] * d[x] + d[y] * d[y] > r * r) continue; // alpha 0: the background shows through
+      const carrier = sine ? cax[x] * cby[y] - sax[x] * sby[y] : waveform(ax[x] + by[y], wave);
+      const v = mapping.lookup(contrast * env[x] * env[y] * carrier);
       const i = (y * size + x) * 4;
-      if (rr > r * r) continue; // alpha 0: the background shows through
-      const m = contrast * Math.exp(-rr / (2 * sigma * sigma)) * waveform(2 * Math.PI * f * (dx * cos + dy * sin) + ph, wave);
-      const v = mapping.code(m);
       data[i] = v; data[i + 1] = v; data[i + 2] = v; data[i + 3] = 255;
     }
   }
