@@ -23,7 +23,9 @@ async function after(ctx, start, ms, fn, signal) {
   const n = ctx.timer.frames(ms);
   if (n > 1) await ctx.timer.until(start, (n - 1) * frameMs(ctx), signal);
   if (signal && signal.aborted) return null;
-  return ctx.timer.show(() => { if (!signal || !signal.aborted) fn(); });
+  let drawn = false;
+  const t = await ctx.timer.show(() => { if (!signal || !signal.aborted) { fn(); drawn = true; } });
+  return drawn ? t : null; // stopped (a response) before this frame: nothing changed on screen
 }
 
 function chooseParameter(p, ctx) {
