@@ -598,3 +598,68 @@ def test_geometry_is_the_same_in_css_px_at_both_pixel_ratios(
     assert a["patch_diameter_deg"] == pytest.approx(b["patch_diameter_deg"], abs=0.05)
     assert a["spatial_frequency_cyc_per_deg"] == pytest.approx(b["spatial_frequency_cyc_per_deg"])
     assert b["patch_diameter_device_px"] == pytest.approx(2 * a["patch_diameter_device_px"], abs=2)
+
+
+def builder_config() -> dict[str, Any]:
+    """Every new component in one study: reward policy with milestones, Gabor trials, a QUEST
+    block, a learning block, gabor_settings and top-level reward_settings."""
+
+    def load(name: str) -> dict[str, Any]:
+        return json.loads((COMPAT_CONFIGS / f"{name}.json").read_text("utf-8"))
+
+    quest, rewards = load("sample_adaptive_gabor_rdm"), load("sample_gabor_rewards_milestones")
+    item = {"type": "reward-settings", **rewards["reward_settings"]}
+    del item["enabled"]
+    return {
+        **rewards,
+        "timeline": [
+            item,
+            {"type": "gabor-quest", "target_location": "right", "contrast": 0.4, "name": "single"},
+            quest["timeline"][1],
+            learning_config()["timeline"][0],
+            *rewards["timeline"],
+        ],
+    }
+
+
+async def builder_round_trip(url: str, files: list[Path]) -> list[tuple[Any, Any, list[str]]]:
+    out = []
+    async with playwright_api.async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = await browser.new_context(
+            viewport={"width": 1280, "height": 800}, accept_downloads=True
+        )
+        page = await context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        await page.goto(f"{url}/builder/")
+        await page.wait_for_selector('body[data-ready="true"]')
+        for path in files:
+            async with page.expect_file_chooser() as chooser:
+                await page.get_by_role("button", name="Import…").click()
+            await (await chooser.value).set_files(str(path))
+            await playwright_api.expect(page.locator("#status")).to_contain_text(
+                f"Imported {path.name}"
+            )
+            rows = page.get_by_role("treeitem")
+            for i in range(await rows.count()):  # every item's form is opened
+                await rows.nth(i).click()
+            async with page.expect_download() as info:
+                await page.get_by_role("button", name="Export", exact=True).click()
+            exported = json.loads(Path(await (await info.value).path()).read_text("utf-8"))
+            out.append((json.loads(path.read_text("utf-8")), exported, list(errors)))
+        await browser.close()
+    return out
+
+
+def test_builder_imports_and_exports_the_new_components_unchanged(
+    live_server: Any, tmp_path: Path
+) -> None:
+    own = tmp_path / "gabor-rewards-study.json"
+    own.write_text(json.dumps(builder_config()), encoding="utf-8")
+    structural = COMPAT_DIR / "configs-authored" / "structural.json"
+    for original, exported, errors in asyncio.run(
+        builder_round_trip(live_server.url, [own, structural])
+    ):
+        assert exported == original
+        assert not errors, errors
