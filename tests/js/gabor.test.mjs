@@ -113,6 +113,8 @@ test('phase plan: value-cue trials use the diamond and value rings; QUEST and le
   const plain = phasePlan({ mask_duration_ms: 0 }, design({}), 100);
   assert.equal(plain.before[0].diamond, null);
   assert.equal(plain.mask.ms, 0);
+  const primed = phasePlan({ adaptive_practice_prime_enabled: true, fixation_ms: 800 }, design({}), 100);
+  assert.deepEqual(primed.before.slice(0, 2).map((p) => [p.phase, p.ms, p.rings]), [['fixation_prime', 200, 'none'], ['fixation', 600, 'neutral']]);
   const cued = phasePlan({ spatial_cue: 'left' }, design({ spatial_cue: 'left' }), 100);
   assert.equal(cued.before[2].diamond, 'cue', 'a spatial cue is always shown');
 });

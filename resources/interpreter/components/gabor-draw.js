@@ -125,7 +125,7 @@ export function makeScene(canvas, g, look, rng) {
     ctx.fillStyle = rgb(look.background, [11, 11, 11]);
     ctx.fillRect(0, 0, W, H);
     if (s.diamond) diamond(s.diamond === 'cue' ? g.spatialCue : 'none', s.fixation);
-    else if (s.fixation) cross(look.fixationColor, look.fixationHalf, look.fixationWidth);
+    else if (s.fixation) cross(rgb(s.fixationColor ?? look.fixationColor, [255, 255, 255]), look.fixationHalf, look.fixationWidth);
     for (const side of ['left', 'right']) {
       if (s.stimulus) { blit(patches[side], side); border(side); }
       if (s.mask) { blit(masks[side], side); border(side); }

@@ -49,10 +49,15 @@ export function phasePlan(p, d, cueDelayMs) {
   const stimRings = rewardMain ? 'value' : 'neutral';
   const maskMs = Math.max(0, num(p.mask_duration_ms, 67));
   const maskOn = p.use_mask === true || p.mask_enabled === true || maskMs > 0;
+  const fixMs = Math.max(0, num(p.fixation_ms, 1000));
+  // adaptive_practice_prime_enabled: the first quarter of fixation (120-350 ms) shows the cross
+  // alone, in the cue's fixation colour, before the placeholder rings (as the reference).
+  const prime = p.adaptive_practice_prime_enabled === true && fixMs > 0 ? Math.min(350, Math.max(120, Math.round(fixMs * 0.25))) : 0;
   return {
     rewardMain, quest,
     before: [
-      { phase: 'fixation', ms: Math.max(0, num(p.fixation_ms, 1000)), fixation: fix('fixation', true), diamond: diamond ? 'fixation' : null, rings: 'neutral' },
+      ...(prime ? [{ phase: 'fixation_prime', ms: Math.min(prime, fixMs), fixation: fix('fixation', true), diamond: null, rings: 'none', fixationColor: p.cue_fixation_color ?? 'rgb(114,114,114)' }] : []),
+      { phase: 'fixation', ms: Math.max(0, fixMs - prime), fixation: fix('fixation', true), diamond: diamond ? 'fixation' : null, rings: 'neutral' },
       { phase: 'placeholders', ms: Math.max(0, num(p.placeholders_ms, 400)), fixation: fix('placeholders', true), diamond: diamond ? 'fixation' : null, rings: 'neutral' },
       { phase: 'cue', ms: Math.max(0, num(p.cue_ms, 300)), fixation: fix('cue', true), diamond: diamond ? 'cue' : null, rings: 'neutral' },
       { phase: 'cue_delay', ms: cueDelayMs, fixation: fix('cue_delay', true), diamond: diamond ? 'fixation' : null, rings: 'neutral' },
