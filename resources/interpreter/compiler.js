@@ -8,6 +8,10 @@ import { hashSeed, makeRng } from './prng.js';
 import { resolveRdmParams } from './rdm-params.js';
 import { sampleBlockParams, withoutInherit } from './sampling.js';
 import { nbackSequence, sartTrial, stroopTrial, taskSwitchingTrial } from './generators.js';
+import { gaborSpecs } from './gabor-blocks.js';
+import { applyRewardSwitch, placeRewardSpecs } from './rewards.js';
+
+const GABOR_ALL = new Set(['gabor-trial', 'gabor-quest', 'gabor-learning']);
 
 const KEYBOARD_SCREENS = new Set(['html-keyboard-response', 'instructions', 'image-keyboard-response']);
 const NBACK_TYPES = new Set(['nback-trial-sequence', 'nback-block']);
@@ -49,6 +53,9 @@ function compileComponent(item, path, ctx, meta) {
     return nbackSpecs(params, ctx.seedFor(item.seed, path, meta), m);
   }
   const rng = makeRng(ctx.seedFor(undefined, path, meta));
+  if (GABOR_ALL.has(type)) {
+    return gaborSpecs(item, { type, block: false, config: ctx.config, resolve: (own) => resolveParams(ctx.config, type, own), rng, length: 1, seed: ctx.seedFor(item.seed, path, meta), id: `${path}#${meta.iterKey ?? ''}`, meta: m });
+  }
   let params = resolveParams(ctx.config, type, item);
   params = applyGenerators(type, params, rng, null);
   return [{ component_type: type, params, meta: m }];
@@ -87,6 +94,9 @@ function compileBlock(block, path, ctx, meta) {
   const seed = ctx.seedFor(block.seed, path, meta);
   m.block_seed = seed;
   const rng = makeRng(seed);
+  if (GABOR_ALL.has(type)) {
+    return gaborSpecs(block, { type, block: true, config: ctx.config, resolve: (own) => resolveParams(ctx.config, 'gabor-trial', own), rng, length, seed, id: `${path}#${meta.iterKey ?? ''}`, meta: m });
+  }
   if (NBACK_TYPES.has(type)) {
     const params = resolveParams(ctx.config, type, sampleBlockParams(block, rng));
     return nbackSpecs({ ...params, length }, seed, m);
@@ -105,7 +115,8 @@ function compileBlock(block, path, ctx, meta) {
       // The staircase settings are drawn once per block; every trial shares the staircase.
       adaptive ??= {
         id: `${path}#${meta.iterKey ?? ''}`,
-        algorithm: params.algorithm ?? 'staircase',
+        algorithm: params.algorithm ?? 'quest', // the reference Interpreter's default
+        ...Object.fromEntries(['beta', 'delta', 'gamma', 'start_sd', 'psychometric'].filter((k) => params[k] !== undefined).map((k) => [k, params[k]])),
         initial_coherence: Number(params.initial_coherence ?? params.coherence ?? 0.5),
         step_size: Number(params.step_size ?? 0.05),
         target_performance: Number(params.target_performance ?? 0.75),
@@ -188,8 +199,9 @@ function groupContinuousRdm(specs, config) {
   return out;
 }
 
-export function compileConfig(config, options = {}) {
-  if (!config || typeof config !== 'object') throw new TypeError('config must be an object');
+export function compileConfig(config0, options = {}) {
+  if (!config0 || typeof config0 !== 'object') throw new TypeError('config must be an object');
+  const config = applyRewardSwitch(config0);
   const runSeed = hasSeed(config.seed) ? config.seed : options.runSeed;
   if (!hasSeed(runSeed)) throw new Error('compileConfig needs config.seed or options.runSeed');
   const ctx = {
@@ -210,5 +222,6 @@ export function compileConfig(config, options = {}) {
   let trials = chunks.flat();
   for (const s of trials) delete s.meta.iterKey;
   if (config.experiment_type === 'continuous' && config.task_type === 'rdm') trials = groupContinuousRdm(trials, config);
+  trials = placeRewardSpecs(trials);
   return { trials, run_seed: runSeed };
 }

@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 from conftest import COMPAT_CONFIGS, REPO_ROOT, publish
+from gabor_driver import PERCEIVE_JS, GaborParticipant
 
 playwright_api = pytest.importorskip(
     "playwright.async_api", reason="playwright (pip) is not installed"
@@ -176,6 +177,7 @@ def answer_for(probe: dict[str, Any]) -> str | None:
 async def drive(page: Any, deadline_s: float, stop_after_rows: int | None = None) -> dict[str, Any]:
     """Answer trials until the run is saved (or `stop_after_rows` rows exist)."""
     answered: set[tuple[int, float]] = set()
+    gabor = GaborParticipant()  # Gabor trials and reward screens
     drt_seen = 0.0
     end = time.monotonic() + deadline_s
     hover = 0
@@ -185,6 +187,8 @@ async def drive(page: Any, deadline_s: float, stop_after_rows: int | None = None
             return probe
         if stop_after_rows is not None and probe["rows"] >= stop_after_rows:
             return probe
+        if probe["type"] in gabor.TYPES and await gabor.step(page):
+            continue
         if probe["drtVisible"] and time.monotonic() - drt_seen > 0.5:
             # A human needs more than the DRT's min_rt_ms (100 ms) to see and press: an
             # immediate press on a quiet machine is an anticipation, not a hit, by ISO 17488.
@@ -231,6 +235,7 @@ async def new_page(browser: Any) -> Any:
             else None
         ),
     )
+    await page.add_init_script(PERCEIVE_JS)
     return page
 
 

@@ -16,6 +16,9 @@ import * as rdm from './rdm.js';
 import * as rdmContinuous from './rdm-continuous.js';
 import * as drt from './drt.js';
 import * as unsupported from './unsupported.js';
+import * as gabor from './gabor.js';
+import * as gaborLearning from './gabor-learning.js';
+import * as rewardScreens from './reward-screens.js';
 
 const REGISTRY = {
   'html-keyboard-response': screen, instructions: screen,
@@ -28,10 +31,13 @@ const REGISTRY = {
   'rdm-continuous': rdmContinuous,
   'detection-response-task-start': { run: drt.runStart }, 'detection-response-task-stop': { run: drt.runStop },
   unsupported,
+  'gabor-trial': gabor, 'gabor-quest': gabor, 'gabor-learning': gaborLearning, 'reward-settings': rewardScreens,
 };
+// Trials covered by a reward policy are scored as they end (see reward-screens.js).
+for (const k of Object.keys(REGISTRY)) REGISTRY[k] = rewardScreens.withRewards(REGISTRY[k]);
 
 export function componentFor(type) {
-  return REGISTRY[type] ?? unsupported;
+  return REGISTRY[type] ?? REGISTRY.unsupported;
 }
 
 export const SUPPORTED_TYPES = Object.keys(REGISTRY);

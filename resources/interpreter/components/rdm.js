@@ -3,7 +3,7 @@
 
 import { childController, waitForKey, waitForPointer } from '../input.js';
 import { normalizeKey } from '../keys.js';
-import { createStaircase } from '../staircase.js';
+import { createProcedure, rdmProcedureOptions } from '../adaptive.js';
 import { bool, iti, num, stage } from './common.js';
 import { DotField, segmentOf } from './rdm-engine.js';
 import { borderFor, correctSideOf, fieldOptions, keyMap, rdmGroups } from './rdm-setup.js';
@@ -26,8 +26,8 @@ export async function run(el, p0, ctx) {
   const p = { source_type: ctx.spec.component_type, ...p0 };
   let sc = null;
   if (p.adaptive) {
-    sc = ctx.state.staircases[p.adaptive.id] ??= createStaircase(p.adaptive);
-    p.coherence = sc.value;
+    sc = ctx.state.staircases[p.adaptive.id] ??= createProcedure(rdmProcedureOptions(p.adaptive));
+    p.coherence = sc.next();
   }
   const { groups, target } = rdmGroups(p, ctx.rng);
   const opts = fieldOptions(p);
@@ -91,7 +91,7 @@ export async function run(el, p0, ctx) {
   if (first && first.kind === 'key') { responseSide = kmap[first.key] ?? null; correct = responseSide === correctSide; }
   if (first && first.kind === 'pointer') { responseSide = `segment_${first.value.segment}`; correct = first.value.segment === correctSegment; }
   if (!first) correct = false;
-  if (sc) sc.update(correct === true);
+  if (sc) sc.update(correct === true, groups[target].coherence);
   const fb = p.feedback || {};
   if (bool(fb.enabled, false)) {
     el.innerHTML = `<div class="cf-stage"><div class="cf-feedback" style="position:static">${first ? (correct ? 'Correct' : 'Incorrect') : 'Too slow'}</div></div>`;
@@ -109,6 +109,12 @@ export async function run(el, p0, ctx) {
   };
   if (first && first.kind === 'pointer') data.response_angle_deg = first.value.angle;
   if (groups.length > 1) data.target_group = target === 0 ? 'group_1' : 'group_2';
-  if (sc) Object.assign(data, { adaptive_value: groups[target].coherence, adaptive_next_value: sc.value, adaptive_reversals: sc.reversals });
+  if (sc) {
+    Object.assign(data, {
+      adaptive_mode: sc.algorithm, adaptive_parameter: 'coherence', adaptive_value: groups[target].coherence,
+      adaptive_threshold_estimate: sc.mean(), adaptive_threshold_sd: sc.sd(), adaptive_trials: sc.trials,
+    });
+    if (sc.algorithm !== 'quest') Object.assign(data, { adaptive_next_value: sc.value, adaptive_reversals: sc.reversals });
+  }
   return data;
 }
