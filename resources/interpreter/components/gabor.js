@@ -202,7 +202,7 @@ export async function runGaborTrial(el, p0, ctx) {
   return {
     stimulus_onset_ms: onset, stimulus_offset_ms: offset, rt_ms: r.rt, response: r.key, correct: r.correct,
     ended_reason: resp ? 'response' : 'timeout',
-    stimulus_frames: stimFrames, mask_frames: maskFrames, response_window_frames: respFrames,
+    stimulus_duration_ms: plan.stimulus.ms, stimulus_frames: stimFrames, mask_frames: maskFrames, response_window_frames: respFrames,
     phase_onsets_ms: Object.fromEntries(Object.entries(onsets).map(([k, v]) => [k, rel(v)])),
     response_task: d.task, target_location: d.target, target_present: d.present, target_tilt_deg: d.tilt,
     distractor_orientation_deg: d.distractor, spatial_cue: d.cue, spatial_cue_valid: d.cueValid,
