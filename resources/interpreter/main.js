@@ -146,7 +146,10 @@ async function main() {
   const refused = findUnsupported(config);
   if (refused.length && !allowUnsupported) {
     refuse(refused.map((u) => u.message), label(start, slug));
-    if (start) await endRefusedRun(start, 'unsupported', refused.map((u) => u.message)).catch(() => {});
+    if (start) {
+      await endRefusedRun(start, 'unsupported', refused.map((u) => u.message));
+      window.cogflowRefusal.run_ended = 'failed';
+    }
     return;
   }
   run = new Run({ config: effectiveConfig(config), root, start, preview, unsupported: refused.map((u) => u.message) });

@@ -83,6 +83,7 @@ export async function runStream(el, p, ctx) {
   });
   const show = (i) => {
     current = i;
+    itemEl.dataset.index = String(i);
     itemEl.innerHTML = tokenHtml(p, events[i].token);
     itemEl.style.visibility = 'visible';
     fixEl.style.visibility = 'hidden';
