@@ -113,6 +113,9 @@ export async function run(el, p0, ctx) {
     response_device: mouse ? 'mouse' : 'keyboard', rdm_parameters: { ...opts, groups },
   };
   if (first && first.kind === 'pointer') data.response_angle_deg = first.value.angle;
+  // A direction expression ("0,180", "0-15") is drawn here: record the drawn value under its name.
+  const exprs = groups.length > 1 ? ['group_1_direction', 'group_2_direction'] : ['direction'];
+  exprs.forEach((k, i) => { if (typeof p[k] === 'string') data[k] = groups[i].direction; });
   if (groups.length > 1) Object.assign(data, { target_group: target === 0 ? 'group_1' : 'group_2', response_target_group: target + 1 });
   if (field.border) Object.assign(data, { cue_border_color: field.border.color, cue_border_width: field.border.width });
   if (sc) Object.assign(data, { adaptive_value: groups[target].coherence, adaptive_next_value: sc.value, adaptive_reversals: sc.reversals });
