@@ -64,7 +64,7 @@ export async function runStream(el, p, ctx) {
   const fixation = bool(p.show_fixation_cross_between_trials, false);
   const box = stage(el, `<div data-role="nback-stream" style="text-align:center">
       <div data-role="nback-item"></div><div class="cf-fixation" data-role="nback-fix" style="visibility:hidden">+</div>
-      <div class="cf-feedback" data-role="nback-feedback"></div></div>`);
+      <div class="cf-feedback" data-role="nback-feedback" style="left:0;right:0"></div></div>`);
   const itemEl = box.querySelector('[data-role="nback-item"]');
   const fixEl = box.querySelector('[data-role="nback-fix"]');
   const fbEl = box.querySelector('[data-role="nback-feedback"]');
