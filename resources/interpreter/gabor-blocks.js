@@ -7,6 +7,7 @@
 import { sampleValue, sampleWindow, windowEntries, withoutInherit } from './sampling.js';
 
 export const GABOR_TYPES = new Set(['gabor-trial', 'gabor-quest']);
+export const GABOR_ALL = new Set([...GABOR_TYPES, 'gabor-learning']);
 
 // Keys that describe the block's design, not one trial.
 export const BLOCK_KEYS = new Set([
