@@ -4,7 +4,6 @@ researcher's unlock state in the status bar. It also opens kiosk runs and export
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
@@ -23,6 +22,7 @@ from cogflow_desktop.gui.dialogs.wizard import FirstRunWizard
 from cogflow_desktop.gui.errors import show_error
 from cogflow_desktop.gui.export_flow import ExportFlow
 from cogflow_desktop.gui.kiosk import KioskWindow
+from cogflow_desktop.gui.kiosk_outcome import KioskOutcome
 from cogflow_desktop.gui.pages.audit import AuditPage
 from cogflow_desktop.gui.pages.base import Page
 from cogflow_desktop.gui.pages.builder import BuilderPage
@@ -54,6 +54,7 @@ class MainWindow(QMainWindow):
             jobs=JobRunner(self),
         )
         self.kiosk: KioskWindow | None = None
+        self.last_kiosk_outcome: KioskOutcome | None = None
         self._shut_down = False
         self.wizard: FirstRunWizard | None = None
         self.kiosk_dialog: KioskStartDialog | None = None
@@ -207,7 +208,19 @@ class MainWindow(QMainWindow):
         screens = QGuiApplication.screens()
         screen = screens[screen_index] if 0 <= screen_index < len(screens) else None
         names = queries.usernames(self.state.ctx, self.state.prefs.last_username)
-        kiosk = KioskWindow(self.state.web(), self.state.ctx, slug, participant_id, names, screen)
+        # Whoever sits here after the run sees this window: results are locked first.
+        if self.state.session.username is not None:
+            self.state.session.sign_out()
+            self._update_status()
+        kiosk = KioskWindow(
+            self.state.web(),
+            self.state.ctx,
+            slug,
+            participant_id,
+            names,
+            screen,
+            end_seconds=self.state.prefs.kiosk_end_seconds,
+        )
         kiosk.ended.connect(self._kiosk_ended)
         kiosk.destroyed.connect(lambda *_: setattr(self, "kiosk", None))
         self.kiosk = kiosk
@@ -215,12 +228,19 @@ class MainWindow(QMainWindow):
         kiosk.start()
         return kiosk
 
-    def _kiosk_ended(self, outcome: dict[str, Any]) -> None:
-        result = outcome.get("result") or {}
-        self.statusBar().showMessage(
-            f"Run ended: {result.get('status', 'not confirmed by the page')}.", 10000
-        )
+    def _kiosk_ended(self, outcome: KioskOutcome) -> None:
         self.kiosk = None
+        self.last_kiosk_outcome = outcome
+        sentence = outcome.sentence()
+        log.info("Kiosk run ended (%s): %s", outcome.outcome, sentence)
+        self.statusBar().showMessage(sentence, 60000)
+        if outcome.problem:
+            text = sentence
+            if outcome.messages:
+                text += "\n\n" + "\n".join(f"• {m}" for m in outcome.messages)
+            title = "This study cannot run" if outcome.outcome == "refused" else "Run not saved"
+            box = show_error(self, title, text)
+            box.setObjectName("kioskProblemBox")
         self.state.changed()
 
     # -- shutdown ----------------------------------------------------------------------------

@@ -18,6 +18,9 @@ class Prefs:
     auto_sync: bool = False
     auto_sync_minutes: int = 15
     kiosk_screen: int = 0
+    # After a stored run the end screen stays this long, then the kiosk closes itself;
+    # 0 = it waits for the experimenter's key chord.
+    kiosk_end_seconds: int = 10
     last_username: str = ""
 
     @classmethod

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QDesktopServices, QGuiApplication
-from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QWidget,
+)
 
 from cogflow_desktop import __version__
 from cogflow_desktop.gui.logs import log_path
@@ -42,6 +50,15 @@ class SettingsPage(Page):
         self.screen.setCurrentIndex(min(state.prefs.kiosk_screen, self.screen.count() - 1))
         self.screen.currentIndexChanged.connect(self._screen_changed)
         form.addRow("Run participants on", self.screen)
+        self.end_seconds = QSpinBox()
+        self.end_seconds.setObjectName("kioskEndSeconds")
+        self.end_seconds.setRange(0, 600)
+        self.end_seconds.setSuffix(" s")
+        # 0 reads as what it means: the end screen stays until the experimenter's key.
+        self.end_seconds.setSpecialValueText("until Ctrl+Shift+Q")
+        self.end_seconds.setValue(state.prefs.kiosk_end_seconds)
+        self.end_seconds.valueChanged.connect(self._end_seconds_changed)
+        form.addRow("After a run, end screen for", self.end_seconds)
         open_folder = QPushButton("Open data folder")
         open_folder.setObjectName("openDataFolder")
         open_folder.clicked.connect(
@@ -52,6 +69,10 @@ class SettingsPage(Page):
         folder_row.addStretch(1)
         form.addRow("", folder_row)
         self.layout_.addStretch(1)
+
+    def _end_seconds_changed(self, value: int) -> None:
+        self.state.prefs.kiosk_end_seconds = value
+        self.state.save_prefs()
 
     def _screen_changed(self, index: int) -> None:
         if index >= 0:
