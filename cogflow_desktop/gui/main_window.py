@@ -177,6 +177,12 @@ class MainWindow(QMainWindow):
             self.start_first_run()
 
     def _first_run_done(self, _result: int) -> None:
+        if self.wizard is not None and self.wizard.skipped_authenticator:
+            self.statusBar().showMessage(
+                "No authenticator is set up yet: results cannot be read until it is "
+                "(Settings, or Decrypt on the Results page, offers it).",
+                0,
+            )
         name = self.state.session.username
         if name:
             self.state.prefs.last_username = name

@@ -15,6 +15,8 @@ from PySide6.QtWidgets import (
 )
 
 from cogflow_desktop import __version__
+from cogflow_desktop.gui import queries
+from cogflow_desktop.gui.dialogs.authenticator import AuthenticatorDialog
 from cogflow_desktop.gui.logs import log_path
 from cogflow_desktop.gui.pages.base import Page
 from cogflow_desktop.gui.state import AppState
@@ -68,7 +70,23 @@ class SettingsPage(Page):
         folder_row.addWidget(open_folder)
         folder_row.addStretch(1)
         form.addRow("", folder_row)
+        self.authenticator_button = QPushButton("Set up / replace authenticator…")
+        self.authenticator_button.setObjectName("authenticatorButton")
+        self.authenticator_button.clicked.connect(self.open_authenticator)
+        auth_row = QHBoxLayout()
+        auth_row.addWidget(self.authenticator_button)
+        auth_row.addStretch(1)
+        form.addRow("Two-step verification", auth_row)
+        self.authenticator_dialog: AuthenticatorDialog | None = None
         self.layout_.addStretch(1)
+
+    def open_authenticator(self) -> AuthenticatorDialog:
+        names = queries.usernames(self.state.ctx, self.state.prefs.last_username)
+        dialog = AuthenticatorDialog(self.state.session, names, self)
+        dialog.accepted.connect(self.state.changed)
+        self.authenticator_dialog = dialog
+        dialog.open()
+        return dialog
 
     def _end_seconds_changed(self, value: int) -> None:
         self.state.prefs.kiosk_end_seconds = value
