@@ -96,6 +96,7 @@ class MainWindow(QMainWindow):
         self.status_timer.timeout.connect(self._update_status)
         self.status_timer.start(5000)
         self.studies.open_builder.connect(self.open_builder)
+        self.builder.run_study.connect(self.start_kiosk_dialog)
         self.studies.run_study.connect(self.start_kiosk_dialog)
         self.studies.show_results.connect(self.open_results)
         self.studies.export_study.connect(lambda slug: self.exports.start(slug, []))
