@@ -100,7 +100,7 @@ def test_results_interrupted_runs_and_decrypt(
     assert page.decrypted[cut]["interrupted"] is True
     select_row(page.runs, list(rows).index(cut))
     trials = table_model(page.trials)
-    assert trials.rowCount() == 2 and "interrupted" in page.summary.text()
+    assert trials.rowCount() == 2 and "interrupted" in page.summary.toPlainText()
     assert [c.title for c in trials._columns][:2] == ["trial_index", "rt_ms"]
     page.lock()
     assert page.mfa_label.text().startswith("Locked") and page.decrypted == {}
