@@ -22,6 +22,7 @@ class Prefs:
     # 0 = it waits for the experimenter's key chord.
     kiosk_end_seconds: int = 10
     last_username: str = ""
+    theme: str = "system"  # system (follows the OS), light or dark
 
     @classmethod
     def load(cls, data_dir: Path) -> Prefs:

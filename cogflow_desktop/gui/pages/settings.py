@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QUrl
+from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import (
     QComboBox,
@@ -29,8 +29,12 @@ def _selectable(text: str) -> QLabel:
     return label
 
 
+THEME_LABELS = {"system": "Follow the system", "light": "Light", "dark": "Dark"}
+
+
 class SettingsPage(Page):
     title = "Settings"
+    theme_changed = Signal(str)
 
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(state, parent)
@@ -51,6 +55,13 @@ class SettingsPage(Page):
             self.screen.addItem(f"{i + 1}: {screen.name()} ({size.width()}×{size.height()})")
         self.screen.setCurrentIndex(min(state.prefs.kiosk_screen, self.screen.count() - 1))
         self.screen.currentIndexChanged.connect(self._screen_changed)
+        self.theme = QComboBox()
+        self.theme.setObjectName("theme")
+        for key, label in THEME_LABELS.items():
+            self.theme.addItem(label, key)
+        self.theme.setCurrentIndex(max(0, self.theme.findData(state.prefs.theme)))
+        self.theme.currentIndexChanged.connect(self._theme_changed)
+        form.addRow("Appearance", self.theme)
         form.addRow("Run participants on", self.screen)
         self.end_seconds = QSpinBox()
         self.end_seconds.setObjectName("kioskEndSeconds")
@@ -87,6 +98,12 @@ class SettingsPage(Page):
         self.authenticator_dialog = dialog
         dialog.open()
         return dialog
+
+    def _theme_changed(self, _index: int) -> None:
+        choice = str(self.theme.currentData())
+        self.state.prefs.theme = choice
+        self.state.save_prefs()
+        self.theme_changed.emit(choice)
 
     def _end_seconds_changed(self, value: int) -> None:
         self.state.prefs.kiosk_end_seconds = value

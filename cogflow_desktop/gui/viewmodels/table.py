@@ -11,6 +11,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QBrush, QColor
 
 Index = QModelIndex | QPersistentModelIndex
+HIGHLIGHT_TEXT = "#1d2330"
 
 
 @dataclass(frozen=True)
@@ -80,9 +81,16 @@ class RowsModel(QAbstractTableModel):
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             value = row.get(col.key)
             return col.fmt(value) if col.fmt else display(value)
-        if role == Qt.ItemDataRole.BackgroundRole and self._highlight is not None:
+        if self._highlight is not None and role in (
+            Qt.ItemDataRole.BackgroundRole,
+            Qt.ItemDataRole.ForegroundRole,
+        ):
             colour = self._highlight(row)
-            return QBrush(QColor(colour)) if colour else None
+            if not colour:
+                return None
+            # Highlights are pale: dark text keeps them readable in the dark theme too.
+            background = role == Qt.ItemDataRole.BackgroundRole
+            return QBrush(QColor(colour if background else HIGHLIGHT_TEXT))
         return None
 
     def headerData(
