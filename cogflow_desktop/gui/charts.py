@@ -5,6 +5,7 @@ palette."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from PySide6.QtCharts import (
     QValueAxis,
 )
 from PySide6.QtCore import QMargins, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QPainter, QPalette
+from PySide6.QtGui import QColor, QPainter, QPalette, QPen
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import (
     QApplication,
@@ -56,12 +57,27 @@ def new_chart(title: str) -> QChart:
     return chart
 
 
-def _value_axis(title: str, low: float, high: float, fmt: str = "%d") -> QValueAxis:
+def nice_step(span: float, ticks: int = 5) -> float:
+    """A round tick interval (1, 2, 2.5, 5 × 10^k) giving about `ticks` intervals."""
+    raw = max(span, 1e-9) / ticks
+    magnitude = 10 ** math.floor(math.log10(raw))
+    return next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+
+
+def value_axis(title: str, low: float, high: float, fmt: str = "%d") -> QValueAxis:
+    """Round ticks; counts (`%d`) tick at whole numbers only, so no label repeats."""
     axis = QValueAxis()
     axis.setTitleText(title)
-    axis.setRange(low, high if high > low else low + 1)
     axis.setLabelFormat(fmt)
-    axis.applyNiceNumbers()
+    step = nice_step(high - low if high > low else 1.0)
+    if fmt == "%d":
+        step = max(1.0, math.ceil(step))
+    start = math.floor(low / step) * step
+    end = max(math.ceil(high / step) * step, start + step)
+    axis.setRange(start, end)
+    axis.setTickType(QValueAxis.TickType.TicksDynamic)
+    axis.setTickAnchor(start)
+    axis.setTickInterval(step)
     return axis
 
 
@@ -89,7 +105,7 @@ def rt_distribution(values: Sequence[float], scope: str) -> QChart:
     x.setTitleText("RT (ms), bin start")
     chart.addAxis(x, Qt.AlignmentFlag.AlignBottom)
     series.attachAxis(x)
-    y = _value_axis("Trials", 0, max(n for *_r, n in bins))
+    y = value_axis("Trials", 0, max(n for *_r, n in bins))
     chart.addAxis(y, Qt.AlignmentFlag.AlignLeft)
     series.attachAxis(y)
     chart.legend().hide()
@@ -107,7 +123,7 @@ def by_condition(levels: Sequence[analysis.Level], field: str, scope: str) -> QC
     bars.append(accuracy)
     rt = QLineSeries()
     rt.setName("Mean RT (ms)")
-    rt.setColor(QColor(ORANGE))
+    rt.setPen(QPen(QColor(ORANGE), 3))
     rt.setPointsVisible(True)
     for i, lv in enumerate(levels):
         if lv.mean_rt_ms is not None:
@@ -120,11 +136,11 @@ def by_condition(levels: Sequence[analysis.Level], field: str, scope: str) -> QC
     chart.addAxis(x, Qt.AlignmentFlag.AlignBottom)
     bars.attachAxis(x)
     rt.attachAxis(x)
-    y = _value_axis("Accuracy (%)", 0, 100)
+    y = value_axis("Accuracy (%)", 0, 100)
     chart.addAxis(y, Qt.AlignmentFlag.AlignLeft)
     bars.attachAxis(y)
     times = [lv.mean_rt_ms for lv in levels if lv.mean_rt_ms is not None]
-    y2 = _value_axis("Mean RT (ms)", 0, max(times) * 1.1 if times else 1)
+    y2 = value_axis("Mean RT (ms)", 0, max(times) * 1.1 if times else 1)
     chart.addAxis(y2, Qt.AlignmentFlag.AlignRight)
     rt.attachAxis(y2)
     return chart
@@ -143,8 +159,8 @@ def trial_timeline(points: Sequence[analysis.TimelinePoint], scope: str) -> QCha
     }
     chart = new_chart(title)
     indices = [p.trial_index for p in points]
-    x = _value_axis("Trial index", min(indices), max(indices))
-    y = _value_axis("RT (ms)", 0, top)
+    x = value_axis("Trial index", min(indices), max(indices))
+    y = value_axis("RT (ms)", 0, top)
     chart.addAxis(x, Qt.AlignmentFlag.AlignBottom)
     chart.addAxis(y, Qt.AlignmentFlag.AlignLeft)
     for kind, (name, colour, marker) in styles.items():
@@ -177,7 +193,7 @@ def timing_fingerprint(prints: Sequence[analysis.Fingerprint], scope: str) -> QC
     bars.append(dropped)
     refresh = QLineSeries()
     refresh.setName("Measured refresh (Hz)")
-    refresh.setColor(QColor(BLUE))
+    refresh.setPen(QPen(QColor(BLUE), 3))
     refresh.setPointsVisible(True)
     for i, f in enumerate(known):
         if f.refresh_hz is not None:
@@ -190,11 +206,11 @@ def timing_fingerprint(prints: Sequence[analysis.Fingerprint], scope: str) -> QC
     chart.addAxis(x, Qt.AlignmentFlag.AlignBottom)
     bars.attachAxis(x)
     refresh.attachAxis(x)
-    y = _value_axis("Dropped frames", 0, max(f.dropped_frames or 0 for f in known))
+    y = value_axis("Dropped frames", 0, max(f.dropped_frames or 0 for f in known))
     chart.addAxis(y, Qt.AlignmentFlag.AlignLeft)
     bars.attachAxis(y)
     hz = [f.refresh_hz for f in known if f.refresh_hz is not None]
-    y2 = _value_axis("Refresh (Hz)", 0, max(hz) * 1.15 if hz else 1)
+    y2 = value_axis("Refresh (Hz)", 0, max(hz) * 1.15 if hz else 1)
     chart.addAxis(y2, Qt.AlignmentFlag.AlignRight)
     refresh.attachAxis(y2)
     return chart

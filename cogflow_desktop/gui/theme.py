@@ -126,7 +126,9 @@ def apply(app: QApplication, choice: str = "system") -> bool:
     """Set the style, palette and stylesheet; returns whether the dark theme is on."""
     dark = system_is_dark() if choice not in ("light", "dark") else choice == "dark"
     c = colours(dark)
-    app.setStyle("Fusion")
+    if not app.property("cogflowStyled"):  # once: replacing a live style can crash
+        app.setStyle("Fusion")
+        app.setProperty("cogflowStyled", True)
     app.setPalette(palette(c))
     app.setStyleSheet(stylesheet(c))
     app.setProperty("cogflowDark", dark)

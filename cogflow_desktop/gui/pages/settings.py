@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from cogflow_desktop import __version__
-from cogflow_desktop.gui import queries
+from cogflow_desktop.gui import queries, theme
 from cogflow_desktop.gui.dialogs.authenticator import AuthenticatorDialog
 from cogflow_desktop.gui.logs import log_path
 from cogflow_desktop.gui.pages.base import Page
@@ -40,6 +40,8 @@ class SettingsPage(Page):
         super().__init__(state, parent)
         settings = state.ctx.settings
         form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
+        form.setVerticalSpacing(theme.SPACE)
         self.layout_.addLayout(form)
         form.addRow("Version", _selectable(__version__))
         form.addRow("Data folder", _selectable(str(settings.data_dir)))

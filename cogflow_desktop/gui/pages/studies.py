@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCharts import QBarCategoryAxis, QBarSeries, QBarSet, QChart, QValueAxis
+from PySide6.QtCharts import QBarCategoryAxis, QBarSeries, QBarSet, QChart
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QFileDialog, QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
@@ -78,10 +78,7 @@ def runs_per_day_chart(per_day: list[int], scope: str, today: date) -> QChart:
     x.append([(first + timedelta(days=i)).strftime("%d %b") for i in range(len(per_day))])
     chart.addAxis(x, Qt.AlignmentFlag.AlignBottom)
     series.attachAxis(x)
-    y = QValueAxis()
-    y.setRange(0, max([*per_day, 1]))
-    y.setLabelFormat("%d")
-    y.applyNiceNumbers()
+    y = charts.value_axis("Runs", 0, max([*per_day, 1]))
     chart.addAxis(y, Qt.AlignmentFlag.AlignLeft)
     series.attachAxis(y)
     chart.legend().hide()
