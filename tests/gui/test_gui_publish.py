@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from gui_helpers import FLANKER, WAIT_MS, Researcher, record_run, run_js
+from gui_helpers import FLANKER, WAIT_MS, Researcher, record_run, run_js, wait_js
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QMessageBox
@@ -79,8 +79,8 @@ def test_run_it_in_the_interpreter_opens_the_kiosk_dialog(
     if not page.installed:
         pytest.skip("the Builder is not part of this checkout")
     assert page.view is not None
-    qtbot.waitUntil(lambda: run_js(qtbot, page.view.page(), "document.readyState") == "complete",
-                    timeout=WAIT_MS)  # fmt: skip
+    # The Builder marks itself ready once its schema is loaded and its library drawn.
+    wait_js(qtbot, page.view.page(), "Boolean(document.body && document.body.dataset.ready)")
     # The link the Builder shows after a publish (target=_blank, as in a browser), clicked.
     raw = run_js(
         qtbot,

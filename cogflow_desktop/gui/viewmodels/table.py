@@ -10,8 +10,11 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
+from cogflow_desktop.gui import theme
+
 Index = QModelIndex | QPersistentModelIndex
 HIGHLIGHT_TEXT = "#1d2330"
+DARK_TINT = 330  # percent: QColor.darker
 
 
 @dataclass(frozen=True)
@@ -88,7 +91,11 @@ class RowsModel(QAbstractTableModel):
             colour = self._highlight(row)
             if not colour:
                 return None
-            # Highlights are pale: dark text keeps them readable in the dark theme too.
+            # Highlights are pale tints: in the dark theme the same hue, dark, under light text.
+            if theme.is_dark():
+                if role == Qt.ItemDataRole.BackgroundRole:
+                    return QBrush(QColor(colour).darker(DARK_TINT))
+                return None
             background = role == Qt.ItemDataRole.BackgroundRole
             return QBrush(QColor(colour if background else HIGHLIGHT_TEXT))
         return None
