@@ -30,7 +30,7 @@ export function renderStudyInspector(root, { app, schema }) {
     (v) => app.setStudy({ name: v ?? '' }));
   studyField('study_slug', { type: 'string', title: 'Study slug', description: "Derived from the name until you edit it; letters, digits, '-' and '_', at most 50." },
     (v) => app.setStudy({ slug: v ?? '' }));
-  studyField('config_version_label', { type: 'string', title: 'Version label', description: 'Publishing the same label again replaces that version.' },
+  studyField('config_version_label', { type: 'string', title: 'Version label', description: 'Publishing the same label again replaces that version; once it has runs, changes become a new version (v1-2).' },
     (v) => app.setStudy({ config_version_label: v ?? '' }));
   studyField('runtime_mode', { title: 'Runtime mode', enum: RUNTIME_MODES, description: 'Not set keeps the study\'s current mode on the server.' },
     (v) => app.setStudy({ runtime_mode: v ?? '' }));

@@ -31,6 +31,10 @@ export function createIo(app) {
 
   async function publish() {
     if (!app.ready('publishing', { needStudy: true })) return;
+    if (!app.state.config.timeline?.length) {
+      app.setStatus('error', 'The timeline is empty: add at least one component before publishing, or a participant would have nothing to do.');
+      return;
+    }
     const button = $('publish');
     button.disabled = true;
     app.setStatus('info', 'Publishing…');
@@ -42,7 +46,8 @@ export function createIo(app) {
       app.state.study = { ...app.state.study, study_slug: slug, config_version_label: label, slug_edited: true };
       app.saveSoon();
       app.drawHeader();
-      const adjusted = res.config_version_label_adjusted || res.study_slug_adjusted ? ' (the server adjusted the name)' : '';
+      let adjusted = res.study_slug_adjusted ? ' (the server adjusted the name)' : '';
+      if (res.config_version_label_adjusted) adjusted = `: version ${res.requested_config_version_label} already has collected runs, so these changes are stored as a new version and those runs keep theirs`;
       app.setStatus('success', `Published ${slug}, version ${label}${adjusted}.`, { href: `../interpreter/?study=${encodeURIComponent(slug)}`, text: 'Run it in the Interpreter' });
     } catch (err) {
       app.setStatus('error', `Publishing failed: ${err.message}`);
