@@ -96,7 +96,6 @@ def test_with_no_end_time_the_kiosk_waits_for_the_experimenters_key(
     assert ended.args[0].outcome == "completed" and ended.args[0].status == "completed"
 
 
-@pytest.mark.xfail(strict=False, reason="needs page pause API from wip/timing")
 def test_the_run_is_paused_behind_the_exit_dialog(
     qtbot, window: MainWindow, researcher: Researcher, tmp_path: Path
 ) -> None:
@@ -119,24 +118,28 @@ def test_the_run_is_paused_behind_the_exit_dialog(
 def test_a_refused_study_closes_the_kiosk_and_tells_the_researcher(
     qtbot, window: MainWindow, researcher: Researcher, tmp_path: Path
 ) -> None:
-    slug = _publish(window, tmp_path, ONE_SCREEN, "one-screen")
-    kiosk = window.open_kiosk(slug, "P-refused")
-    wait_js(qtbot, kiosk.page, ROOT_STATE_JS, lambda v: v == "running", timeout=RUN_WAIT_MS)
-    sentence = "Timeline item 1: block of gabor-trial is not supported by this version."
-    # What the page does when it refuses a config (the state and hook fixed for #12).
-    with qtbot.waitSignal(kiosk.ended, timeout=WAIT_MS) as ended:
-        run_js(
-            qtbot,
-            kiosk.page,
-            f"window.cogflowRefusal = {{messages: [{json.dumps(sentence)}]}};"
-            "document.getElementById('cogflow-root').dataset.cogflowState = 'unsupported'; true",
-        )
+    refused = {
+        "experiment_type": "trial-based",
+        "task_type": "flanker",
+        "timeline": [{"type": "holographic-trial"}],
+    }
+    slug = _publish(window, tmp_path, refused, "refused-study")
+    sentence = "Timeline item 1: holographic-trial is not supported by this version."
+    # The page itself checks the config before the first trial and refuses it.
+    with qtbot.waitSignal(kiosk_ended(window, slug, "P-refused"), timeout=RUN_WAIT_MS) as ended:
+        pass
     outcome: KioskOutcome = ended.args[0]
     assert outcome.outcome == "refused" and outcome.messages == (sentence,)
     qtbot.waitUntil(lambda: window.kiosk is None, timeout=WAIT_MS)
     box = window.findChild(QMessageBox, "kioskProblemBox")
     assert box is not None and box.isVisible()
     assert "cannot run in this version" in box.text() and sentence in box.text()
+
+
+def kiosk_ended(window: MainWindow, slug: str, participant: str):
+    """Open the kiosk and return its `ended` signal (connected before the page can answer)."""
+    kiosk = window.open_kiosk(slug, participant)
+    return kiosk.ended
 
 
 def test_outcome_sentences_say_what_happened() -> None:
