@@ -26,3 +26,7 @@ export const KNOWN_COMPONENTS = new Set([
 ]);
 
 export const RDM_TYPES = new Set(['rdm-trial', 'rdm-practice', 'rdm-dot-groups', 'rdm-adaptive']);
+
+// Types the compiler produces itself (never written in a config): continuous RDM segments,
+// continuous n-back streams, mini-block breaks, and the marker for an unknown component.
+export const COMPILED_TYPES = new Set(['rdm-continuous', 'nback-continuous', 'miniblock-break', 'unsupported']);

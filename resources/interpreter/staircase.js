@@ -1,16 +1,19 @@
-// Weighted up/down staircase (Kaernbach 1991) on RDM coherence: it converges where
-// p(correct) = target_performance. Higher coherence is easier, so a correct answer lowers it.
+// Coherence staircases for rdm-adaptive, as the reference defines them. Higher coherence is
+// easier, so a correct answer lowers it. "staircase": weighted up/down (Kaernbach 1991),
+// wrong -> +step_size, correct -> -step_size*(1-p)/p, so it converges where p(correct) =
+// target_performance. "simple": 1-up-1-down with step_size both ways.
 
 export function createStaircase(opts) {
-  const p = Math.min(0.99, Math.max(0.01, Number(opts.target_performance) || 0.75));
-  const stepDown = Number(opts.step_size) > 0 ? Number(opts.step_size) : 0.05;
-  const min = Number.isFinite(Number(opts.min_coherence)) ? Number(opts.min_coherence) : 0.01;
+  const p = Math.min(0.999, Math.max(0.001, Number(opts.target_performance) || 0.82));
+  const step = Number(opts.step_size) > 0 ? Number(opts.step_size) : 0.05;
+  const simple = String(opts.algorithm ?? 'staircase').toLowerCase() === 'simple';
+  const min = Number.isFinite(Number(opts.min_coherence)) ? Number(opts.min_coherence) : 0;
   const max = Number.isFinite(Number(opts.max_coherence)) ? Number(opts.max_coherence) : 1;
   const clamp = (v) => Math.min(max, Math.max(min, v));
   return {
-    value: clamp(Number(opts.initial_coherence) || 0.5),
-    stepDown,
-    stepUp: stepDown * p / (1 - p),
+    value: clamp(Number.isFinite(Number(opts.initial_coherence)) ? Number(opts.initial_coherence) : 0.5),
+    stepUp: step,
+    stepDown: simple ? step : step * (1 - p) / p,
     reversals: 0,
     lastDirection: 0,
     trials: 0,

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { compatConfigs, loadSchema } from './helpers.mjs';
 import { compileConfig } from '../../resources/interpreter/compiler.js';
 import { validateConfig } from '../../resources/interpreter/validate.js';
-import { KNOWN_COMPONENTS } from '../../resources/interpreter/catalogue.js';
+import { COMPILED_TYPES, KNOWN_COMPONENTS } from '../../resources/interpreter/catalogue.js';
 
 const schema = loadSchema();
 const configs = compatConfigs();
@@ -22,7 +22,7 @@ for (const { name, config } of configs) {
     const { trials } = compileConfig(config, { runSeed: 7 });
     assert.ok(trials.length > 0);
     for (const t of trials) {
-      assert.ok(KNOWN_COMPONENTS.has(t.component_type) || ['unsupported', 'rdm-continuous'].includes(t.component_type), t.component_type);
+      assert.ok(KNOWN_COMPONENTS.has(t.component_type) || COMPILED_TYPES.has(t.component_type), t.component_type);
       assert.equal(typeof t.params, 'object');
       assert.equal(typeof t.meta.path, 'string');
     }

@@ -39,7 +39,11 @@ test('summary of an empty run', () => {
 
 test('weighted staircase converges near the target performance', () => {
   const sc = createStaircase({ initial_coherence: 0.8, step_size: 0.02, target_performance: 0.75 });
-  assert.ok(Math.abs(sc.stepUp - 0.06) < 1e-9, 'up step = down * p/(1-p)');
+  assert.ok(Math.abs(sc.stepUp - 0.02) < 1e-9, 'a wrong answer raises coherence by step_size (the reference)');
+  assert.ok(Math.abs(sc.stepDown - 0.02 / 3) < 1e-9, 'a right one lowers it by step_size * (1-p)/p');
+  const simple = createStaircase({ algorithm: 'simple', initial_coherence: 0.5, step_size: 0.1 });
+  simple.update(true);
+  assert.ok(Math.abs(simple.value - 0.4) < 1e-9, 'simple: 1-up-1-down with step_size');
   // Simulated observer: p(correct) = 0.5 + 0.5 * min(1, coherence / 0.4).
   const rng = makeRng('observer');
   const values = [];

@@ -16,6 +16,7 @@ import * as rdm from './rdm.js';
 import * as rdmContinuous from './rdm-continuous.js';
 import * as drt from './drt.js';
 import * as unsupported from './unsupported.js';
+import * as miniblockBreak from './break.js';
 
 const REGISTRY = {
   'html-keyboard-response': screen, instructions: screen,
@@ -25,7 +26,7 @@ const REGISTRY = {
   'emotional-stroop-trial': { run: stroop.runEmotional }, 'simon-trial': simon, 'pvt-trial': pvt,
   'nback-trial-sequence': nback, 'nback-block': nback, 'task-switching-trial': taskSwitching,
   'rdm-trial': rdm, 'rdm-practice': rdm, 'rdm-dot-groups': rdm, 'rdm-adaptive': rdm,
-  'rdm-continuous': rdmContinuous,
+  'rdm-continuous': rdmContinuous, 'nback-continuous': { run: nback.runStream }, 'miniblock-break': miniblockBreak,
   'detection-response-task-start': { run: drt.runStart }, 'detection-response-task-stop': { run: drt.runStop },
   unsupported,
 };
