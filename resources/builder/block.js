@@ -13,6 +13,8 @@ const OWN_FIELDS_SKIP = new Set(['type', 'component_type', 'block_component_type
 const MODES = [['inherit', 'Default'], ['fixed', 'Fixed'], ['list', 'List'], ['window', 'Range']];
 
 let uid = 0;
+// Sections of a long parameter list that start open (the others open when the block sets one).
+const OPEN_SECTIONS = new Set(['main', 'responses', 'timing']);
 
 /** Render the block editor into `parent`; returns {fields, paramErrors: Map(name -> setError)}.
  * `get()` returns the block as the model holds it now, `put(next, opts)` replaces it. */
@@ -89,7 +91,7 @@ function renderParameters(parent, { schema, block, ctype, get, put, onImage }) {
         el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'Parameter'), el('th', { scope: 'col' }, 'How'), el('th', { scope: 'col' }, 'Value'))), body);
       const label = FIELD_GROUPS.find((g) => g.id === gid)?.label ?? gid;
       const details = el('details', { class: 'group sub', 'data-section': gid }, el('summary', {}, label), table);
-      details.open = !sectioned || gid === 'main';
+      details.open = !sectioned || OPEN_SECTIONS.has(gid);
       bodies.set(gid, { body, details });
     }
     return bodies.get(gid);

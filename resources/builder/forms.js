@@ -162,7 +162,14 @@ export function makeControl({ key, prop, value, onChange, id, onImage, schema })
     };
     control.addEventListener('input', showThumb);
     showThumb();
-    wrap = el('div', { class: 'with-button' }, control, button, thumb);
+    const reuse = el('button', { type: 'button', class: 'secondary small' }, 'Library…');
+    reuse.setAttribute('aria-label', `Choose ${kind === 'list' ? 'images' : 'an image'} for ${p.title ?? key} from the study's images`);
+    reuse.addEventListener('click', () => onImage({ library: true, multiple: kind === 'list', apply: (urls) => {
+      const current = kind === 'list' && control.value.trim() ? control.value.split(',').map((s) => s.trim()) : [];
+      control.value = (kind === 'list' ? [...current, ...urls] : urls.slice(0, 1)).join(', ');
+      control.dispatchEvent(new Event('input'));
+    } }));
+    wrap = el('div', { class: 'with-button' }, control, button, reuse, thumb);
   }
   return { element: wrap, control, kind, jsonError: () => jsonError };
 }
@@ -186,7 +193,7 @@ export function renderFields(parent, { schema, props, values, onChange, skip = n
       const g = FIELD_GROUPS.find((x) => x.id === id);
       const body = el('div', { class: 'fields' });
       const details = el('details', { class: 'group sub', 'data-section': id }, el('summary', {}, g.label), body);
-      details.open = id === 'main' || sections.size < 2;
+      details.open = ['main', 'responses', 'timing'].includes(id);
       sections.set(id, { details, body });
     }
     return sections.get(id).body;
@@ -315,10 +322,23 @@ function objectList({ prop, value, onChange, id, onImage, schema }) {
       const fs = el('fieldset', { class: 'entry' }, el('legend', {}, `${noun} ${i + 1}${name ? ` — ${name}` : ''}`));
       const inner = el('div', { class: 'fields' });
       const set = (next) => { list = list.map((x, j) => (j === i ? next : x)); emit(); };
+      // Survey questions: the fields of the question's type (others only if the entry has them),
+      // and visible_if as a condition on an earlier question.
+      const isQuestion = noun === 'Question' && items.properties?.visible_if;
+      const shown = isQuestion ? questionProps(items.properties, entry) : items.properties;
       renderFields(inner, {
-        schema, props: items.properties, values: entry, prefix: `${id}-${i}`, onImage,
-        onChange: (k, v) => { const e = { ...list[i] }; if (v === undefined) delete e[k]; else e[k] = v; set(e); },
+        schema, props: shown, values: entry, prefix: `${id}-${i}`, onImage,
+        onChange: (k, v) => {
+          const e = { ...list[i] };
+          if (v === undefined) delete e[k]; else e[k] = v;
+          set(e);
+          if (isQuestion && k === 'type') draw(); // the form follows the question's type
+        },
       });
+      if (isQuestion && !(entry.visible_if !== undefined && !isSimpleCondition(entry.visible_if))) {
+        inner.append(conditionBuilder({ entry, earlier: list.slice(0, i), id: `${id}-${i}-vis`,
+          onChange: (v) => { const e = { ...list[i] }; if (v === undefined) delete e.visible_if; else e.visible_if = v; set(e); } }));
+      }
       renderExtras(inner, {
         known: new Set(Object.keys(items.properties ?? {})), values: entry, prefix: `${id}-${i}-x`,
         onChange: (old, extras) => { const e = { ...list[i] }; for (const k of Object.keys(old)) delete e[k]; set(Object.assign(e, extras)); },
@@ -345,4 +365,70 @@ function objectList({ prop, value, onChange, id, onImage, schema }) {
   };
   draw();
   return box;
+}
+
+// ---- survey questions ----------------------------------------------------------------------
+
+// Which fields each question type uses (the Interpreter's survey component reads these).
+const QUESTION_FIELDS = {
+  likert: ['options'], radio: ['options'], checkbox: ['options'],
+  slider: ['min', 'max', 'step'], number: ['min', 'max', 'step', 'placeholder'], text: ['placeholder', 'multiline'],
+};
+const QUESTION_COMMON = ['id', 'type', 'prompt', 'required'];
+
+function questionProps(props, entry) {
+  const type = entry.type ?? props.type?.default ?? 'likert';
+  const own = QUESTION_FIELDS[type] ?? Object.keys(props);
+  // visible_if gets its own control (conditionBuilder) unless its value needs the JSON editor.
+  const keep = (k) => (QUESTION_COMMON.includes(k) || own.includes(k) || (k in entry && k !== 'visible_if')
+    || (k === 'visible_if' && entry.visible_if !== undefined && !isSimpleCondition(entry.visible_if)));
+  return Object.fromEntries(Object.entries(props).filter(([k]) => keep(k)));
+}
+
+const isSimpleCondition = (v) => v !== null && typeof v === 'object' && !Array.isArray(v)
+  && Object.keys(v).every((k) => k === 'question_id' || k === 'equals') && typeof (v.question_id ?? '') === 'string'
+  && (v.equals === undefined || ['string', 'number', 'boolean'].includes(typeof v.equals));
+
+const optionValue = (o) => (o && typeof o === 'object' ? o.value : o);
+const optionLabel = (o) => (o && typeof o === 'object' ? o.label ?? String(o.value) : String(o));
+
+/** "Show this question: always / only when <earlier question> is <answer>" -> visible_if. */
+function conditionBuilder({ entry, earlier, id, onChange }) {
+  const cond = entry.visible_if;
+  const questions = earlier.filter((q) => q && typeof q.id === 'string' && q.id);
+  const which = el('select', { id: `${id}-q`, 'aria-label': 'Show this question only when the answer to' });
+  which.append(el('option', { value: '' }, 'Always'));
+  for (const q of questions) which.append(el('option', { value: q.id }, `${q.id}${q.prompt ? ` — ${String(q.prompt).slice(0, 40)}` : ''}`));
+  if (cond?.question_id && !questions.some((q) => q.id === cond.question_id)) which.append(el('option', { value: cond.question_id }, `${cond.question_id} (not an earlier question)`));
+  which.value = cond?.question_id ?? '';
+  const answerBox = el('span', { class: 'cond-answer' });
+  const draw = () => {
+    clear(answerBox);
+    const q = questions.find((x) => x.id === which.value);
+    if (!which.value) return;
+    const opts = Array.isArray(q?.options) ? q.options : null;
+    let answer;
+    if (opts && opts.length) {
+      answer = el('select', { id: `${id}-a`, 'aria-label': 'Equals the answer' });
+      answer.append(el('option', { value: '' }, 'any answer…'));
+      opts.forEach((o, k) => answer.append(el('option', { value: String(k) }, optionLabel(o))));
+      const at = opts.findIndex((o) => optionValue(o) === cond?.equals);
+      answer.value = at >= 0 ? String(at) : '';
+      answer.addEventListener('change', () => onChange({ question_id: which.value, ...(answer.value === '' ? {} : { equals: optionValue(opts[Number(answer.value)]) }) }));
+    } else {
+      answer = el('input', { type: 'text', id: `${id}-a`, 'aria-label': 'Equals the answer', placeholder: 'answer' });
+      answer.value = cond?.equals === undefined ? '' : String(cond.equals);
+      answer.addEventListener('input', () => onChange({ question_id: which.value, ...(answer.value === '' ? {} : { equals: answer.value }) }));
+    }
+    answerBox.append(el('span', { class: 'muted' }, 'is'), answer);
+  };
+  which.addEventListener('change', () => {
+    onChange(which.value ? { question_id: which.value } : undefined);
+    draw();
+  });
+  draw();
+  return el('div', { class: 'field wide', 'data-field': 'visible_if' },
+    el('span', { class: 'label' }, 'Show this question'),
+    el('div', { class: 'cond-row' }, el('label', { for: `${id}-q`, class: 'muted' }, 'when the answer to'), which, answerBox),
+    el('p', { class: 'desc' }, 'Always, or only when an earlier question got a given answer (for a checkbox question: includes it).'));
 }

@@ -28,9 +28,9 @@ export function htmlEditor(textarea, { label }) {
   textarea.rows = 6;
   textarea.classList.add('code');
   const frame = el('iframe', { class: 'html-preview', title: `Preview of ${label}`, sandbox: '', tabindex: '-1' });
-  const toolbar = el('div', { class: 'html-tools', role: 'toolbar', 'aria-label': `Format ${label}` });
+  const toolbar = el('div', { class: 'html-tools', role: 'toolbar', 'aria-label': 'HTML formatting' });
   for (const [name, text, open, close] of TOOLS) {
-    const b = el('button', { type: 'button', class: 'small', title: name, 'aria-label': `${name} (${label})` }, text);
+    const b = el('button', { type: 'button', class: 'small', title: name, 'aria-label': name }, text);
     b.addEventListener('click', () => {
       const { selectionStart: a, selectionEnd: z, value } = textarea;
       textarea.value = `${value.slice(0, a)}${open}${value.slice(a, z)}${close}${value.slice(z)}`;
@@ -40,7 +40,7 @@ export function htmlEditor(textarea, { label }) {
     });
     toolbar.append(b);
   }
-  const toggle = el('button', { type: 'button', class: 'small', 'aria-pressed': 'true', 'aria-label': `Show the preview of ${label}` }, 'Preview');
+  const toggle = el('button', { type: 'button', class: 'small', 'aria-pressed': 'true', 'aria-label': 'Show the HTML preview' }, 'Preview');
   toolbar.append(el('span', { class: 'grow' }), toggle);
   let timer = null;
   const draw = () => { frame.srcdoc = previewDocument(textarea.value || textarea.placeholder.replace(/^default /, '')); };

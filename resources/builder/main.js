@@ -11,6 +11,7 @@ import { openStartDialog } from './start.js';
 import { renderJsonView } from './jsonview.js';
 import { estimateDuration, formatDuration } from './estimate.js';
 import { rowsAsTrials } from './table.js';
+import { openAssets } from './assets.js';
 import { renderStudyInspector, renderItemInspector } from './inspector.js';
 import { loadDraft, saveDraft } from './drafts.js';
 import { Preview } from './preview.js';
@@ -349,7 +350,9 @@ function loadStudy(study, config, message) {
 
 Object.assign(app, { setStatus, loadStudy, ready, saveSoon, drawHeader, select });
 const io = createIo(app);
-app.pickImages = io.pickImages;
+app.pickImages = (opts) => (opts.library
+  ? openAssets({ config: app.state.config, pick: opts.apply, multiple: opts.multiple, upload: io.uploadImages })
+  : io.pickImages(opts));
 
 const library = { query: '', showAll: false, scope: '' };
 
@@ -399,6 +402,7 @@ app.previewPart = (kind, path) => {
 
 function bindToolbar() {
   $('new').addEventListener('click', () => openStartDialog({ schema, onChoose: ({ study, config, message }) => loadStudy(study, config, message) }));
+  $('assets').addEventListener('click', () => openAssets({ config: app.state.config, upload: io.uploadImages }));
   $('library-search').addEventListener('input', (e) => { library.query = e.target.value; drawLibrary(); });
   $('library-all').addEventListener('change', (e) => { library.showAll = e.target.checked; drawLibrary(); });
   $('json-toggle').addEventListener('click', () => {
