@@ -257,7 +257,9 @@ function drawProblems() {
     const where = m.locateError(u.path);
     add(`Will not run: ${u.message}`, where.scope === 'item' ? where.path : null, where.field, 'unsupported');
   }
-  for (const w of [...m.studyNotes(app.state.config), ...app.validation.warnings]) {
+  // The Interpreter's checker already said it (as "Will not run"): no second note.
+  const said = new Set(app.unsupported.map((u) => u.message));
+  for (const w of [...m.studyNotes(app.state.config), ...app.validation.warnings].filter((x) => !said.has(x.message))) {
     const where = m.locateError(w.path);
     add(`Note: ${w.message}`, where.scope === 'item' ? where.path : null, where.field, 'warning');
   }
