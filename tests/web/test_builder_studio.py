@@ -69,6 +69,7 @@ def open_page(browser: Any, live: LiveServer, viewport: dict[str, int] | None = 
     pg = context.new_page()
     pg.errors = []  # type: ignore[attr-defined]
     pg.on("pageerror", lambda e: pg.errors.append(str(e)))
+
     # Serve the Builder under a strict CSP and record any violation.
     def with_csp(route: Any) -> None:
         resp = route.fetch()
@@ -116,11 +117,16 @@ def node_refusals(config: dict[str, Any]) -> list[str]:
     script = (
         "import('./resources/interpreter/support.js').then(({findUnsupported}) => {"
         " let s=''; process.stdin.on('data', (d) => { s += d; }); process.stdin.on('end', () => {"
-        " console.log(JSON.stringify(findUnsupported(JSON.parse(s)).map((u) => u.message))); }); });"
+        " const r = findUnsupported(JSON.parse(s));"
+        " console.log(JSON.stringify(r.map((u) => u.message))); }); });"
     )
     out = subprocess.run(
         [NODE or "node", "--input-type=module", "-e", script],
-        input=json.dumps(config), capture_output=True, text=True, cwd=REPO_ROOT, check=True,
+        input=json.dumps(config),
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        check=True,
     )
     return json.loads(out.stdout)
 
@@ -197,7 +203,9 @@ def test_new_studies_write_the_reference_top_level_defaults(page: Any) -> None:
 # ---- fix 2: what will not run ----------------------------------------------------------------
 
 
-def test_what_will_not_run_is_flagged_before_publish(page: Any, live: LiveServer, tmp_path: Path) -> None:
+def test_what_will_not_run_is_flagged_before_publish(
+    page: Any, live: LiveServer, tmp_path: Path
+) -> None:
     pg = page
     config = {
         "schema_version": "1.0",
@@ -308,7 +316,9 @@ def test_templates_and_examples_load_validate_and_run(page: Any, live: LiveServe
     # The last template-built study previews in the Interpreter.
     pg.get_by_role("button", name="Preview", exact=True).click()
     frame = pg.frame_locator("#preview-frame")
-    expect(frame.locator('#cogflow-root[data-cogflow-state="running"]')).to_have_count(1, timeout=30000)
+    expect(frame.locator('#cogflow-root[data-cogflow-state="running"]')).to_have_count(
+        1, timeout=30000
+    )
 
 
 # ---- preview of a part, layout -----------------------------------------------------------------
@@ -329,7 +339,9 @@ def test_preview_item_and_from_here_keep_the_layout_usable(page: Any) -> None:
     assert [i["type"] for i in sent["timeline"]] == ["block"]
     assert sent["data_collection"]["accuracy"] is True
     frame = pg.frame_locator("#preview-frame")
-    expect(frame.locator('#cogflow-root[data-cogflow-state="running"]')).to_have_count(1, timeout=30000)
+    expect(frame.locator('#cogflow-root[data-cogflow-state="running"]')).to_have_count(
+        1, timeout=30000
+    )
     pg.get_by_role("button", name="Preview from here").click()
     sent = pg.evaluate("JSON.parse(sessionStorage.getItem('cogflow.preview.config'))")
     assert [i["type"] for i in sent["timeline"]] == ["block", "survey-response"]
@@ -364,8 +376,10 @@ def test_conditions_table_round_trips_to_the_block(page: Any, tmp_path: Path) ->
     table.get_by_label("Add a column for a parameter").select_option("iti_ms")
     cell = table.get_by_label("Target direction, row 1")
     pg.evaluate(
-        """(el) => { const dt = new DataTransfer(); dt.setData('text/plain', 'left\\t300\\nright\\t500\\n');
-           el.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true })); }""",
+        """(el) => { const dt = new DataTransfer();
+           dt.setData('text/plain', 'left\\t300\\nright\\t500\\n');
+           const init = { clipboardData: dt, bubbles: true, cancelable: true };
+           el.dispatchEvent(new ClipboardEvent('paste', init)); }""",
         cell.element_handle(),
     )
     expect(pg.locator("#status")).to_contain_text("Pasted 2 row(s)")
@@ -420,7 +434,9 @@ def test_widgets_fit_the_value(page: Any) -> None:
     pg.get_by_label("Search the library").fill("")
     swatches = pg.locator('#inspector input[type="color"]')
     assert swatches.count() >= 1
-    swatches.first.evaluate("(el) => { el.value = '#336699'; el.dispatchEvent(new Event('input', {bubbles: true})); }")
+    swatches.first.evaluate(
+        "(el) => { el.value = '#336699'; el.dispatchEvent(new Event('input', {bubbles: true})); }"
+    )
     assert "#336699" in json.dumps(export_config(pg)["timeline"][1])
     # HTML editor: toolbar and a live, sandboxed preview.
     pg.get_by_role("button", name="Add Instructions").click()
