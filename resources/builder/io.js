@@ -4,6 +4,7 @@
 import * as m from './model.js';
 import { el, clear } from './dom.js';
 import * as api from './api.js';
+import { loadRecent, rememberAssets } from './assets.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -121,6 +122,7 @@ export function createIo(app) {
         }
       }
       if (urls.length) {
+        rememberAssets(urls.map((url, i) => ({ url, name: files[i].name })));
         apply(urls);
         app.setStatus('success', `Added ${files.map((f) => f.name).join(', ')}.`);
       }
@@ -128,5 +130,10 @@ export function createIo(app) {
     input.click();
   };
 
-  return { importFile, exportFile, publish, openDialog, openStudy, pickImages };
+  /** Images from disk into the asset library only: resolves to [{url, name}]. */
+  const uploadImages = () => new Promise((resolve) => {
+    pickImages({ multiple: true, apply: () => resolve(loadRecent().slice(-20)) });
+  });
+
+  return { importFile, exportFile, publish, openDialog, openStudy, pickImages, uploadImages };
 }
