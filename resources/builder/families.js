@@ -101,6 +101,7 @@ const VALUE_LABELS = {
   congruency: 'Judge congruency',
   inherit: 'Task default',
   auto: 'Automatic',
+  rt: 'Reaction time (short name)',
 };
 
 /** The label for one enum value of a field. Task types read as their family's name. */

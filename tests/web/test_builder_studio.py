@@ -277,7 +277,7 @@ def test_library_is_grouped_filtered_and_searchable(page: Any) -> None:
     assert "Random dot motion (RDM)" in task.inner_text()
     task.select_option("rdm")
     expect(lib.locator('[data-section="task"] h3')).to_have_text("Random dot motion (RDM) task")
-    expect(lib.get_by_role("button", name="Add Adaptive RDM (staircase)")).to_be_visible()
+    expect(lib.get_by_role("button", name="Add Adaptive RDM (QUEST / staircase)")).to_be_visible()
     # Other tasks on request; in a continuous study, those it does not offer are marked.
     pg.get_by_label("Experiment type", exact=True).select_option("continuous")
     pg.get_by_label("Show other tasks").check()
