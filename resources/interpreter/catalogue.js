@@ -14,6 +14,7 @@ export const SETTINGS_KEY = {
   'task-switching-trial': 'task_switching_settings',
   'nback-trial-sequence': 'nback_settings',
   'nback-block': 'nback_settings',
+  'soc-dashboard': 'soc_dashboard_settings',
 };
 
 export const KNOWN_COMPONENTS = new Set([
@@ -23,6 +24,9 @@ export const KNOWN_COMPONENTS = new Set([
   'pvt-trial', 'task-switching-trial', 'nback-trial-sequence', 'nback-block',
   'rdm-trial', 'rdm-practice', 'rdm-dot-groups', 'rdm-adaptive',
   'detection-response-task-start', 'detection-response-task-stop',
+  // SOC dashboard: the session and the Builder's helper items composed into sessions.
+  'soc-dashboard', 'soc-subtask-sart-like', 'soc-subtask-nback-like', 'soc-subtask-flanker-like',
+  'soc-subtask-wcst-like', 'soc-subtask-pvt-like', 'soc-dashboard-icon',
 ]);
 
 export const RDM_TYPES = new Set(['rdm-trial', 'rdm-practice', 'rdm-dot-groups', 'rdm-adaptive']);

@@ -8,6 +8,7 @@ import { hashSeed, makeRng } from './prng.js';
 import { resolveRdmParams } from './rdm-params.js';
 import { sampleBlockParams, withoutInherit } from './sampling.js';
 import { nbackSequence, sartTrial, stroopTrial, taskSwitchingTrial } from './generators.js';
+import { HELPER_KINDS, composeHelpers, helperAsSession } from './components/soc-schedule.js';
 
 const KEYBOARD_SCREENS = new Set(['html-keyboard-response', 'instructions', 'image-keyboard-response']);
 const NBACK_TYPES = new Set(['nback-trial-sequence', 'nback-block']);
@@ -164,6 +165,9 @@ function compileItem(item, path, ctx, meta) {
     return shuffleUnits(chunks, item.items, rng).flat();
   }
   if (t === 'block') return compileBlock(item, path, ctx, meta);
+  // SOC helper items left after composeHelpers: one-window sessions; a lone icon decorates nothing.
+  if (HELPER_KINDS[t]) return compileComponent(helperAsSession(item), path, ctx, meta);
+  if (t === 'soc-dashboard-icon') return unsupported(item, path, meta, t);
   if (KNOWN_COMPONENTS.has(t)) return compileComponent(item, path, ctx, meta);
   return unsupported(item, path, meta, t);
 }
@@ -203,9 +207,10 @@ export function compileConfig(config, options = {}) {
       return hashSeed(`${runSeed}|${path}|${iter}`);
     },
   };
-  let chunks = compileItems(config.timeline, '/timeline', ctx, {});
+  const timeline = composeHelpers(config); // SOC helper items -> one soc-dashboard session
+  let chunks = compileItems(timeline, '/timeline', ctx, {});
   if (config.randomize_order) {
-    chunks = shuffleUnits(chunks, config.timeline, makeRng(hashSeed(`${runSeed}|randomize_order`)));
+    chunks = shuffleUnits(chunks, timeline, makeRng(hashSeed(`${runSeed}|randomize_order`)));
   }
   let trials = chunks.flat();
   for (const s of trials) delete s.meta.iterKey;

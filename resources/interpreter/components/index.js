@@ -16,6 +16,7 @@ import * as rdm from './rdm.js';
 import * as rdmContinuous from './rdm-continuous.js';
 import * as drt from './drt.js';
 import * as unsupported from './unsupported.js';
+import * as socDashboard from './soc-dashboard.js';
 
 const REGISTRY = {
   'html-keyboard-response': screen, instructions: screen,
@@ -28,6 +29,10 @@ const REGISTRY = {
   'rdm-continuous': rdmContinuous,
   'detection-response-task-start': { run: drt.runStart }, 'detection-response-task-stop': { run: drt.runStop },
   unsupported,
+  // SOC dashboard; Builder helper items compile to soc-dashboard sessions (compiler.js).
+  'soc-dashboard': socDashboard,
+  'soc-subtask-sart-like': socDashboard, 'soc-subtask-nback-like': socDashboard, 'soc-subtask-flanker-like': socDashboard,
+  'soc-subtask-wcst-like': socDashboard, 'soc-subtask-pvt-like': socDashboard, 'soc-dashboard-icon': socDashboard,
 };
 
 export function componentFor(type) {
