@@ -102,6 +102,7 @@ export function create(win, env) {
       if (st.history.length > 50) st.history.shift();
       st.current = a;
       show(a); // drawn in this frame
+      win.body.querySelector('[data-role="alert"]').dataset.alertId = a.id;
       env.emit(win, 'nback_present', { stimulus_id: a.id, trial_number: st.presented, is_match: a.is_match, n: cfg.n, match_field: cfg.match_field, src_ip: a.src_ip, username: a.username, dest: a.dest, event: a.event, risk: a.risk }, ts);
     },
     key(k, ev) {
