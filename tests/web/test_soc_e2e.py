@@ -109,7 +109,11 @@ class Participant:
                 if len(seen) >= n and seen[-n] == w["alert"]["src"]:
                     await self.focus_and_press(w, "Space")
                 seen.append(w["alert"]["src"])
-            elif w["kind"] == "pvt-like" and w["flash"] and ("flash", len(self.done)) not in self.done:
+            elif (
+                w["kind"] == "pvt-like"
+                and w["flash"]
+                and ("flash", len(self.done)) not in self.done
+            ):
                 await asyncio.sleep(0.15)
                 await self.focus_and_press(w, "Space")
                 self.done.add(("flash", len(self.done)))  # type: ignore[arg-type]
@@ -120,7 +124,11 @@ class Participant:
                 await self.page.keyboard.press(key)
                 self.done.add(("prompt", time.monotonic()))  # type: ignore[arg-type]
                 await asyncio.sleep(0.25)
-            elif w["kind"] == "wcst-like" and w["email"] and (w["index"], w["email"]) not in self.done:
+            elif (
+                w["kind"] == "wcst-like"
+                and w["email"]
+                and (w["index"], w["email"]) not in self.done
+            ):
                 self.done.add((w["index"], w["email"]))  # type: ignore[arg-type]
                 if s.get("response_device") == "mouse":
                     card = await self.page.query_selector(
@@ -150,7 +158,10 @@ async def drive(page: Any, deadline_s: float, escape_after: float | None) -> dic
         probe = await page.evaluate(PROBE)
         if probe["state"] in ("saved", "retrying", "error", "invalid-config", "unsupported"):
             return probe
-        if probe["type"] in ("html-keyboard-response", "instructions") and probe["rows"] not in pressed_rows:
+        if (
+            probe["type"] in ("html-keyboard-response", "instructions")
+            and probe["rows"] not in pressed_rows
+        ):
             pressed_rows.add(probe["rows"])
             await asyncio.sleep(0.1)
             await page.keyboard.press("Space")
@@ -174,7 +185,8 @@ async def run_one(browser: Any, url: str, slug: str, escape_after: float | None)
         )
     info = await page.evaluate(
         "() => ({run_session_id: window.cogflowRun.start.run_session_id,"
-        " rows: window.cogflowRun.rows, state: document.getElementById('cogflow-root').dataset.cogflowState})"
+        " rows: window.cogflowRun.rows,"
+        " state: document.getElementById('cogflow-root').dataset.cogflowState})"
     )
     info["errors"], info["shot"] = page.errors, shot
     await page.context.close()
@@ -195,7 +207,10 @@ def soc_runs(live_server: Any, researcher_module: Any) -> dict[str, dict[str, An
     jobs: dict[str, tuple[str, float | None]] = {}
     for name in SOC_CONFIGS:
         config = json.loads((COMPAT_CONFIGS / f"{name}.json").read_text(encoding="utf-8"))
-        jobs[name] = (publish(live_server.url, f"soc-{name.lower()}"[:40], config)["study_slug"], None)
+        jobs[name] = (
+            publish(live_server.url, f"soc-{name.lower()}"[:40], config)["study_slug"],
+            None,
+        )
     wcst = json.loads(WCST.read_text(encoding="utf-8"))
     jobs["wcst"] = (publish(live_server.url, "soc-wcst-endkey", wcst)["study_slug"], 12.0)
     results = asyncio.run(run_all(live_server.url, jobs))
@@ -217,14 +232,21 @@ def session_row(run: dict[str, Any]) -> dict[str, Any]:
     trials = run["stored"]["trials"]
     assert [t["component_type"] for t in trials] == [r["component_type"] for r in run["rows"]]
     (row,) = [t for t in trials if t["component_type"] == "soc-dashboard"]
-    for field in ("trial_index", "rt_ms", "response", "correct", "stimulus_onset_ms", "ended_reason"):
+    for field in (
+        "trial_index",
+        "rt_ms",
+        "response",
+        "correct",
+        "stimulus_onset_ms",
+        "ended_reason",
+    ):
         assert field in row
     assert row["trial_start_ms"] <= row["stimulus_onset_ms"] <= row["trial_end_ms"]
     events = row["events"]
     assert [e["event_index"] for e in events] == list(range(len(events)))
-    assert all(isinstance(v, (str, int, float, bool, type(None))) for e in events for v in e.values()), (
-        "events are flat objects (one long table)"
-    )
+    assert all(
+        isinstance(v, (str, int, float, bool, type(None))) for e in events for v in e.values()
+    ), "events are flat objects (one long table)"
     times = [e["t_ms"] for e in events if e["type"] not in ("key", "mousedown", "mouseup", "click")]
     assert all(t >= 0 for t in times)
     return row
@@ -247,7 +269,9 @@ def test_flanker_like_session_runs_its_schedule_and_scores_the_centre_spike(
     for e in answered:
         assert e["correct"] is ((e["response"] == "reject") == e["should_reject"]), e
         assert e["rt_ms"] > 0
-    closed = {e["stimulus_id"] for e in of(row, "flanker_response") + of(row, "flanker_no_response")}
+    closed = {
+        e["stimulus_id"] for e in of(row, "flanker_response") + of(row, "flanker_no_response")
+    }
     assert closed == {e["stimulus_id"] for e in shown} or len(closed) >= len(shown) - 1
     (summary,) = row["subtasks_summary"]["flanker_like"]
     assert summary["presented"] == len(shown)
