@@ -9,6 +9,7 @@ import { resolveRdmParams } from './rdm-params.js';
 import { sampleBlockParams, withoutInherit } from './sampling.js';
 import { nbackSequence, sartTrial, stroopTrial, taskSwitchingTrial } from './generators.js';
 import { HELPER_KINDS, composeHelpers, helperAsSession } from './components/soc-schedule.js';
+import { calibrationPoints, eyeTrackingSettings } from './eye-tracking-config.js';
 
 const KEYBOARD_SCREENS = new Set(['html-keyboard-response', 'instructions', 'image-keyboard-response']);
 const NBACK_TYPES = new Set(['nback-trial-sequence', 'nback-block']);
@@ -215,5 +216,19 @@ export function compileConfig(config, options = {}) {
   let trials = chunks.flat();
   for (const s of trials) delete s.meta.iterKey;
   if (config.experiment_type === 'continuous' && config.task_type === 'rdm') trials = groupContinuousRdm(trials, config);
-  return { trials, run_seed: runSeed };
+  return { trials: withEyeTracking(trials, config), run_seed: runSeed };
+}
+
+// Eye tracking on: camera start and calibration dots before the study, the last samples after.
+function withEyeTracking(trials, config) {
+  const et = eyeTrackingSettings(config);
+  if (!et.enabled) return trials;
+  const pts = et.calibration_enabled ? calibrationPoints(et.calibration_points) : [];
+  const meta = (i) => ({ path: '/data_collection/eye_tracking', ...(i === undefined ? {} : { sequence_index: i }) });
+  return [
+    { component_type: 'eye-tracking-start', params: {}, meta: meta() },
+    ...pts.map((pt, i) => ({ component_type: 'eye-tracking-calibration', params: { index: i, count: pts.length, x_norm: pt.x, y_norm: pt.y, calibration_key: et.calibration_key }, meta: meta(i) })),
+    ...trials,
+    { component_type: 'eye-tracking-stop', params: {}, meta: meta() },
+  ];
 }

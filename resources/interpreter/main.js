@@ -4,6 +4,7 @@ import { startRun, ApiError } from './api.js';
 import { validateConfig } from './validate.js';
 import { recoverPending } from './persistence.js';
 import { Run } from './runtime.js';
+import { eyeTrackingPreflight, refuseWithoutCamera } from './eye-tracking.js';
 import * as ui from './ui.js';
 
 const PREVIEW_KEY = 'cogflow.preview.config';
@@ -82,6 +83,8 @@ async function main() {
     return;
   }
   for (const w of check.warnings) console.warn('CogFlow config:', w.path, w.message);
+  const noCamera = await eyeTrackingPreflight(config); // eye tracking without a camera: refuse
+  if (noCamera) { await refuseWithoutCamera(root, noCamera, start); return; }
   run = new Run({ config, root, start, preview });
   window.cogflowRun = run; // for the desktop shell and tests: read-only inspection
   root.dataset.cogflowState = 'running';

@@ -190,6 +190,7 @@ export class Run {
     if (this.finished) return;
     this.finished = true;
     if (this.drt) this.drt.stop('run_end');
+    if (this.eyeTracker) this.eyeTracker.stop(); // the last gaze samples, before the payload
     if (this.monitor) this.monitor.stop();
     if (this.queue) this.queue.stop();
     const summary = computeSummary(this.rows, { taskType: this.config.task_type ?? null, status });

@@ -22,7 +22,7 @@ for (const { name, config } of configs) {
     const { trials } = compileConfig(config, { runSeed: 7 });
     assert.ok(trials.length > 0);
     for (const t of trials) {
-      assert.ok(KNOWN_COMPONENTS.has(t.component_type) || ['unsupported', 'rdm-continuous'].includes(t.component_type), t.component_type);
+      assert.ok(KNOWN_COMPONENTS.has(t.component_type) || ['unsupported', 'rdm-continuous', 'eye-tracking-start', 'eye-tracking-calibration', 'eye-tracking-stop'].includes(t.component_type), t.component_type);
       assert.equal(typeof t.params, 'object');
       assert.equal(typeof t.meta.path, 'string');
     }

@@ -17,6 +17,7 @@ import * as rdmContinuous from './rdm-continuous.js';
 import * as drt from './drt.js';
 import * as unsupported from './unsupported.js';
 import * as socDashboard from './soc-dashboard.js';
+import * as eyeTracking from './eye-tracking.js';
 
 const REGISTRY = {
   'html-keyboard-response': screen, instructions: screen,
@@ -33,6 +34,9 @@ const REGISTRY = {
   'soc-dashboard': socDashboard,
   'soc-subtask-sart-like': socDashboard, 'soc-subtask-nback-like': socDashboard, 'soc-subtask-flanker-like': socDashboard,
   'soc-subtask-wcst-like': socDashboard, 'soc-subtask-pvt-like': socDashboard, 'soc-dashboard-icon': socDashboard,
+  // Put around the study by the compiler when data_collection turns eye tracking on.
+  'eye-tracking-start': { run: eyeTracking.runStart }, 'eye-tracking-calibration': { run: eyeTracking.runCalibration },
+  'eye-tracking-stop': { run: eyeTracking.runStop },
 };
 
 export function componentFor(type) {
