@@ -1,0 +1,144 @@
+"""Eye tracking in a real browser (Chromium via Playwright) against the real embedded server.
+
+With Chromium's fake camera (--use-fake-device-for-media-stream, --use-fake-ui-for-media-stream)
+the WebGazer study (sample_eye_tracking_webgazer.json) runs as published: the camera starts on
+the participant's key press, the nine calibration dots are confirmed, the RDM trials answered,
+and gaze samples at the configured 33 ms are stored with the run, sealed like every other row.
+Without a camera the same study is refused before the first trial, and its run is closed as
+failed with the reason. Nothing is requested from outside the app.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import COMPAT_CONFIGS, enrolled_researcher, publish
+
+playwright_api = pytest.importorskip("playwright.async_api", reason="playwright is not installed")
+
+from test_interpreter_e2e import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium not installed"),
+]
+FAKE_CAMERA = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
+CONFIG = json.loads((COMPAT_CONFIGS / "sample_eye_tracking_webgazer.json").read_text("utf-8"))
+
+
+async def run_study(url: str, slug: str, camera: bool) -> dict[str, Any]:
+    async with playwright_api.async_playwright() as pw:
+        browser = await pw.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS + (FAKE_CAMERA if camera else [])
+        )
+        page = await browser.new_page(viewport={"width": 1280, "height": 800})
+        foreign: list[str] = []
+        page.on("request", lambda r: None if r.url.startswith(url) else foreign.append(r.url))
+        await page.goto(f"{url}/interpreter/?study={slug}&participant=gaze")
+        seen: set[tuple[int, str]] = set()
+        for _ in range(3000):
+            probe = await page.evaluate(
+                """() => ({state: document.getElementById('cogflow-root').dataset.cogflowState,
+                  rows: window.cogflowRun ? window.cogflowRun.rows.length : 0,
+                  type: window.cogflowRun && window.cogflowRun.current
+                    ? window.cogflowRun.current.spec.component_type : null,
+                  phase: (document.querySelector('canvas[data-role="rdm"]') || {dataset: {}})
+                    .dataset.phase || null,
+                  dot: !!document.querySelector('[data-role="calibration-dot"]')})"""
+            )
+            if probe["state"] == "unsupported":  # refused: wait until its run is closed
+                await page.wait_for_function("window.cogflowRefusal.run_ended", timeout=30000)
+                break
+            if probe["state"] in ("saved", "error", "invalid-config"):
+                break
+            mark = (probe["rows"], probe["type"] or "")
+            if probe["type"] and mark not in seen:
+                key = None
+                calibrating = probe["type"] == "eye-tracking-calibration" and probe["dot"]
+                if probe["type"] in ("instructions", "eye-tracking-start") or calibrating:
+                    key = "Space"
+                elif probe["type"] == "rdm-trial" and probe["phase"] == "stimulus":
+                    key = "f"
+                if key:
+                    await asyncio.sleep(0.15)
+                    await page.keyboard.press(key)
+                    seen.add(mark)
+            await asyncio.sleep(0.03)
+        info = await page.evaluate(
+            """() => ({state: document.getElementById('cogflow-root').dataset.cogflowState,
+              text: document.body.innerText, refusal: window.cogflowRefusal || null,
+              run: window.cogflowRun ? window.cogflowRun.start.run_session_id : null})"""
+        )
+        info["foreign"] = foreign
+        await browser.close()
+    return info
+
+
+@pytest.fixture(scope="module")
+def researcher_module(live_server: Any) -> Any:
+    return enrolled_researcher(live_server)
+
+
+def test_webgazer_study_records_calibration_and_samples(
+    live_server: Any, researcher_module: Any
+) -> None:
+    slug = publish(live_server.url, "gaze-camera", CONFIG)["study_slug"]
+    info = asyncio.run(run_study(live_server.url, slug, camera=True))
+    assert info["state"] == "saved", info["text"]
+    assert info["foreign"] == [], "nothing is requested from outside the app"
+    run_id = researcher_module.get(
+        f"{live_server.url}/api/v1/studies/{slug}/runs", timeout=30
+    ).json()["runs"][0]["run_session_id"]
+    stored = researcher_module.decrypt(run_id)
+    trials = stored["trials"]
+    types = [t["component_type"] for t in trials]
+    assert types[0] == "eye-tracking-start" and types[-1] == "eye-tracking-stop"
+    start = trials[0]
+    assert start["eye_tracking_started"] is True and start["gaze_sample_interval_ms"] == 33
+    dots = [t for t in trials if t["component_type"] == "eye-tracking-calibration"]
+    assert [d["calibration_index"] for d in dots] == list(range(9))
+    assert all(d["calibration_recorded"] is True and d["rt_ms"] > 0 for d in dots)
+    assert {(d["x_norm"], d["y_norm"]) for d in dots} == {
+        (x, y) for x in (0.12, 0.5, 0.88) for y in (0.12, 0.5, 0.88)
+    }
+    chunks = [t for t in trials if t["component_type"] == "eye-tracking-samples"]
+    samples = [s for c in chunks for s in c["gaze_samples"]]
+    assert len(chunks) >= 2 and all(c["gaze_sample_interval_ms"] == 33 for c in chunks)
+    assert [s["sample_index"] for s in samples] == list(range(len(samples)))
+    times = [s["t_ms"] for s in samples]
+    # One sample per 33 ms slot at most (a late frame takes its slot late, never twice).
+    slots = [int((t - times[0] + 0.01) // 33) for t in times]
+    assert all(b > a for a, b in itertools.pairwise(slots)), "never two samples in one interval"
+    span = times[-1] - times[0]
+    assert len(samples) >= 0.6 * span / 33, (len(samples), span)  # a frame may be late
+    assert all(
+        set(s) == {"sample_index", "t_ms", "x", "y", "valid", "estimate_t_ms"} for s in samples
+    )
+    for s in samples:
+        assert (s["x"] is None) is (not s["valid"])
+    stop = trials[-1]
+    print("eye-tracking-stop row:", json.dumps(stop))
+    assert stop["gaze_samples_total"] == len(samples)
+    # Samples are in run time, the clock of every onset: they cover the study's trials.
+    rdm = [t for t in trials if t["component_type"] == "rdm-trial"]
+    assert times[0] <= rdm[0]["stimulus_onset_ms"] and rdm[-1]["stimulus_onset_ms"] <= times[-1]
+
+
+def test_no_camera_refuses_before_the_run(live_server: Any, researcher_module: Any) -> None:
+    slug = publish(live_server.url, "gaze-no-camera", CONFIG)["study_slug"]
+    info = asyncio.run(run_study(live_server.url, slug, camera=False))
+    assert info["state"] == "unsupported"
+    assert "no camera was found" in info["text"]
+    assert info["refusal"]["reason"] == "no_camera" and info["refusal"]["run_ended"] == "failed"
+    runs = researcher_module.get(
+        f"{live_server.url}/api/v1/studies/{slug}/runs", timeout=30
+    ).json()["runs"]
+    assert len(runs) == 1 and runs[0]["status"] == "failed"
+    stored = researcher_module.decrypt(runs[0]["run_session_id"])
+    assert stored["trials"] == []
+    assert stored["result_payload"]["refusal"]["reason"] == "no_camera"
