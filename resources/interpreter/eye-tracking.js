@@ -2,8 +2,9 @@
 // a camera check before the run, the tracker that samples gaze at the configured rate into
 // sealed rows, and the refusal shown when the machine has no camera.
 //
-// Nothing is fetched from elsewhere: WebGazer is loaded from /vendor/, and while it runs every
-// fetch it makes to another origin (its face models default to a model hub) is refused here, on
+// Nothing is fetched from elsewhere: WebGazer is loaded from /vendor/, its face models (which it
+// would download from a model hub) are answered from /vendor/webgazer-models/ (see
+// scripts/vendor_webgazer_models.py), and any other fetch to another origin is refused here, on
 // top of the page's CSP and the desktop app's request interceptor.
 
 import { submitWithRetry } from './persistence.js';
@@ -40,6 +41,21 @@ export async function refuseWithoutCamera(root, message, start) {
   window.cogflowRefusal.run_ended = 'failed';
 }
 
+// Model hub folders WebGazer 3.4.0 asks for -> the vendored copies.
+const MODEL_DIRS = {
+  'https://tfhub.dev/tensorflow/tfjs-model/blazeface/1/default/1/': 'blazeface/',
+  'https://tfhub.dev/mediapipe/tfjs-model/facemesh/1/default/1/': 'facemesh/',
+  'https://tfhub.dev/mediapipe/tfjs-model/iris/1/default/2/': 'iris/',
+};
+
+export function localModelUrl(url, base) {
+  const bare = String(url).split('?')[0];
+  for (const [hub, dir] of Object.entries(MODEL_DIRS)) {
+    if (bare.startsWith(hub)) return new URL(`../vendor/webgazer-models/${dir}${bare.slice(hub.length)}`, base).href;
+  }
+  return null;
+}
+
 function sameOrigin(url) {
   try { return new URL(url, location.href).origin === location.origin; } catch { return false; }
 }
@@ -50,6 +66,8 @@ function guardFetch(blocked) {
   const inner = window.fetch.bind(window);
   const guarded = (input, init) => {
     const url = typeof input === 'string' ? input : input && input.url;
+    const local = url ? localModelUrl(url, import.meta.url) : null;
+    if (local) return inner(local, { credentials: 'same-origin' });
     if (url && !sameOrigin(url)) {
       blocked.push(String(url));
       return Promise.reject(new TypeError(`CogFlow does not load anything from outside the app (${url}).`));
