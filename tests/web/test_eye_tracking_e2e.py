@@ -3,7 +3,8 @@
 With Chromium's fake camera (--use-fake-device-for-media-stream, --use-fake-ui-for-media-stream)
 the WebGazer study (sample_eye_tracking_webgazer.json) runs as published: the camera starts on
 the participant's key press, the nine calibration dots are confirmed, the RDM trials answered,
-and gaze samples at the configured 33 ms are stored with the run, sealed like every other row.
+and gaze samples at the configured 33 ms are stored with the run, sealed like every other row;
+the fake camera shows a face, so WebGazer's vendored face models produce real estimates.
 Without a camera the same study is refused before the first trial, and its run is closed as
 failed with the reason. Nothing is requested from outside the app.
 """
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import COMPAT_CONFIGS, enrolled_researcher, publish
+from conftest import COMPAT_CONFIGS, REPO_ROOT, enrolled_researcher, publish
 
 playwright_api = pytest.importorskip("playwright.async_api", reason="playwright is not installed")
 
@@ -27,7 +28,14 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium not installed"),
 ]
-FAKE_CAMERA = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
+# The fake camera shows a still face (NASA portrait of Eileen Collins, public domain, from
+# scikit-image's sample data), so WebGazer finds a face and eyes with its vendored models.
+FACE = REPO_ROOT / "tests" / "fixtures" / "eye_tracking" / "face-astronaut-320x240.y4m"
+FAKE_CAMERA = [
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+    f"--use-file-for-fake-video-capture={FACE}",
+]
 # WebGazer's face models run on WebGL; without a GPU, Chromium's software WebGL (SwiftShader).
 SOFTWARE_GL = ["--use-angle=swiftshader", "--enable-unsafe-swiftshader"]
 CONFIG = json.loads((COMPAT_CONFIGS / "sample_eye_tracking_webgazer.json").read_text("utf-8"))
@@ -127,6 +135,10 @@ def test_webgazer_study_records_calibration_and_samples(
     )
     for s in samples:
         assert (s["x"] is None) is (not s["valid"])
+    valid = [s for s in samples if s["valid"]]
+    assert valid, "WebGazer estimated gaze from the camera's face"
+    assert all(0 <= s["x"] <= 1280 and 0 <= s["y"] <= 800 for s in valid)
+    assert all(s["estimate_t_ms"] >= s["t_ms"] - 33 for s in valid), "estimates are current"
     stop = trials[-1]
     assert stop["gaze_samples_total"] == len(samples)
     # The face models came from /vendor/webgazer-models/: nothing refused, nothing failed.
