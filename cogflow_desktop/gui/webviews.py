@@ -21,6 +21,7 @@ from PySide6.QtWebEngineCore import (
 from PySide6.QtWidgets import QWidget
 
 from cogflow_desktop.api.web import APP_TOKEN_HEADER
+from cogflow_desktop.gui.camera_permission import allow_camera_for_app
 
 log = logging.getLogger("cogflow_desktop.web")
 PageT = TypeVar("PageT", bound=QWebEnginePage)
@@ -121,7 +122,9 @@ class WebEnvironment(QObject):
         return self._track(AppPage(self, parent))
 
     def kiosk_page(self, allowed_path: str, parent: QObject | None = None) -> KioskPage:
-        return self._track(KioskPage(self, allowed_path, parent))
+        page = self._track(KioskPage(self, allowed_path, parent))
+        allow_camera_for_app(page, self.server_url)  # eye tracking: our origin only
+        return page
 
     def _track(self, page: PageT) -> PageT:
         self._pages.add(page)

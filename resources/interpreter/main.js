@@ -14,6 +14,7 @@ import { recoverPending, submitWithRetry } from './persistence.js';
 import { Run, INTERPRETER_VERSION } from './runtime.js';
 import { findUnsupported } from './support.js';
 import { effectiveConfig } from './compiler.js';
+import { eyeTrackingPreflight } from './eye-tracking.js';
 import * as ui from './ui.js';
 
 const PREVIEW_KEY = 'cogflow.preview.config';
@@ -74,10 +75,22 @@ function applyTheme(config) {
   document.documentElement.dataset.theme = theme === 'light' ? 'light' : 'dark';
 }
 
-function refuse(messages, where) {
-  window.cogflowRefusal = { messages: messages.slice() };
-  ui.showRefusal(root, messages, where);
+// reason: 'unsupported' (parts this version does not honour) or 'no_camera' (eye tracking on a
+// computer without a camera).
+function refuse(messages, where, reason = 'unsupported') {
+  window.cogflowRefusal = { messages: messages.slice(), reason };
+  if (reason === 'no_camera') ui.showMessage(root, { kind: 'error', title: 'This study cannot run on this computer', body: messages[0] });
+  else ui.showRefusal(root, messages, where);
   root.dataset.cogflowState = 'unsupported';
+}
+
+// Refused after runs/start (the server did not let the page read the config first): the run
+// is ended at once as failed, with the reasons on the record.
+async function refuseStarted(start, reason, messages, where) {
+  refuse(messages, where, reason);
+  if (!start) return;
+  await endRefusedRun(start, reason, messages);
+  window.cogflowRefusal.run_ended = 'failed';
 }
 
 // A run that was started for a config this Interpreter then refused ends at once as failed,
@@ -122,6 +135,8 @@ async function main() {
       if (!pre.valid) { ui.showInvalidConfig(root, pre.errors, where); root.dataset.cogflowState = 'invalid-config'; return; }
       const refused = findUnsupported(peek.config);
       if (refused.length) { refuse(refused.map((u) => u.message), where); return; }
+      const noCamera = await eyeTrackingPreflight(peek.config);
+      if (noCamera) { refuse([noCamera], where, 'no_camera'); return; }
     }
     // Hand over rows an earlier page could not deliver (best effort, never blocks the start).
     recoverPending().catch(() => {});
@@ -143,15 +158,14 @@ async function main() {
     if (start) endRefusedRun(start, 'invalid-config', check.errors.map((e) => `${e.path}: ${e.message}`)).catch(() => {});
     return;
   }
+  for (const w of check.warnings) console.warn('CogFlow config:', w.path, w.message);
   const refused = findUnsupported(config);
   if (refused.length && !allowUnsupported) {
-    refuse(refused.map((u) => u.message), label(start, slug));
-    if (start) {
-      await endRefusedRun(start, 'unsupported', refused.map((u) => u.message));
-      window.cogflowRefusal.run_ended = 'failed';
-    }
+    await refuseStarted(start, 'unsupported', refused.map((u) => u.message), label(start, slug));
     return;
   }
+  const noCamera = await eyeTrackingPreflight(config); // eye tracking without a camera: refuse
+  if (noCamera) { await refuseStarted(start, 'no_camera', [noCamera], label(start, slug)); return; }
   run = new Run({ config: effectiveConfig(config), root, start, preview, unsupported: refused.map((u) => u.message) });
   window.cogflowRun = run; // for the desktop shell and tests: read-only inspection
   if (refused.length) ui.showUnsupportedBanner(refused.map((u) => u.message));

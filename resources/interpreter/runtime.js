@@ -407,6 +407,7 @@ export class Run {
     if (this.finished) return;
     this.finished = true;
     if (this.drt) this.drt.stop('run_end');
+    if (this.eyeTracker) this.eyeTracker.stop(); // the last gaze samples, before the payload
     if (this.clock) this.clockFinal = this.clock.snapshot();
     if (this.queue) this.queue.stop();
     // A preview that ran refused parts (?allow_unsupported=1) is never a completed run.

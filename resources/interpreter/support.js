@@ -22,7 +22,7 @@ const FAMILY_NAMES = {
   'eye-tracking-calibration-instructions': 'eye tracking', preload: 'preloading',
 };
 const FAMILY_SETTINGS = {
-  mot_settings: 'multiple-object tracking', soc_dashboard_settings: 'the SOC dashboard',
+  mot_settings: 'multiple-object tracking',
   continuous_image_settings: 'continuous image presentation',
 };
 
@@ -44,8 +44,9 @@ const PLAIN_SETTINGS = new Set(['schema_version', 'experiment_type', 'task_type'
   'default_iti', 'frame_rate', 'duration', 'update_interval', 'update_interval_ms', 'response_keys']);
 const TRANSITION_TYPES = new Set(['both', 'color', 'speed', 'none', 'off', 'mask', 'fixation']);
 const DATA_SWITCHES = new Set(['reaction-time', 'reaction_time', 'accuracy', 'correctness']);
+const EYE_TRACKING = new Set(['eye-tracking', 'eye_tracking', 'eyeTracking']); // eye-tracking-config.js
 const DATA_SOURCES = {
-  'eye-tracking': 'eye tracking', eye_tracking: 'eye tracking', 'mouse-tracking': 'mouse tracking',
+  'mouse-tracking': 'mouse tracking',
   mouse_tracking: 'mouse tracking', 'keyboard-tracking': 'keyboard tracking', keyboard_tracking: 'keyboard tracking',
 };
 
@@ -153,6 +154,7 @@ function checkBlock(r, config, block, where) {
   if (!type) { r.add(where, 'block', `${where}: the block does not say which component it generates (component_type).`); return; }
   if (!KNOWN_COMPONENTS.has(type)) { r.add(where, type, `${where}: block of ${describe(type)} is not supported by this version.`); return; }
   const what = `block of ${type}`;
+  if (specFor(type)?.noBlock) { r.add(where, type, `${where}: ${what} is not supported: this version runs ${type} only as a timeline item, not from a block.`); return; }
   for (const [k, v] of Object.entries(block)) if (!BLOCK_KEYS.has(k)) checkField(r, where, what, type, k, v);
   const pv = block.parameter_values;
   if (pv !== undefined && !isObj(pv)) r.add(where, 'parameter_values', `${where}: ${what} has parameter_values that are not an object of field values.`);
@@ -283,10 +285,7 @@ function checkTopLevel(r, config) {
       r.add(where, key, `${where} configures ${FAMILY_SETTINGS[key]}, which this version does not run yet.`);
       continue;
     }
-    if (key === 'eye_tracking' || key === 'eye-tracking') {
-      if (switchOn(value) || (isObj(value) && value.enabled === undefined)) r.add(where, key, `${where}: eye tracking is not supported by this version.`);
-      continue;
-    }
+    if (key === 'eye_tracking') continue; // read like data_collection.eye_tracking (eye-tracking-config.js)
     r.add(where, key, `${where} is not known to this version, so it would be ignored.`);
   }
 }
@@ -308,7 +307,7 @@ function checkDataCollection(r, value) {
   if (!isObj(value)) return;
   for (const [k, v] of Object.entries(value)) {
     const where = `Setting "data_collection.${k}"`;
-    if (DATA_SWITCHES.has(k)) continue;
+    if (DATA_SWITCHES.has(k) || EYE_TRACKING.has(k)) continue;
     if (DATA_SOURCES[k]) {
       if (switchOn(v)) r.add(where, `data_collection.${k}`, `${where}: ${DATA_SOURCES[k]} is switched on, but this version does not record ${DATA_SOURCES[k]} yet.`);
       continue;

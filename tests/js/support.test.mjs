@@ -24,14 +24,7 @@ const one = (cfg, re) => {
 
 // What the compat corpus needs that this version refuses, by config (the rest run as authored).
 const REFUSED = {
-  'FLANKER-soc-dashboard-01.json': [/^Timeline item 2: soc-subtask-flanker-like .* is not supported/, /^Setting "soc_dashboard_settings" configures the SOC dashboard/],
-  'KAMI136-rdm-01.json': [/^Setting "data_collection\.eye-tracking": eye tracking is switched on/],
   'experiment_config_2026-01-07.json': [/^Timeline item 4: the item has no "type"/, /^Timeline item 5: rdm-trial sets "color", which rdm-trial does not use/],
-  'sample_eye_tracking_webgazer.json': [/^Setting "data_collection\.eye_tracking": eye tracking is switched on/],
-  'sample_soc_3tasks_sequence.json': [/^Timeline item 2: soc-dashboard \(the SOC dashboard\) is not supported/],
-  'sample_soc_nback_10s.json': [/^Timeline item 2: soc-dashboard/],
-  'sample_soc_pvt_like_01.json': [/^Timeline item 2: soc-dashboard/],
-  'sample_soc_sart_10s.json': [/^Timeline item 2: soc-dashboard/],
   'cip.json': [/^Timeline item 2: block of continuous-image-presentation \(continuous image presentation\) is not supported/],
   'mot.json': [/^Timeline item 2: mot-trial \(multiple-object tracking\)/, /^Timeline item 3: block of mot-trial/, /^Setting "mot_settings"/],
   'structural.json': [/^Timeline item 8: mouse-tracking \(mouse tracking\) is not supported/],
@@ -47,10 +40,10 @@ for (const [name, cfg] of Object.entries({ ...corpus, ...authored })) {
 }
 
 test('each entry has where, item, message and a JSON pointer for the Builder', () => {
-  const [u] = findUnsupported(base([{ type: 'loop', iterations: 2, items: [{ type: 'instructions' }, { type: 'block', component_type: 'soc-dashboard', length: 2 }] }]));
+  const [u] = findUnsupported(base([{ type: 'loop', iterations: 2, items: [{ type: 'instructions' }, { type: 'block', component_type: 'mot-trial', length: 2 }] }]));
   assert.deepEqual(u, {
-    where: 'Timeline item 1 › 2', item: 'soc-dashboard', path: '/timeline/0/items/1',
-    message: 'Timeline item 1 › 2: block of soc-dashboard (the SOC dashboard) is not supported by this version.',
+    where: 'Timeline item 1 › 2', item: 'mot-trial', path: '/timeline/0/items/1',
+    message: 'Timeline item 1 › 2: block of mot-trial (multiple-object tracking) is not supported by this version.',
   });
   const [s] = findUnsupported(base([], { data_collection: { 'mouse-tracking': true } }));
   assert.equal(s.path, '/data_collection/mouse-tracking');
@@ -58,7 +51,6 @@ test('each entry has where, item, message and a JSON pointer for the Builder', (
 
 test('the new families are refused with one sentence each', () => {
   for (const [item, re] of [
-    [{ type: 'soc-dashboard' }, /soc-dashboard \(the SOC dashboard\)/],
     [{ type: 'mot-trial' }, /mot-trial \(multiple-object tracking\)/],
     [{ type: 'block', component_type: 'continuous-image-presentation', length: 3 }, /continuous image presentation/],
     [{ type: 'mouse-tracking' }, /mouse-tracking \(mouse tracking\)/],
@@ -70,7 +62,10 @@ test('the new families are refused with one sentence each', () => {
   assert.deepEqual(messages(base([], { reward_settings: { enabled: true } })), []);
   one(base([{ type: 'gabor-trial', wobble: 1 }]), /gabor-trial sets "wobble", which gabor-trial does not use/);
   assert.deepEqual(messages(base([], { reward_settings: { enabled: false, currency: 'points' } })), []);
-  one(base([], { data_collection: { eye_tracking: { enabled: true } } }), /eye tracking is switched on/);
+  assert.deepEqual(messages(base([{ type: 'soc-dashboard', title: 'Ops' }], { data_collection: { eye_tracking: { enabled: true, sample_interval_ms: 50 } } })), [], 'SOC and eye tracking run');
+  one(base([{ type: 'block', component_type: 'soc-dashboard', length: 2 }]), /block of soc-dashboard is not supported: this version runs soc-dashboard only as a timeline item/);
+  one(base([{ type: 'soc-dashboard', start_menu_enabled: true }]), /soc-dashboard sets "start_menu_enabled", which soc-dashboard does not use/);
+  one(base([{ type: 'eye-tracking-calibration-instructions' }]), /eye tracking\) is not supported/);
   one(base([], { data_collection: { 'mouse-tracking': true } }), /mouse tracking is switched on/);
   assert.deepEqual(messages(base([], { data_collection: { 'eye-tracking': false, mouse_tracking: { enabled: false }, 'reaction-time': false, accuracy: true } })), []);
 });
