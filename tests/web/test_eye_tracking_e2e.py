@@ -72,7 +72,8 @@ async def run_study(url: str, slug: str, camera: bool) -> dict[str, Any]:
             if probe["type"] and mark not in seen:
                 key = None
                 calibrating = probe["type"] == "eye-tracking-calibration" and probe["dot"]
-                if probe["type"] in ("instructions", "html-keyboard-response", "eye-tracking-start") or calibrating:
+                screens = ("instructions", "html-keyboard-response", "eye-tracking-start")
+                if probe["type"] in screens or calibrating:
                     key = "Space"
                 elif probe["type"] == "rdm-trial" and probe["phase"] == "stimulus":
                     key = "f"
