@@ -9,6 +9,7 @@ import { setInputPaused, startKeyLog } from './input.js';
 import { CheckpointQueue, submitWithRetry } from './persistence.js';
 import { componentFor } from './components/index.js';
 import { DrtEngine } from './components/drt.js';
+import { connectMarkers, showHardwareWarning } from './markers.js';
 import * as ui from './ui.js';
 
 export const INTERPRETER_VERSION = '1.0.0';
@@ -63,9 +64,12 @@ export class Run {
   async begin() {
     ui.showMessage(this.root, { title: 'Preparing…', body: 'Measuring the display refresh rate.' });
     this.clock = sharedClock();
+    const markers = connectMarkers(this).catch(() => null); // lab hardware, beside the measurement
     this.refresh = await measureRefresh(90, this.clock);
     this.timer = new FrameTimer(this.refresh.frame_ms, this.clock);
     if (this.refresh.warnings.length) await this.showTimingWarning(this.refresh.warnings);
+    this.markers = await markers;
+    if (this.markers && this.markers.reasons.length) await showHardwareWarning(this.root, this.markers.reasons);
     this.runSeed = this.config.seed ?? freshRunSeed();
     const { trials } = compileConfig(this.config, { runSeed: this.runSeed });
     this.specs = trials;
@@ -89,6 +93,7 @@ export class Run {
     // The run's time origin is a fresh frame; the first trial starts on it (or the next one).
     this.t0 = await this.clock.next();
     this.clock.resetStats();
+    if (this.markers) this.markers.runStart(this);
     const { initJsPsych, ParameterType } = window.jsPsychModule;
     this.Plugin = makePluginClass(ParameterType);
     this.jsPsych = initJsPsych({ display_element: this.root, default_iti: 0, on_finish: () => { if (!this.aborted) this.finish('completed'); } });
@@ -201,6 +206,7 @@ export class Run {
       pauseMs: 0, restarts: 0, pauseEntries: [], attempt: null,
     };
     this.current = trial;
+    const mark = this.markers ? this.markers.trialStart(this, trial) : null;
     if (trial.startFrame === null) this.clock.next().then((ts) => { trial.startFrame ??= ts; });
     this.keyLog = startKeyLog();
     let data;
@@ -211,7 +217,7 @@ export class Run {
       const restarted = new Promise((resolve) => { restart = resolve; });
       const ctx = {
         run: this, config: this.config, timer: this.timer.bound(signal), frameMs: this.timer.frameMs,
-        signal, state: this.state, spec, rng: makeRng(seed), timing: {},
+        signal, state: this.state, spec, rng: makeRng(seed), timing: {}, mark,
         pausePolicy: CONTINUE_AFTER_PAUSE.has(spec.component_type) ? 'continue' : 'restart',
       };
       trial.attempt = { ctx, restart };
@@ -275,6 +281,7 @@ export class Run {
     for (const e of trial.pauseEntries) e.trial_index = this.rows.length;
     row.trial_start_ms = trial.startFrame ?? trial.start;
     row.trial_end_ms = this.clock.open() ? this.clock.frameTs : performance.now();
+    if (this.markers) this.markers.rowRecorded(this, trial, row);
     return this.push(row);
   }
 
@@ -286,6 +293,7 @@ export class Run {
     setInputPaused(true);
     const trial = this.current;
     this.paused = { at: performance.now(), trial, policy: trial && trial.attempt ? trial.attempt.ctx.pausePolicy : 'continue', state: this.root.dataset.cogflowState };
+    if (this.markers) this.markers.emit('pause', this.paused.at, { trial_index: this.rows.length });
     if (this.drt) this.drt.pause();
     this.pauseEl = ui.showPaused();
     this.root.dataset.cogflowState = 'paused';
@@ -311,6 +319,7 @@ export class Run {
       paused_at_ms: this.rel(p.at), resumed_at_ms: this.rel(performance.now()), pause_ms: round3(ms), action,
     };
     this.pauses.push(entry);
+    if (this.markers) this.markers.emit('resume', performance.now(), { trial_index: this.rows.length, action });
     if (trial) {
       trial.pauseMs += ms;
       trial.pauseEntries.push(entry);
@@ -364,6 +373,7 @@ export class Run {
       trial_count: this.rows.length,
     };
     if (this.abortReason) p.abort_reason = this.abortReason;
+    if (this.markers) p.lsl = this.lsl ?? this.markers.info();
     if (withTrials) {
       p.finished_at = new Date().toISOString();
       p.trials = this.rows;
@@ -376,6 +386,7 @@ export class Run {
     if (this.paused) this.endPause(true);
     this.aborted = true;
     this.abortReason = reason;
+    if (this.markers) this.markers.emit('abort', performance.now(), { reason, trial_index: this.rows.length });
     if (this.current) this.record(this.current.spec, { ended_reason: 'aborted' }, this.current);
     if (this.trialAc) this.trialAc.abort();
     try { this.jsPsych.abortExperiment(''); } catch { /* jsPsych not started */ }
@@ -389,6 +400,7 @@ export class Run {
     if (this.drt) this.drt.stop('run_end');
     if (this.clock) this.clockFinal = this.clock.snapshot();
     if (this.queue) this.queue.stop();
+    if (this.markers) this.lsl = await this.markers.close(this, status);
     const summary = computeSummary(this.rows, { taskType: this.config.task_type ?? null, status });
     const payload = this.payload(status);
     if (this.preview) {
