@@ -22,7 +22,9 @@
 import * as ui from './ui.js';
 
 export const MARKER_ENDPOINT = '../api/hardware/markers';
-export const START_PROBES = 12;
+export const START_PROBES = 12; // at least; up to MAX_START_PROBES while no round trip is short
+export const MAX_START_PROBES = 32;
+const SHORT_RTT_MS = 1;
 export const PERIODIC_PROBES = 6;
 export const SYNC_EVERY_MS = 10000;
 const MAX_TRIES = 6;
@@ -141,7 +143,7 @@ export class MarkerLink {
     try {
       this.hello = await this.transport.request({ op: 'hello', run_session_id: this.runSessionId });
       this.reasons = [...(this.hello.reasons || [])];
-      if (this.hello.enabled) await this.syncClock(START_PROBES);
+      if (this.hello.enabled) await this.syncClock(START_PROBES, MAX_START_PROBES);
     } catch (err) {
       this.reasons.push(`The lab hardware host did not answer: ${err && err.message ? err.message : err}`);
       this.hello = this.hello ?? { enabled: false };
@@ -150,16 +152,19 @@ export class MarkerLink {
     return this;
   }
 
-  // One burst: `probes` round trips one after another, then the host's estimate.
-  syncClock(probes = PERIODIC_PROBES) {
+  // One burst: `probes` round trips one after another (more, up to `most`, while none was
+  // short: a busy moment), then the host's estimate from the shortest.
+  syncClock(probes = PERIODIC_PROBES, most = probes) {
     if (this.syncing) return this.syncing;
     this.syncing = (async () => {
       const samples = [];
-      for (let i = 0; i < probes; i++) {
+      let best = Infinity;
+      for (let i = 0; i < most && (i < probes || best > SHORT_RTT_MS); i++) {
         const sent = this.now();
         const r = await this.transport.request({ op: 'clock' });
         const received = this.now();
         samples.push({ page_sent_ms: sent, page_received_ms: received, lsl_s: r.lsl_s });
+        best = Math.min(best, received - sent);
       }
       const r = await this.transport.request({ op: 'clock', run_session_id: this.runSessionId, samples });
       this.estimate = r.estimate;
