@@ -12,21 +12,35 @@ reaches the other end of the port; the stored result records the stream and the 
 
 from __future__ import annotations
 
+import csv
+import io
 import shutil
 import subprocess
 import sys
 import threading
 import time
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import LiveServer, enrolled_researcher, publish, start_live_server, stop_live_server
+from conftest import (
+    ADMIN_PASSWORD,
+    ADMIN_USER,
+    LiveServer,
+    enrolled_researcher,
+    publish,
+    start_live_server,
+    stop_live_server,
+)
 from lsl_helpers import MarkerInlet
 
+from cogflow_desktop.export.options import ExportOptions
+from cogflow_desktop.export.service import export_study
 from cogflow_desktop.hardware import machine, registry
 from cogflow_desktop.hardware.host import MarkerHost
+from cogflow_desktop.services import users
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (pip) is not installed")
 
@@ -162,7 +176,7 @@ def run_in_chromium(live: LiveServer) -> dict[str, Any]:
             browser.close()
 
 
-def test_every_marker_and_code_of_a_run_over_http(setup: dict[str, Any]) -> None:
+def test_every_marker_and_code_of_a_run_over_http(setup: dict[str, Any], tmp_path: Path) -> None:
     live: LiveServer = setup["live"]
     page = run_in_chromium(live)
     assert page["transport"] == "http"
@@ -261,3 +275,22 @@ def test_every_marker_and_code_of_a_run_over_http(setup: dict[str, Any]) -> None
     assert list(setup["reader"].data) == [x for c in codes for x in (c, 0)]
     trig = lsl["triggers"]
     assert (trig["sent"], trig["failed"], trig["pending"]) == (len(codes), 0, 0)
+
+    # The export has the column, per row, as stored, and says what it is.
+    key = users.unlock_with_password(live.ctx, ADMIN_USER, ADMIN_PASSWORD)
+    export_study(
+        live.ctx,
+        key,
+        ExportOptions(SLUG, "zip", tmp_path / "eeg.zip"),
+        actor=ADMIN_USER,
+        client="t",
+    )
+    with zipfile.ZipFile(tmp_path / "eeg.zip") as zf:
+        table = list(csv.DictReader(io.StringIO(zf.read(f"{SLUG}_trials.csv").decode())))
+        codebook = list(csv.DictReader(io.StringIO(zf.read("codebook.csv").decode())))
+    exported = {int(r["trial_index"]): r["lsl_onset_time"] for r in table}
+    for r in rows:
+        want = r.get("lsl_onset_time")
+        assert exported[r["trial_index"]] == ("" if want is None else repr(want))
+    entry = next(c for c in codebook if c["name"] == "lsl_onset_time" and c["table"] == "trials")
+    assert entry["units"] == "s" and "LSL clock" in entry["meaning"]
