@@ -10,6 +10,7 @@ import { CheckpointQueue, submitWithRetry } from './persistence.js';
 import { componentFor } from './components/index.js';
 import { DrtEngine } from './components/drt.js';
 import { connectMarkers, showHardwareWarning } from './markers.js';
+import { applyTrialRecording, stampVisualAngle } from './recording.js';
 import * as ui from './ui.js';
 
 export const INTERPRETER_VERSION = '1.0.0';
@@ -41,8 +42,9 @@ function makePluginClass(ParameterType) {
 }
 
 export class Run {
-  constructor({ config, root, start = null, preview = false }) {
+  constructor({ config, root, start = null, preview = false, unsupported = [] }) {
     this.config = config;
+    this.unsupported = unsupported; // refused parts a researcher preview runs anyway (main.js)
     this.root = root;
     this.start = start; // runs/start response, null in preview
     this.preview = preview;
@@ -254,6 +256,7 @@ export class Run {
     const row = this.baseRow(spec.component_type);
     for (const f of META_FIELDS) if (spec.meta[f] !== undefined) row[f] = spec.meta[f];
     Object.assign(row, data, { trial_index: this.rows.length, component_type: spec.component_type });
+    applyTrialRecording(row, spec, this.config);
     const t = trial.attempt ? trial.attempt.ctx.timing : {};
     if (row.stimulus_duration_ms === undefined && t.stimulus_duration_ms !== undefined) row.stimulus_duration_ms = t.stimulus_duration_ms;
     if (typeof row.stimulus_onset_ms === 'number') {
@@ -338,6 +341,7 @@ export class Run {
     row.trial_index = this.rows.length;
     for (const f of ABS_TIME_FIELDS) if (typeof row[f] === 'number') row[f] = this.rel(row[f]);
     if (typeof row.rt_ms === 'number') row.rt_ms = round3(row.rt_ms);
+    stampVisualAngle(row, this.state);
     this.rows.push(row);
     if (this.queue) this.queue.add(row, this.rows.length);
     return row;
@@ -374,6 +378,7 @@ export class Run {
     };
     if (this.abortReason) p.abort_reason = this.abortReason;
     if (this.markers) p.lsl = this.lsl ?? this.markers.info();
+    if (this.unsupported.length) p.unsupported = this.unsupported;
     if (withTrials) {
       p.finished_at = new Date().toISOString();
       p.trials = this.rows;
@@ -401,10 +406,12 @@ export class Run {
     if (this.clock) this.clockFinal = this.clock.snapshot();
     if (this.queue) this.queue.stop();
     if (this.markers) this.lsl = await this.markers.close(this, status);
+    // A preview that ran refused parts (?allow_unsupported=1) is never a completed run.
+    if (this.unsupported.length && status === 'completed') status = 'preview-unsupported';
     const summary = computeSummary(this.rows, { taskType: this.config.task_type ?? null, status });
     const payload = this.payload(status);
     if (this.preview) {
-      ui.showPreviewEnd(this.root, summary);
+      ui.showPreviewEnd(this.root, summary, this.unsupported);
       const msg = { type: 'cogflow:preview-finished', status, result_summary: summary, result_payload: payload };
       for (const w of [window.parent, window.opener]) if (w && w !== window) w.postMessage(msg, location.origin);
       window.cogflowResult = msg;

@@ -122,3 +122,15 @@ test('a host that does not answer: the run goes on with a reason', async () => {
   assert.equal(link.enabled, false);
   assert.match(link.reasons[0], /did not answer: HTTP 404: not on/);
 });
+
+test('support.js honours lsl and triggers, and says when a code could never be sent', async () => {
+  const { findUnsupported } = await import('../../resources/interpreter/support.js');
+  const base = { experiment_type: 'trial-based', timeline: [] };
+  assert.deepEqual(findUnsupported({ ...base, lsl: { enabled: true, stream_name: 'EEG' }, triggers: { enabled: true, codes: { 'flanker-trial': 1, 'drt-stimulus': 2, response: 3 } } }), []);
+  const refused = findUnsupported({ ...base, lsl: { enabled: true, rate: 100 }, triggers: { enabled: true, codes: { flanker: 1 } } });
+  assert.deepEqual(refused.map((x) => x.message), [
+    'Setting "lsl.rate" is not used by this version.',
+    'Setting "triggers.codes.flanker": this version has no component type "flanker", so its code would never be sent.',
+  ]);
+  assert.deepEqual(refused.map((x) => x.path), ['/lsl/rate', '/triggers/codes/flanker']);
+});
