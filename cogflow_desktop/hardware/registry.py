@@ -48,7 +48,9 @@ def ensure_host(ctx: Context) -> MarkerHost:
             return entry[1]
         host = MarkerHost(ctx, machine.load(ctx.settings.data_dir))
         _hosts[id(ctx)] = (weakref.ref(ctx), host)
-        return host
+    if host.settings.lsl_enabled:
+        host.open_study_streams()  # recorders can find them before the first participant
+    return host
 
 
 @atexit.register
