@@ -1,7 +1,8 @@
 """`cogflow-desktop serve --lsl` as a real process: it opens the streams of the studies that ask
 for markers, names them on start, answers the Interpreter's marker route, and a recorder in
 another process (this test, with a real LSL inlet) receives what the page sends. A trigger
-port that cannot open stops the start with one sentence."""
+port that cannot open stops the start with one sentence. (Without --lsl the route answers 404
+with how to turn it on: tests/hardware/test_markers_route.py.)"""
 
 from __future__ import annotations
 
@@ -14,6 +15,10 @@ import requests
 from cli_helpers import create_admin, run_cli, start_serve
 from lsl_helpers import LSL_STUDY_CONFIG, MarkerInlet
 
+from cogflow_desktop.services import studies
+from cogflow_desktop.services.context import open_context
+from cogflow_desktop.settings import Settings
+
 SLUG = "serve-lsl"
 
 
@@ -21,25 +26,15 @@ SLUG = "serve-lsl"
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("servelsl") / "data"
     create_admin(folder)
-    plain = start_serve(folder)  # publish first: --lsl opens the streams of what is published
+    # Published before the server starts: --lsl opens the streams of what is published.
+    ctx = open_context(Settings.from_env(folder))
     try:
         config = {**LSL_STUDY_CONFIG, "triggers": {}, "timeline": [{"type": "instructions"}]}
-        resp = requests.post(
-            f"{plain.url}/api/v1/configs/publish",
-            json={
-                "study_slug": SLUG,
-                "study_name": SLUG,
-                "config_version_label": "v1",
-                "config": config,
-            },
-            timeout=30,
+        studies.publish(
+            ctx, studies.PublishRequest(SLUG, SLUG, "v1", config), actor="test", client=None
         )
-        assert resp.status_code == 201, resp.text
-        # Without --lsl the route is there but says how to turn it on.
-        off = requests.post(f"{plain.url}/api/hardware/markers", json={"op": "clock"}, timeout=30)
-        assert off.status_code == 404 and "serve --lsl" in off.json()["error"]
     finally:
-        assert plain.stop() == 0
+        ctx.close()
     return folder
 
 
