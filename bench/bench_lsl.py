@@ -177,7 +177,7 @@ def run_http(url: str, slug: str, timeout_s: float) -> dict[str, Any]:
             args=["--no-sandbox", "--disable-gpu", "--disable-background-timer-throttling"],
         )
         try:
-            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            page = browser.new_page(viewport={"width": 1280, "height": 800}, bypass_csp=True)
             page.goto(f"{url}/interpreter/?study={slug}&participant=bench-http")
             page.wait_for_function(f"{STATE_JS} === 'saved'", timeout=timeout_s * 1000)
             return json.loads(page.evaluate(RESULT_JS))

@@ -7,7 +7,9 @@ involved: the app injects the QWebChannel class, the page loads no qrc: script."
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -121,3 +123,68 @@ def test_kiosk_run_sends_every_marker_over_webchannel(
     port = kiosk_env["host"].trigger_port
     assert port is not None
     assert port.serial.read(64) == bytes([10, 0] * 6)
+
+
+# The policy the app's pages are served with (script-src 'self': no inline script, no qrc:).
+STRICT_CSP = "default-src 'self'; script-src 'self'; connect-src 'self'; object-src 'none'"
+PLAIN_PAGE = b"<!doctype html><html><body>no script of its own</body></html>"
+CALL_JS = """(() => {
+  window.__answer = null;
+  if (typeof QWebChannel !== 'function' || !window.qt || !qt.webChannelTransport) {
+    return 'no channel';
+  }
+  new QWebChannel(qt.webChannelTransport, (ch) => {
+    ch.objects.cogflowMarkers.call(JSON.stringify({op: 'clock'}), (r) => { window.__answer = r; });
+  });
+  return 'called';
+})()"""
+
+
+class _StrictPage(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Security-Policy", STRICT_CSP)
+        self.send_header("Content-Length", str(len(PLAIN_PAGE)))
+        self.end_headers()
+        self.wfile.write(PLAIN_PAGE)
+
+    def log_message(self, *_args: Any) -> None:
+        pass
+
+
+def test_the_bridge_works_under_a_strict_csp(qtbot: Any, runtime: AppRuntime) -> None:
+    """The QWebChannel class comes from the app (injected at document creation), not from a
+    script the page loads, so a page served with `script-src 'self'` (no 'unsafe-inline', no
+    qrc:) gets the bridge; a page of another origin gets a refusal."""
+    from PySide6.QtCore import QUrl
+    from PySide6.QtWebEngineCore import QWebEnginePage
+    from PySide6.QtWebEngineWidgets import QWebEngineView
+
+    from cogflow_desktop.gui.marker_bridge import attach_marker_bridge
+
+    http = ThreadingHTTPServer(("127.0.0.1", 0), _StrictPage)
+    threading.Thread(target=http.serve_forever, daemon=True).start()
+    own = f"http://127.0.0.1:{http.server_address[1]}"
+    view = QWebEngineView()
+    qtbot.addWidget(view)
+    page = QWebEnginePage(view)
+    view.setPage(page)
+    attach_marker_bridge(page, runtime.ctx, own)  # this page's origin is "the app's" here
+    try:
+        with qtbot.waitSignal(page.loadFinished, timeout=30000):
+            page.load(QUrl(f"{own}/interpreter/"))
+        # The policy is in force: the page's own inline script does not run.
+        inline = "const s = document.createElement('script'); s.textContent = 'window.__x = 1';"
+        assert run_js(qtbot, page, f"{inline} document.body.appendChild(s); window.__x ?? 0") == 0
+        assert run_js(qtbot, page, CALL_JS) == "called"
+        answer = json.loads(wait_js(qtbot, page, "window.__answer", lambda v: v is not None))
+        assert isinstance(answer["lsl_s"], float)
+        with qtbot.waitSignal(page.loadFinished, timeout=30000):
+            page.setHtml(PLAIN_PAGE.decode(), QUrl("http://127.0.0.1:9/"))
+        assert run_js(qtbot, page, CALL_JS) == "called"
+        answer = json.loads(wait_js(qtbot, page, "window.__answer", lambda v: v is not None))
+        assert answer == {"error": "Only the CogFlow Interpreter may send markers.", "status": 403}
+    finally:
+        http.shutdown()
+        registry.detach(runtime.ctx)

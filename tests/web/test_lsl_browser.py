@@ -154,7 +154,7 @@ def run_in_chromium(live: LiveServer) -> dict[str, Any]:
             args=["--no-sandbox", "--disable-gpu", "--disable-background-timer-throttling"],
         )
         try:
-            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            page = browser.new_page(viewport={"width": 1280, "height": 800}, bypass_csp=True)
             errors: list[str] = []
             page.on("pageerror", lambda e: errors.append(str(e)))
             page.goto(f"{live.url}/interpreter/?study={SLUG}&participant=EEG-01")
