@@ -10,6 +10,7 @@ worktrees, CI) are invisible and multicast is not needed.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import tempfile
@@ -28,6 +29,7 @@ _CFG.write_text(
     encoding="utf-8",
 )
 os.environ["LSLAPICFG"] = str(_CFG)
+atexit.register(_CFG.unlink, missing_ok=True)
 
 import pylsl  # noqa: E402  (after LSLAPICFG, deliberately)
 
