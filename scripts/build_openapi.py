@@ -361,6 +361,74 @@ def extend(doc: dict[str, Any]) -> dict[str, Any]:
         }
     }
 
+    # Lab hardware (README: Lab hardware: LSL and triggers): the Interpreter's events for the
+    # marker host of `cogflow-desktop serve --lsl` (cogflow_desktop/hardware/protocol.py).
+    number = {"type": "number"}
+    scalar = {"anyOf": [{"type": "string", "maxLength": 200}, number, {"type": "boolean"}]}
+    schemas["MarkerRequest"] = {
+        "type": "object",
+        "properties": {
+            "op": {"type": "string", "enum": ["hello", "clock", "markers", "summary"]},
+            "run_session_id": {"type": "string", "format": "uuid", "nullable": True},
+            "samples": {
+                "type": "array",
+                "maxItems": 64,
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "page_sent_ms": number,
+                        "page_received_ms": number,
+                        "lsl_s": number,
+                    },
+                    "required": ["page_sent_ms", "page_received_ms", "lsl_s"],
+                },
+            },
+            "markers": {
+                "type": "array",
+                "maxItems": 1000,
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "seq": {"type": "integer", "minimum": 0},
+                        "event": {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,39}$"},
+                        "page_ms": number,
+                        "lsl_time": {"type": "number", "nullable": True},
+                        "live": {"type": "boolean"},
+                        "data": {
+                            "type": "object",
+                            "maxProperties": 24,
+                            "additionalProperties": {**scalar, "nullable": True},
+                        },
+                    },
+                    "required": ["seq", "event", "page_ms"],
+                },
+            },
+            "end": {"type": "boolean"},
+        },
+        "required": ["op"],
+    }
+    paths["/api/hardware/markers"] = {
+        "post": {
+            "tags": ["Interpreter"],
+            "summary": "Lab hardware: LSL markers, clock round trips and trigger codes of a run",
+            "description": "Answers only when the server runs with `serve --lsl` or "
+            "`--trigger-port` (else 404). `hello` says whether markers go anywhere for the run, "
+            "`clock` answers the LSL clock (one round trip) or takes a finished burst, "
+            "`markers` pushes events, `summary` answers the run's record.",
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/MarkerRequest"}}
+                },
+            },
+            "responses": {
+                "200": _json({"type": "object"}, "The host's answer"),
+                "400": _json({"anyOf": [VALIDATION, DETAIL, ERR]}, "Invalid request"),
+                "404": _json(ERR, "Lab hardware off on this server, or an unknown run"),
+            },
+        }
+    }
+
     # Answers the contract leaves out but this server gives, documented so clients can rely on them.
     resp = lambda path, method: paths[path][method]["responses"]  # noqa: E731
     resp("/api/v1/auth/login", "post").update(

@@ -280,6 +280,7 @@ function checkTopLevel(r, config) {
     if (key === 'transition_settings') { checkTransition(r, value); continue; }
     if (key === 'data_collection') { checkDataCollection(r, value); continue; }
     if (key === 'ui_settings') { checkUi(r, value); continue; }
+    if (key === 'lsl' || key === 'triggers') { checkHardware(r, key, value); continue; } // markers.js
     if (key === 'reward_settings') continue; // rewards.js: `enabled` is the master switch, the rest overrides
     if (FAMILY_SETTINGS[key]) {
       r.add(where, key, `${where} configures ${FAMILY_SETTINGS[key]}, which this version does not run yet.`);
@@ -325,6 +326,24 @@ function checkUi(r, value) {
       continue;
     }
     r.add(where, `ui_settings.${k}`, `${where} is not used by this version.`);
+  }
+}
+
+// Lab hardware (markers.js; the desktop host sends them): the known keys, and codes only for
+// what can have an onset (a component type, the DRT's stimuli) or for `response`.
+const HARDWARE_KEYS = { lsl: new Set(['enabled', 'stream_name']), triggers: new Set(['enabled', 'codes']) };
+const CODE_TARGETS = new Set([...KNOWN_COMPONENTS, 'drt-stimulus', 'response']);
+
+function checkHardware(r, key, value) {
+  if (!isObj(value)) return; // the schema says what it must be
+  for (const k of Object.keys(value)) {
+    if (!HARDWARE_KEYS[key].has(k)) r.add(`Setting "${key}.${k}"`, `${key}.${k}`, `Setting "${key}.${k}" is not used by this version.`);
+  }
+  if (key !== 'triggers' || !isObj(value.codes)) return;
+  for (const target of Object.keys(value.codes)) {
+    if (CODE_TARGETS.has(target)) continue;
+    const where = `Setting "triggers.codes.${target}"`;
+    r.add(where, `triggers.codes.${target}`, `${where}: this version has no component type "${target}", so its code would never be sent.`);
   }
 }
 

@@ -19,6 +19,7 @@ from cogflow_desktop.gui import queries, theme
 from cogflow_desktop.gui.dialogs.authenticator import AuthenticatorDialog
 from cogflow_desktop.gui.logs import log_path
 from cogflow_desktop.gui.pages.base import Page
+from cogflow_desktop.gui.pages.hardware import HardwareSection
 from cogflow_desktop.gui.state import AppState
 
 
@@ -91,6 +92,8 @@ class SettingsPage(Page):
         auth_row.addStretch(1)
         form.addRow("Two-step verification", auth_row)
         self.authenticator_dialog: AuthenticatorDialog | None = None
+        self.hardware = HardwareSection(state.ctx, self)  # lab hardware (gui/pages/hardware.py)
+        self.layout_.addWidget(self.hardware)
         self.layout_.addStretch(1)
 
     def open_authenticator(self) -> AuthenticatorDialog:
