@@ -22,7 +22,8 @@ _SEAL_INFO = b"cogflow-desktop seal v1"
 
 
 class DecryptionError(Exception):
-    """A ciphertext did not authenticate: wrong key, wrong row, or tampered bytes."""
+    """A ciphertext did not authenticate or is malformed: wrong key, wrong row, or tampered
+    bytes. Every way a stored blob can be bad ends here, never in another exception."""
 
 
 def new_key() -> bytes:
@@ -79,6 +80,9 @@ def unseal(private_key: X25519PrivateKey, blob: bytes, aad: bytes) -> bytes:
         raise DecryptionError("unknown sealed format")
     ephemeral_pub = blob[1:33]
     recipient_pub = private_key.public_key().public_bytes_raw()
-    shared = private_key.exchange(X25519PublicKey.from_public_bytes(ephemeral_pub))
+    try:
+        shared = private_key.exchange(X25519PublicKey.from_public_bytes(ephemeral_pub))
+    except ValueError as exc:  # a low-order point: the blob was forged or damaged
+        raise DecryptionError("sealed key is malformed") from exc
     key = _seal_key(shared, ephemeral_pub, recipient_pub)
     return decrypt(key, VERSION + blob[33:], aad)

@@ -14,7 +14,13 @@ from sqlalchemy import select, update
 from cogflow_desktop import audit
 from cogflow_desktop.security import envelopes, keyring, passwords, totp
 from cogflow_desktop.services.context import Context
-from cogflow_desktop.services.errors import AuthRequired, BadRequest, Conflict, Forbidden
+from cogflow_desktop.services.errors import (
+    AuthRequired,
+    BadRequest,
+    Conflict,
+    Corrupted,
+    Forbidden,
+)
 from cogflow_desktop.services.users import user_key_aad
 from cogflow_desktop.services.vault import SessionSecrets
 from cogflow_desktop.store.models import User, UserSession, utcnow
@@ -69,11 +75,36 @@ def check_password(ctx: Context, username: str, password: str, client: str) -> t
     return user, derived.kek
 
 
+ACCOUNT_INTEGRITY = (
+    "This account's stored keys failed their integrity check: the database was changed or "
+    "damaged. Sign in as another researcher, or use the recovery key."
+)
+
+
+def integrity_denied(
+    ctx: Context, action: str, actor: str, client: str, exc: Exception
+) -> Corrupted:
+    """Audit a tamper finding as a denied action and return the error to raise."""
+    with ctx.write() as s:
+        audit.record(
+            s,
+            action,
+            actor=actor,
+            outcome="denied",
+            client=client,
+            details={"reason": f"integrity: {exc}"},
+        )
+    return Corrupted(ACCOUNT_INTEGRITY)
+
+
 def login(ctx: Context, username: str, password: str, client: str) -> LoginResult:
     user, kek = check_password(ctx, username, password, client)
-    private_key = keyring.unwrap_private_key(
-        user.wrapped_private_key, kek, user_key_aad(user.username)
-    )
+    try:
+        private_key = keyring.unwrap_private_key(
+            user.wrapped_private_key, kek, user_key_aad(user.username)
+        )
+    except envelopes.DecryptionError as exc:
+        raise integrity_denied(ctx, "auth.login", user.username, client, exc) from exc
     token = pysecrets.token_urlsafe(32)
     now = utcnow()
     session_secrets = SessionSecrets(
@@ -171,10 +202,15 @@ def mfa_setup(ctx: Context, session: SessionSecrets, regenerate: bool, client: s
         pending_aad = _totp_aad(user.username, "pending")
         if user.totp_pending_enc is not None and not regenerate:
             # Not yet active, so showing it again (the QR screen was closed) discloses nothing new.
-            secret = envelopes.decrypt(
-                session.totp_key, user.totp_pending_enc, pending_aad
-            ).decode()
+            try:
+                secret = envelopes.decrypt(
+                    session.totp_key, user.totp_pending_enc, pending_aad
+                ).decode()
+            except (envelopes.DecryptionError, UnicodeDecodeError):
+                secret = None  # a damaged pending secret is simply replaced: it was never active
         else:
+            secret = None
+        if secret is None:
             secret = totp.new_secret()
             user.totp_pending_enc = envelopes.encrypt(
                 session.totp_key, secret.encode(), pending_aad
@@ -203,8 +239,14 @@ def verify_code(ctx: Context, session: SessionSecrets, code: str, client: str) -
             candidates.append(("pending", user.totp_pending_enc))
         if user.totp_secret_enc is not None:
             candidates.append(("active", user.totp_secret_enc))
+        tampered: Exception | None = None
         for slot, blob in candidates:
-            secret = envelopes.decrypt(session.totp_key, blob, _totp_aad(user.username, slot))
+            try:
+                secret = envelopes.decrypt(session.totp_key, blob, _totp_aad(user.username, slot))
+                secret.decode("ascii")
+            except (envelopes.DecryptionError, UnicodeDecodeError) as exc:
+                tampered = exc
+                break
             step = totp.matching_step(secret.decode(), code, user.totp_last_step, now.timestamp())
             if step is None:
                 continue
@@ -230,7 +272,10 @@ def verify_code(ctx: Context, session: SessionSecrets, code: str, client: str) -
             session.mfa_verified_at = now
             ctx.totp_throttle.reset(keys[0])
             return now
-        audit.record(s, "mfa.verify", actor=user.username, outcome="denied", client=client)
+        if tampered is None:
+            audit.record(s, "mfa.verify", actor=user.username, outcome="denied", client=client)
+    if tampered is not None:
+        raise integrity_denied(ctx, "mfa.verify", session.username, client, tampered)
     ctx.totp_throttle.fail(*keys)
     raise AuthRequired("Invalid TOTP code.")
 

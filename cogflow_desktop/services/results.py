@@ -64,10 +64,17 @@ class RunKeys:
         return cipher
 
 
+INTEGRITY_MESSAGE = (
+    "The stored data of this run failed its integrity check, so nothing was decrypted."
+)
+
+
 def unseal_participant_id(private_key: X25519PrivateKey, run: RunSession) -> str:
-    return envelopes.unseal(
-        private_key, run.participant_id_sealed, participant_aad(run.id)
-    ).decode()
+    try:
+        raw = envelopes.unseal(private_key, run.participant_id_sealed, participant_aad(run.id))
+        return raw.decode()
+    except (envelopes.DecryptionError, UnicodeDecodeError) as exc:
+        raise Corrupted(INTEGRITY_MESSAGE) from exc
 
 
 def iter_trials(
@@ -140,11 +147,10 @@ def decrypt_run(
     running, or interrupted) answers with its latest checkpoint, so no collected data is hidden."""
     try:
         return _decrypt_run(s, private_key, run_id, include_trials)
-    except envelopes.DecryptionError as exc:
-        # A row moved, edited or damaged on disk: say so plainly (the caller audits it).
-        raise Corrupted(
-            "The stored data of this run failed its integrity check, so nothing was decrypted."
-        ) from exc
+    except (envelopes.DecryptionError, ValueError) as exc:
+        # A row moved, edited or damaged on disk (or content that is not the JSON we wrote):
+        # say so plainly (the caller audits it).
+        raise Corrupted(INTEGRITY_MESSAGE) from exc
 
 
 def _decrypt_run(

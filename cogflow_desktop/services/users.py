@@ -11,7 +11,13 @@ from cogflow_desktop import audit
 from cogflow_desktop.security import keyring, passwords, pseudonyms
 from cogflow_desktop.security.envelopes import DecryptionError
 from cogflow_desktop.services.context import Context
-from cogflow_desktop.services.errors import AuthRequired, BadRequest, Conflict, ValidationFailed
+from cogflow_desktop.services.errors import (
+    AuthRequired,
+    BadRequest,
+    Conflict,
+    Corrupted,
+    ValidationFailed,
+)
 from cogflow_desktop.store.models import InstallKeys, User
 
 USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.@+-_")
@@ -112,9 +118,15 @@ def unlock_with_password(ctx: Context, username: str, password: str) -> X25519Pr
     derived = passwords.verify(password, user.password_salt, user.password_verifier)
     if derived is None:
         raise AuthRequired("The username or password is not correct.")
-    return keyring.unwrap_private_key(
-        user.wrapped_private_key, derived.kek, user_key_aad(user.username)
-    )
+    try:
+        return keyring.unwrap_private_key(
+            user.wrapped_private_key, derived.kek, user_key_aad(user.username)
+        )
+    except DecryptionError as exc:
+        raise Corrupted(
+            "This account's stored keys failed their integrity check: the database was changed "
+            "or damaged."
+        ) from exc
 
 
 def unlock_with_recovery_key(ctx: Context, recovery_key: str) -> X25519PrivateKey:
