@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 import uuid
 from typing import Any, Literal, TypeVar
@@ -25,8 +26,53 @@ class FrameworkError(ServiceError):
         self.status = status
 
 
+class _NotPortable(ValueError):
+    """Parsed, but not data every client can hold (the message names the problem)."""
+
+
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _NotPortable(f"the number {text[:20]} is too large to store")
+    return value
+
+
+def _exact_int(text: str) -> int:
+    # Beyond double precision a number would change silently in JavaScript (and 1e309-sized
+    # ones cannot be held at all): refuse rather than store something no reader agrees on.
+    if len(text) > 310:
+        raise _NotPortable("a number has too many digits to store")
+    value = int(text)
+    if abs(value) > _MAX_EXACT and float(value) != value:
+        raise _NotPortable(f"the number {text[:20]} cannot be stored exactly")
+    return value
+
+
+_MAX_EXACT = 2**53
+# A lone surrogate can come only from a \u escape of D800-DFFF or from ED A0..BF bytes (which
+# json.loads decodes with surrogatepass): only bodies with either are walked.
+_MAYBE_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def json_body(required: bool = True) -> Any:
@@ -39,9 +85,18 @@ def json_body(required: bool = True) -> Any:
     if mimetype != "application/json" and not mimetype.endswith("+json"):
         raise FrameworkError(415, f'Unsupported media type "{mimetype}" in request.')
     try:
-        return json.loads(raw, parse_constant=_reject_constant)
+        data = json.loads(
+            raw, parse_constant=_reject_constant, parse_float=_finite_float, parse_int=_exact_int
+        )
+    except _NotPortable as exc:
+        raise FrameworkError(400, f"JSON parse error - {exc}.") from exc
     except (ValueError, RecursionError) as exc:
         raise FrameworkError(400, "JSON parse error - the request body is not valid JSON.") from exc
+    if _MAYBE_SURROGATE.search(raw) and _has_lone_surrogate(data):
+        raise FrameworkError(
+            400, "JSON parse error - a string holds a lone surrogate, which is not text."
+        )
+    return data
 
 
 def parse(model: type[M], required: bool = True) -> M:
