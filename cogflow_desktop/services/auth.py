@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import secrets as pysecrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import select, update
 
@@ -21,9 +23,10 @@ from cogflow_desktop.services.errors import (
     Corrupted,
     Forbidden,
 )
+from cogflow_desktop.services.throttle import Attempt
 from cogflow_desktop.services.users import user_key_aad
 from cogflow_desktop.services.vault import SessionSecrets
-from cogflow_desktop.store.models import User, UserSession, utcnow
+from cogflow_desktop.store.models import AuditEvent, User, UserSession, utcnow
 
 
 def token_hash(token: str) -> str:
@@ -47,21 +50,50 @@ class LoginResult:
     mfa_enabled: bool
 
 
+def client_kind(client: str) -> str:
+    """How a caller reaches us: "network" for any address (every loopback address is the same
+    machine, and 127.0.0.2... are free to bind), else the in-process caller's own name
+    ("desktop-app", "cli"): a burst over the API never locks the app's own sign-in."""
+    try:
+        ipaddress.ip_address(client)
+    except ValueError:
+        return "network" if client in ("", "unknown") else client
+    return "network"
+
+
+def login_throttle_keys(username: str, client: str) -> tuple[str, str]:
+    """Password failures count per account and kind of client, and per client address."""
+    return (f"account:{username.lower()}|via:{client_kind(client)}", f"client:{client}")
+
+
+def totp_throttle_keys(username: str, client: str) -> tuple[str, str]:
+    """Code failures count per account over every client (guessing a code needs the password
+    already), and per client address."""
+    return (f"account:{username.lower()}", f"client:{client}")
+
+
 def check_password(ctx: Context, username: str, password: str, client: str) -> tuple[User, bytes]:
-    """The user and their key-encryption key, or AuthRequired/Throttled. Audited either way."""
+    """The user and their key-encryption key, or AuthRequired/Throttled. Failures are audited
+    (the audit rows also carry the throttle across restarts and CLI runs)."""
     assert ctx.login_throttle is not None
-    keys = (f"user:{username.lower()}", f"client:{client}")
-    ctx.login_throttle.check(*keys)
-    with ctx.read() as s:
-        user = s.scalar(select(User).where(User.username == username))
-    if user is not None:
-        derived = passwords.verify(password, user.password_salt, user.password_verifier)
+    keys = login_throttle_keys(username, client)
+    attempt = ctx.login_throttle.attempt(*keys)
+    try:
+        with ctx.read() as s:
+            user = s.scalar(select(User).where(User.username == username))
+        if user is not None:
+            derived = passwords.verify(password, user.password_salt, user.password_verifier)
+        else:
+            # Spend the same scrypt time, so response time does not reveal which usernames exist.
+            passwords.derive(password, b"\0" * passwords.SALT_BYTES)
+            derived = None
+    except BaseException:
+        attempt.release()
+        raise
+    if user is not None and derived is not None:
+        attempt.succeeded(reset=keys[:1])
     else:
-        # Spend the same scrypt time, so response time does not reveal which usernames exist.
-        passwords.derive(password, b"\0" * passwords.SALT_BYTES)
-        derived = None
-    if user is None or derived is None:
-        ctx.login_throttle.fail(*keys)
+        attempt.failed()
         with ctx.write() as s:
             audit.record(
                 s,
@@ -225,8 +257,22 @@ def verify_code(ctx: Context, session: SessionSecrets, code: str, client: str) -
     """Check a TOTP code (pending enrolment first, then the active one); on success the session
     is MFA-fresh from now. Each code is accepted once; failures are throttled."""
     assert ctx.totp_throttle is not None
-    keys = (f"user:{session.username.lower()}", f"client:{client}")
-    ctx.totp_throttle.check(*keys)
+    keys = totp_throttle_keys(session.username, client)
+    attempt = ctx.totp_throttle.attempt(*keys)
+    try:
+        return _verify_code(ctx, session, code, client, attempt, keys)
+    finally:
+        attempt.release()  # a no-op once the outcome was recorded
+
+
+def _verify_code(
+    ctx: Context,
+    session: SessionSecrets,
+    code: str,
+    client: str,
+    attempt: Attempt,
+    keys: tuple[str, str],
+) -> datetime:
     with ctx.write() as s:
         user = s.get(User, session.user_id)
         if user is None:
@@ -270,16 +316,69 @@ def verify_code(ctx: Context, session: SessionSecrets, code: str, client: str) -
                 details={"enrolment": slot == "pending"},
             )
             session.mfa_verified_at = now
-            ctx.totp_throttle.reset(keys[0])
+            attempt.succeeded(reset=keys[:1])
             return now
         if tampered is None:
             audit.record(s, "mfa.verify", actor=user.username, outcome="denied", client=client)
     if tampered is not None:
         raise integrity_denied(ctx, "mfa.verify", session.username, client, tampered)
-    ctx.totp_throttle.fail(*keys)
+    attempt.failed()
     raise AuthRequired("Invalid TOTP code.")
 
 
 def mfa_enabled(ctx: Context, user_id: int) -> bool:
     with ctx.read() as s:
         return bool(s.scalar(select(User.mfa_enabled).where(User.id == user_id)))
+
+
+def unlock_install_key(ctx: Context, username: str, password: str, client: str) -> X25519PrivateKey:
+    """The install private key from a researcher's password, without a session (the CLI's
+    unlock paths): throttled and audited exactly like a login."""
+    user, kek = check_password(ctx, username, password, client)
+    try:
+        key = keyring.unwrap_private_key(user.wrapped_private_key, kek, user_key_aad(user.username))
+    except envelopes.DecryptionError as exc:
+        raise integrity_denied(ctx, "auth.unlock", user.username, client, exc) from exc
+    with ctx.write() as s:
+        audit.record(s, "auth.unlock", actor=user.username, client=client)
+    return key
+
+
+_THROTTLED_ACTIONS = ("auth.login", "mfa.verify")
+
+
+def seed_throttles(ctx: Context) -> None:
+    """Carry recent failures over from the audit log, so a restart, or a new CLI process per
+    guess, does not start with a clean slate."""
+    assert ctx.login_throttle is not None and ctx.totp_throttle is not None
+    longest = max(t.window_seconds for t in ctx.login_throttle.tiers + ctx.totp_throttle.tiers)
+    now = utcnow()
+    with ctx.read() as s:
+        rows = s.execute(
+            select(
+                AuditEvent.action,
+                AuditEvent.actor,
+                AuditEvent.client,
+                AuditEvent.outcome,
+                AuditEvent.details,
+                AuditEvent.created_at,
+            )
+            .where(
+                AuditEvent.action.in_(_THROTTLED_ACTIONS),
+                AuditEvent.created_at >= now - timedelta(seconds=longest),
+            )
+            .order_by(AuditEvent.id)
+        ).all()
+    for action, actor, client, outcome, details, created_at in rows:
+        client = client or "unknown"
+        if action == "auth.login":
+            throttle, keys = ctx.login_throttle, login_throttle_keys(actor, client)
+        else:
+            throttle, keys = ctx.totp_throttle, totp_throttle_keys(actor, client)
+        if outcome == "ok":
+            throttle.reset(keys[0])
+        elif outcome == "denied" and not str((details or {}).get("reason", "")).startswith(
+            "integrity"
+        ):
+            for key in keys:
+                throttle.record_past_failure(key, (now - created_at).total_seconds())

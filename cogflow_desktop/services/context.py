@@ -12,7 +12,7 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from cogflow_desktop import audit
-from cogflow_desktop.services.throttle import FailureThrottle
+from cogflow_desktop.services.throttle import FailureThrottle, Tier, standard_tiers
 from cogflow_desktop.services.vault import RunKeyCache, SessionVault
 from cogflow_desktop.settings import Settings
 from cogflow_desktop.store.engine import (
@@ -85,13 +85,20 @@ def open_context(settings: Settings, *, flag_interrupted_runs: bool = True) -> C
         engine=engine,
         writer=make_session_factory(engine),
         reader=make_session_factory(read_only(engine)),
-        login_throttle=FailureThrottle(settings.throttle_limit, settings.throttle_window_seconds),
-        totp_throttle=FailureThrottle(settings.throttle_limit, settings.throttle_window_seconds),
+        login_throttle=FailureThrottle(_tiers(settings)),
+        totp_throttle=FailureThrottle(_tiers(settings)),
         migration_backup=backup,
     )
+    from cogflow_desktop.services.auth import seed_throttles  # auth builds on this module
+
+    seed_throttles(ctx)
     if flag_interrupted_runs:
         _mark_interrupted_runs(ctx)
     return ctx
+
+
+def _tiers(settings: Settings) -> tuple[Tier, ...]:
+    return standard_tiers(settings.throttle_limit, settings.throttle_window_seconds)
 
 
 def _mark_interrupted_runs(ctx: Context) -> None:

@@ -15,7 +15,6 @@ from cogflow_desktop.services.errors import (
     AuthRequired,
     BadRequest,
     Conflict,
-    Corrupted,
     ValidationFailed,
 )
 from cogflow_desktop.store.models import InstallKeys, User
@@ -108,25 +107,17 @@ def create_user(
         return CreatedUser(user.id, username, recovery_key)
 
 
-def unlock_with_password(ctx: Context, username: str, password: str) -> X25519PrivateKey:
-    """The install private key, for CLI use (no session). Wrong credentials: AuthRequired."""
-    with ctx.read() as s:
-        user = s.scalar(select(User).where(User.username == username))
-    if user is None:
-        passwords.derive(password, b"\0" * passwords.SALT_BYTES)  # same cost either way
-        raise AuthRequired("The username or password is not correct.")
-    derived = passwords.verify(password, user.password_salt, user.password_verifier)
-    if derived is None:
-        raise AuthRequired("The username or password is not correct.")
+def unlock_with_password(
+    ctx: Context, username: str, password: str, *, client: str = "cli"
+) -> X25519PrivateKey:
+    """The install private key, for CLI use (no session): throttled and audited like a login.
+    Wrong credentials: AuthRequired; too many: Throttled."""
+    from cogflow_desktop.services import auth  # auth builds on this module
+
     try:
-        return keyring.unwrap_private_key(
-            user.wrapped_private_key, derived.kek, user_key_aad(user.username)
-        )
-    except DecryptionError as exc:
-        raise Corrupted(
-            "This account's stored keys failed their integrity check: the database was changed "
-            "or damaged."
-        ) from exc
+        return auth.unlock_install_key(ctx, username, password, client)
+    except AuthRequired as exc:
+        raise AuthRequired("The username or password is not correct.") from exc
 
 
 def unlock_with_recovery_key(ctx: Context, recovery_key: str) -> X25519PrivateKey:
