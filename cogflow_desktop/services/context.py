@@ -12,6 +12,7 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from cogflow_desktop import audit
+from cogflow_desktop.security import files
 from cogflow_desktop.services.throttle import FailureThrottle, Tier, standard_tiers
 from cogflow_desktop.services.vault import RunKeyCache, SessionVault
 from cogflow_desktop.settings import Settings
@@ -77,7 +78,7 @@ def open_context(settings: Settings, *, flag_interrupted_runs: bool = True) -> C
     open; a command-line tool opening the folder beside a running server must not, or it would
     mark a participant's live run as interrupted.
     """
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    _private_data_folder(settings)
     engine = make_engine(settings.db_path)
     backup = upgrade_database(engine, settings.db_path, settings.backup_dir)
     ctx = Context(
@@ -95,6 +96,21 @@ def open_context(settings: Settings, *, flag_interrupted_runs: bool = True) -> C
     if flag_interrupted_runs:
         _mark_interrupted_runs(ctx)
     return ctx
+
+
+def _private_data_folder(settings: Settings) -> None:
+    """Everything this process creates is owner-only from here on; the data folder, the
+    database and its companions are made so now, repairing an older installation's modes."""
+    files.private_umask()
+    files.private_dir(settings.data_dir)
+    db = settings.db_path
+    if not db.exists():
+        files.create_private_file(db)  # SQLite gives -wal and -shm the database file's mode
+    for path in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+        if path.exists():
+            files.private_file(path)
+    for folder in (settings.backup_dir, settings.data_dir / "logs"):
+        files.tighten_tree(folder)
 
 
 def _tiers(settings: Settings) -> tuple[Tier, ...]:

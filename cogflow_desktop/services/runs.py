@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 import uuid
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +31,16 @@ from cogflow_desktop.store.models import (
 from cogflow_desktop.store.upsert import upsert
 
 TERMINAL = ("completed", "failed")
+# A checkpoint or submit with more trials than this is written in several transactions of at
+# most this many, so one huge request never holds the database's write lock for seconds:
+# other participants' checkpoints are stored in between (see the README's contract notes).
+TRIALS_PER_TRANSACTION = 1000
+# Requests for the same run are serialized in this process (a big one spans transactions).
+_RUN_LOCKS = tuple(threading.Lock() for _ in range(64))
+
+
+def _run_lock(run_id: str) -> threading.Lock:
+    return _RUN_LOCKS[zlib.crc32(run_id.encode()) % len(_RUN_LOCKS)]
 
 # The checkpoint path's statements, built once (it runs once per trial).
 _RUN_STATE = select(RunSession.status, RunSession.study_id).where(
@@ -154,12 +166,11 @@ def start_run(
         }
 
 
-def _upsert_trials(
-    s: Session, run_id: str, key_id: int, key: bytes, trials: list[dict[str, Any]]
-) -> None:
-    """Insert or replace trial rows by trial_index; rows absent from this batch are kept."""
+def _encrypt_trials(
+    run_id: str, key_id: int, key: bytes, trials: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
     now = utcnow()
-    rows = [
+    return [
         {
             "run_id": run_id,
             "trial_index": t["trial_index"],
@@ -172,7 +183,45 @@ def _upsert_trials(
         }
         for t in trials
     ]
+
+
+def _upsert_trials(
+    s: Session, run_id: str, key_id: int, key: bytes, trials: list[dict[str, Any]]
+) -> None:
+    """Insert or replace trial rows by trial_index; rows absent from this batch are kept."""
+    _write_rows(s, _encrypt_trials(run_id, key_id, key, trials))
+
+
+def _write_rows(s: Session, rows: list[dict[str, Any]]) -> None:
     upsert(s, TrialRecord, rows, conflict=("run_id", "trial_index"))
+
+
+def _write_leading_pieces(
+    ctx: Context, run_id: str, trials: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], str | None]:
+    """For a request with many trials: write all but its last piece, a bounded transaction
+    per piece, encrypting each piece before taking the lock when the run's key is known.
+
+    Returns the trials left for the caller's final transaction, and the run's status if it
+    turned out to be finished (then nothing more was written)."""
+    if len(trials) <= TRIALS_PER_TRANSACTION:
+        return trials, None
+    split = len(trials) - TRIALS_PER_TRANSACTION
+    cached = ctx.run_keys.get(run_id)
+    for start in range(0, split, TRIALS_PER_TRANSACTION):
+        piece = trials[start : min(start + TRIALS_PER_TRANSACTION, split)]
+        rows = _encrypt_trials(run_id, *cached, piece) if cached else None
+        with ctx.write() as s:
+            found = s.connection().execute(_RUN_STATE, {"b_run": run_id}).first()
+            if found is None:
+                raise NotFound("Run session not found.")
+            if found[0] in TERMINAL:
+                return trials, found[0]
+            if rows is None:
+                rows = _encrypt_trials(run_id, *_content_key(ctx, s, run_id), piece)
+            _write_rows(s, rows)
+        cached = cached or ctx.run_keys.get(run_id)
+    return trials[split:], None
 
 
 def _put_envelope(
@@ -222,8 +271,16 @@ class CheckpointRequest:
 def checkpoint(
     ctx: Context, req: CheckpointRequest, *, actor: str, client: str | None
 ) -> dict[str, Any]:
-    now = utcnow()
+    with _run_lock(req.run_session_id):
+        return _checkpoint(ctx, req, actor=actor, client=client)
+
+
+def _checkpoint(
+    ctx: Context, req: CheckpointRequest, *, actor: str, client: str | None
+) -> dict[str, Any]:
     run_id = req.run_session_id
+    last_piece, _finished = _write_leading_pieces(ctx, run_id, req.trials)
+    now = utcnow()
     with ctx.write() as s:
         # The hot path (one call per trial): plain Core statements, no ORM unit of work.
         conn = s.connection()
@@ -248,7 +305,7 @@ def checkpoint(
                 "status": status,
             }
         key_id, key = _content_key(ctx, s, run_id)
-        _upsert_trials(s, run_id, key_id, key, req.trials)
+        _upsert_trials(s, run_id, key_id, key, last_piece)
         _put_envelope(
             s,
             run_id,
@@ -299,6 +356,19 @@ class SubmitRequest:
 def submit(ctx: Context, req: SubmitRequest, *, actor: str, client: str | None) -> dict[str, Any]:
     """Store the final result once. An identical resubmission is a retry and gets the same
     answer; a different one for a finished run is refused, so nothing is ever overwritten."""
+    with _run_lock(req.run_session_id):
+        return _submit(ctx, req, actor=actor, client=client)
+
+
+def _submit(ctx: Context, req: SubmitRequest, *, actor: str, client: str | None) -> dict[str, Any]:
+    last_piece = req.trials
+    if len(req.trials) > TRIALS_PER_TRANSACTION:
+        with ctx.read() as s:
+            status = s.scalar(select(RunSession.status).where(RunSession.id == req.run_session_id))
+        if status is None:
+            raise NotFound("Run session not found.")
+        if status not in TERMINAL:  # a finished run is answered below, nothing written
+            last_piece, _finished = _write_leading_pieces(ctx, req.run_session_id, req.trials)
     now = utcnow()
     with ctx.write() as s:
         run = _load_run(s, req.run_session_id)
@@ -328,7 +398,7 @@ def submit(ctx: Context, req: SubmitRequest, *, actor: str, client: str | None) 
             )
             return _submit_answer(run, req, final)
         key_id, key = _content_key(ctx, s, run.id)
-        _upsert_trials(s, run.id, key_id, key, req.trials)
+        _upsert_trials(s, run.id, key_id, key, last_piece)
         _put_envelope(
             s,
             run.id,

@@ -10,6 +10,8 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from cogflow_desktop.security import files
+
 READ_ONLY_OPTION = "cogflow_read_only"
 
 
@@ -67,8 +69,10 @@ def integrity_check(engine: Engine) -> str:
 
 
 def backup_database(db_path: Path, target: Path) -> None:
-    """A consistent copy of a live database, WAL content included."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+    """A consistent copy of a live database, WAL content included, readable by its owner only."""
+    files.private_dir(target.parent)
+    if not target.exists():
+        files.create_private_file(target)
     src = sqlite3.connect(db_path)
     try:
         dst = sqlite3.connect(target)

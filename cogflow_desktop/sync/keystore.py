@@ -12,8 +12,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import os
-import sys
 from pathlib import Path
 
 import keyring
@@ -21,7 +19,7 @@ import keyring.errors
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from cogflow_desktop import audit
-from cogflow_desktop.security import envelopes
+from cogflow_desktop.security import envelopes, files
 from cogflow_desktop.security import keyring as install_keyring
 from cogflow_desktop.services.context import Context
 
@@ -66,11 +64,7 @@ def is_enabled(ctx: Context) -> bool:
 
 
 def _write_private(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    if sys.platform != "win32":
-        os.chmod(tmp, 0o600)  # the data folder's own ACLs protect it on Windows
-    os.replace(tmp, path)
+    files.write_private(path, data)  # created owner-only, never readable in between
 
 
 def enable(ctx: Context, private_key: X25519PrivateKey, *, actor: str) -> None:
