@@ -8,15 +8,15 @@ import secrets as pysecrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import select, update
 
 from cogflow_desktop import audit
-from cogflow_desktop.security import envelopes, keyring, passwords, totp
+from cogflow_desktop.security import envelopes, passwords, totp
+from cogflow_desktop.services import users
 from cogflow_desktop.services.context import Context
 from cogflow_desktop.services.errors import (
+    AccountLocked,
     AuthRequired,
     BadRequest,
     Conflict,
@@ -24,19 +24,12 @@ from cogflow_desktop.services.errors import (
     Forbidden,
 )
 from cogflow_desktop.services.throttle import Attempt
-from cogflow_desktop.services.users import user_key_aad
 from cogflow_desktop.services.vault import SessionSecrets
 from cogflow_desktop.store.models import AuditEvent, User, UserSession, utcnow
 
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def _totp_key(kek: bytes) -> bytes:
-    return HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=None, info=b"cogflow totp secret key"
-    ).derive(kek)
 
 
 def _totp_aad(username: str, slot: str) -> bytes:
@@ -82,11 +75,15 @@ def check_password(ctx: Context, username: str, password: str, client: str) -> t
         with ctx.read() as s:
             user = s.scalar(select(User).where(User.username == username))
         if user is not None:
-            derived = passwords.verify(password, user.password_salt, user.password_verifier)
+            params = users.kdf_params(user)
+            derived = passwords.verify(password, user.password_salt, user.password_verifier, params)
         else:
             # Spend the same scrypt time, so response time does not reveal which usernames exist.
             passwords.derive(password, b"\0" * passwords.SALT_BYTES)
             derived = None
+    except Corrupted as exc:  # the stored scrypt parameters were tampered with
+        attempt.release()
+        raise integrity_denied(ctx, "auth.login", username, client, exc) from exc
     except BaseException:
         attempt.release()
         raise
@@ -104,13 +101,25 @@ def check_password(ctx: Context, username: str, password: str, client: str) -> t
                 details={"reason": "bad credentials"},
             )
         raise AuthRequired("Invalid credentials.")
+    if user.locked_at is not None:
+        # Said only after the right password: a guesser learns nothing about the account.
+        with ctx.write() as s:
+            audit.record(
+                s,
+                "auth.login",
+                actor=user.username,
+                outcome="denied",
+                client=client,
+                details={"reason": "account locked"},
+            )
+        raise AccountLocked(
+            "This account is locked: another researcher can unlock it in Settings or with "
+            "`cogflow-desktop users unlock`."
+        )
     return user, derived.kek
 
 
-ACCOUNT_INTEGRITY = (
-    "This account's stored keys failed their integrity check: the database was changed or "
-    "damaged. Sign in as another researcher, or use the recovery key."
-)
+ACCOUNT_INTEGRITY = users.ACCOUNT_INTEGRITY
 
 
 def integrity_denied(
@@ -129,28 +138,67 @@ def integrity_denied(
     return Corrupted(ACCOUNT_INTEGRITY)
 
 
-def login(ctx: Context, username: str, password: str, client: str) -> LoginResult:
+def open_account(
+    ctx: Context, username: str, password: str, client: str, action: str
+) -> tuple[User, users.AccountKeys]:
+    """Check the password and open the account's keys, converting a format-1 or weakly
+    derived account on the way (one more scrypt, once). Tampering: an audited Corrupted."""
     user, kek = check_password(ctx, username, password, client)
+    install = ctx.install_keys()
     try:
-        private_key = keyring.unwrap_private_key(
-            user.wrapped_private_key, kek, user_key_aad(user.username)
-        )
+        keys = users.open_account(user, kek, install.public_key if install else None)
+        if users.needs_conversion(user):
+            keys = _convert_account(ctx, user, password, keys, client)
     except envelopes.DecryptionError as exc:
-        raise integrity_denied(ctx, "auth.login", user.username, client, exc) from exc
+        raise integrity_denied(ctx, action, user.username, client, exc) from exc
+    return user, keys
+
+
+def _convert_account(
+    ctx: Context, user: User, password: str, keys: users.AccountKeys, client: str
+) -> users.AccountKeys:
+    """Re-derive the password's key with today's scrypt parameters and give a format-1
+    account its own key pair; TOTP secrets move to the account's key. Nothing else changes."""
+    before = {"format": 2 if user.sealed_install_key else 1, "kdf": [user.kdf_n, user.kdf_r]}
+    secrets, account = users.account_secrets(
+        user.username, password, keys.install_key, keys.account_key
+    )
+    new_totp_key = users.totp_key_for(account)
+    with ctx.write() as s:
+        row = s.get(User, user.id)
+        if row is None or row.password_salt != user.password_salt:
+            raise Conflict("This account changed while signing in; sign in again.")
+        users.reencrypt_totp(row, keys.totp_key, new_totp_key, _totp_aad)
+        users.apply_secrets(row, secrets)
+        audit.record(
+            s,
+            "user.upgrade_keys",
+            actor=user.username,
+            client=client,
+            target=user.username,
+            details={"from": before, "to": {"format": 2, "kdf": [secrets.kdf.n, secrets.kdf.r]}},
+        )
+    return users.AccountKeys(keys.install_key, account, new_totp_key)
+
+
+def login(ctx: Context, username: str, password: str, client: str) -> LoginResult:
+    user, keys = open_account(ctx, username, password, client, "auth.login")
     token = pysecrets.token_urlsafe(32)
     now = utcnow()
     session_secrets = SessionSecrets(
         user_id=user.id,
         username=user.username,
-        private_key=private_key,
-        totp_key=_totp_key(kek),
+        private_key=keys.install_key,
+        totp_key=keys.totp_key,
         created_at=now,
         last_seen_at=now,
         csrf_token=pysecrets.token_urlsafe(24),
         token_hash=token_hash(token),
+        epoch=user.session_epoch,
     )
     with ctx.write() as s:
         s.add(UserSession(token_hash=token_hash(token), user_id=user.id, created_at=now))
+        s.execute(update(User).where(User.id == user.id).values(last_login_at=now))
         audit.record(s, "auth.login", actor=user.username, client=client)
     ctx.sessions.put(token_hash(token), session_secrets)
     return LoginResult(token, session_secrets, user.mfa_enabled)
@@ -168,8 +216,26 @@ def session_for(ctx: Context, token: str | None) -> SessionSecrets | None:
     if now - found.last_seen_at > timedelta(seconds=ctx.settings.session_idle_seconds):
         ctx.sessions.drop(th)
         return None
+    if not still_valid(ctx, found):
+        ctx.sessions.drop(th)
+        return None
     found.last_seen_at = now
     return found
+
+
+def still_valid(ctx: Context, session: SessionSecrets) -> bool:
+    """Checked on every request: a removed or locked account, a changed password or a rotated
+    install key ends the session at once, in this process and any other."""
+    with ctx.read() as s:
+        state = s.execute(
+            select(User.locked_at, User.session_epoch).where(User.id == session.user_id)
+        ).first()
+    return state is not None and state[0] is None and state[1] == session.epoch
+
+
+def drop_sessions_of(ctx: Context, username: str) -> None:
+    """Forget this process's sessions of an account (and the keys they hold) now."""
+    ctx.sessions.drop_where(lambda secrets: secrets.username == username)
 
 
 def logout(ctx: Context, token: str, client: str) -> None:
@@ -334,14 +400,10 @@ def mfa_enabled(ctx: Context, user_id: int) -> bool:
 def unlock_install_key(ctx: Context, username: str, password: str, client: str) -> X25519PrivateKey:
     """The install private key from a researcher's password, without a session (the CLI's
     unlock paths): throttled and audited exactly like a login."""
-    user, kek = check_password(ctx, username, password, client)
-    try:
-        key = keyring.unwrap_private_key(user.wrapped_private_key, kek, user_key_aad(user.username))
-    except envelopes.DecryptionError as exc:
-        raise integrity_denied(ctx, "auth.unlock", user.username, client, exc) from exc
+    user, keys = open_account(ctx, username, password, client, "auth.unlock")
     with ctx.write() as s:
         audit.record(s, "auth.unlock", actor=user.username, client=client)
-    return key
+    return keys.install_key
 
 
 _THROTTLED_ACTIONS = ("auth.login", "mfa.verify")

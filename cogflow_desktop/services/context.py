@@ -39,7 +39,6 @@ class Context:
     login_throttle: FailureThrottle | None = None
     totp_throttle: FailureThrottle | None = None
     migration_backup: Path | None = None
-    _install: InstallKeys | None = None
     _write_lock: threading.RLock = field(default_factory=threading.RLock)
 
     @contextmanager
@@ -57,14 +56,10 @@ class Context:
         return transaction(self.reader)
 
     def install_keys(self) -> InstallKeys | None:
-        """The install's public half, cached: it never changes once created."""
-        if self._install is None:
-            with self.read() as s:
-                self._install = s.scalar(select(InstallKeys).limit(1))
-        return self._install
-
-    def forget_install_cache(self) -> None:
-        self._install = None
+        """The install's public half, read afresh: a key rotation (perhaps by another process)
+        replaces it, and nothing may be sealed to a key that was retired."""
+        with self.read() as s:
+            return s.scalar(select(InstallKeys).limit(1))
 
     def close(self) -> None:
         self.sessions.clear()

@@ -30,6 +30,10 @@ class AuthRequired(ServiceError):
     status = 401
 
 
+class AccountLocked(AuthRequired):
+    """The right password, but another researcher locked the account."""
+
+
 class Forbidden(ServiceError):
     status = 403
 

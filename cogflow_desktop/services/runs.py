@@ -20,6 +20,7 @@ from cogflow_desktop.services.context import NEW_RUN_KEYS, Context
 from cogflow_desktop.services.errors import BadRequest, Conflict, NotFound
 from cogflow_desktop.services.studies import get_study, latest_version
 from cogflow_desktop.store.models import (
+    InstallKeys,
     ResultEnvelope,
     RunKey,
     RunSession,
@@ -83,18 +84,25 @@ def run_key_aad(run_id: str) -> bytes:
     return f"cogflow:run-key:{run_id}".encode()
 
 
+def run_key_aads(run_id: str) -> list[bytes]:
+    """Every associated data a run's sealed content key may carry."""
+    return [run_key_aad(run_id)]
+
+
 def participant_aad(run_id: str) -> bytes:
     return f"cogflow:participant:{run_id}".encode()
 
 
-def _install_public_key(ctx: Context) -> tuple[bytes, str]:
-    install = ctx.install_keys()
+def _install_public_key(s: Session) -> tuple[bytes, str]:
+    """Read inside the writing transaction: a key rotation commits under the same write lock,
+    so nothing is ever sealed to a key it has just retired."""
+    install = s.execute(select(InstallKeys.public_key, InstallKeys.participant_salt)).first()
     if install is None:
         raise BadRequest(
             "This installation has no researcher yet, so results could not be sealed: "
             "create the first researcher account."
         )
-    return install.public_key, install.participant_salt
+    return install[0], install[1]
 
 
 def _content_key(ctx: Context, s: Session, run_id: str) -> tuple[int, bytes]:
@@ -103,7 +111,7 @@ def _content_key(ctx: Context, s: Session, run_id: str) -> tuple[int, bytes]:
     cached = pending.get(run_id) or ctx.run_keys.get(run_id)
     if cached is not None:
         return cached
-    public_key, _salt = _install_public_key(ctx)
+    public_key, _salt = _install_public_key(s)
     key = envelopes.new_key()
     row = RunKey(run_id=run_id, sealed_key=envelopes.seal(public_key, key, run_key_aad(run_id)))
     s.add(row)
@@ -121,11 +129,11 @@ def start_run(
     actor: str,
     client: str | None,
 ) -> dict[str, Any]:
-    public_key, salt = _install_public_key(ctx)
     participant = participant_external_id or f"anonymous-{uuid.uuid4().hex}"
     run_id = str(uuid.uuid4())
     now = utcnow()
     with ctx.write() as s:
+        public_key, salt = _install_public_key(s)
         study = get_study(s, study_slug)
         version = latest_version(s, study.id)
         if version is None:

@@ -146,19 +146,24 @@ def test_malformed_participant_seal_is_409_in_the_app(live: LiveServer) -> None:
 
 
 @pytest.mark.parametrize("how", ["truncated", "low-order", "flipped"])
-def test_tampered_wrapped_private_key_at_login_is_409_and_audited(
-    live: LiveServer, how: str
+@pytest.mark.parametrize("column", ["wrapped_user_key", "sealed_install_key"])
+def test_tampered_account_keys_at_login_are_409_and_audited(
+    live: LiveServer, how: str, column: str
 ) -> None:
     name, password = live.new_researcher_account()
     with live.ctx.write() as s:
         user = s.scalar(select(User).where(User.username == name))
         assert user is not None
-        blob = user.wrapped_private_key
-        user.wrapped_private_key = {
-            "truncated": blob[:9],
-            "low-order": _zero_ephemeral(blob),
-            "flipped": blob[:-1] + bytes([blob[-1] ^ 1]),
-        }[how]
+        blob = getattr(user, column)
+        setattr(
+            user,
+            column,
+            {
+                "truncated": blob[:9],
+                "low-order": _zero_ephemeral(blob),
+                "flipped": blob[:-1] + bytes([blob[-1] ^ 1]),
+            }[how],
+        )
     resp = requests.post(
         f"{live.url}/api/v1/auth/login",
         json={"username": name, "password": password},

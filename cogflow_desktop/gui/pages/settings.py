@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLabel, QPush
 from cogflow_desktop import __version__
 from cogflow_desktop.gui.logs import log_path
 from cogflow_desktop.gui.pages.base import Page
+from cogflow_desktop.gui.pages.researchers import ResearchersPanel
 from cogflow_desktop.gui.state import AppState
 
 
@@ -51,6 +52,8 @@ class SettingsPage(Page):
         folder_row.addWidget(open_folder)
         folder_row.addStretch(1)
         form.addRow("", folder_row)
+        self.researchers = ResearchersPanel(state)
+        self.layout_.addWidget(self.researchers)
         self.layout_.addStretch(1)
 
     def _screen_changed(self, index: int) -> None:
