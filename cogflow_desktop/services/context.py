@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cogflow_desktop import audit
 from cogflow_desktop.security import files
+from cogflow_desktop.services.manifest import ManifestCache
 from cogflow_desktop.services.throttle import FailureThrottle, Tier, standard_tiers
 from cogflow_desktop.services.vault import RunKeyCache, SessionVault
 from cogflow_desktop.settings import Settings
@@ -26,6 +27,9 @@ from cogflow_desktop.store.migrate import upgrade_database
 from cogflow_desktop.store.models import InstallKeys, RunSession, utcnow
 
 NEW_RUN_KEYS = "cogflow_new_run_keys"
+# Callables run once the write transaction has committed (caches that must never get ahead of
+# what is durable, such as the writer's run manifests).
+AFTER_COMMIT = "cogflow_after_commit"
 
 
 @dataclass
@@ -36,6 +40,7 @@ class Context:
     reader: sessionmaker[Session]
     sessions: SessionVault = field(default_factory=SessionVault)
     run_keys: RunKeyCache = field(default_factory=RunKeyCache)
+    manifests: ManifestCache = field(default_factory=ManifestCache)
     login_throttle: FailureThrottle | None = None
     totp_throttle: FailureThrottle | None = None
     migration_backup: Path | None = None
@@ -51,6 +56,8 @@ class Context:
         # Committed: content keys created in it may now be reused by later writes.
         for run_id, (key_id, key) in s.info.pop(NEW_RUN_KEYS, {}).items():
             self.run_keys.put(run_id, key_id, key)
+        for hook in s.info.pop(AFTER_COMMIT, []):
+            hook()
 
     def read(self) -> AbstractContextManager[Session]:
         return transaction(self.reader)

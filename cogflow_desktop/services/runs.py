@@ -8,6 +8,7 @@ import os
 import threading
 import uuid
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,8 +17,10 @@ from sqlalchemy.orm import Session
 
 from cogflow_desktop import audit
 from cogflow_desktop.security import envelopes, pseudonyms
-from cogflow_desktop.services.context import NEW_RUN_KEYS, Context
+from cogflow_desktop.services import manifest
+from cogflow_desktop.services.context import AFTER_COMMIT, NEW_RUN_KEYS, Context
 from cogflow_desktop.services.errors import BadRequest, Conflict, NotFound
+from cogflow_desktop.services.manifest import Manifest
 from cogflow_desktop.services.studies import get_study, latest_version
 from cogflow_desktop.store.models import (
     InstallKeys,
@@ -44,9 +47,11 @@ def _run_lock(run_id: str) -> threading.Lock:
     return _RUN_LOCKS[zlib.crc32(run_id.encode()) % len(_RUN_LOCKS)]
 
 # The checkpoint path's statements, built once (it runs once per trial).
-_RUN_STATE = select(RunSession.status, RunSession.study_id).where(
+_RUN_STATE = select(RunSession.status, RunSession.study_id, RunSession.bound).where(
     RunSession.id == bindparam("b_run")
 )
+# Manifests changed in a transaction, cached once it commits (see _bind).
+STAGED_MANIFESTS = "cogflow_staged_manifests"
 _RUN_TOUCH = (
     update(RunSession)
     .where(RunSession.id == bindparam("b_run"))
@@ -81,12 +86,26 @@ def result_aad(run_id: str, kind: str) -> bytes:
 
 
 def run_key_aad(run_id: str) -> bytes:
+    """A content key of a run recorded before run binding (services/manifest.py)."""
     return f"cogflow:run-key:{run_id}".encode()
 
 
+def bound_run_key_aad(run_id: str) -> bytes:
+    """A content key of a bound run: a key sealed this way means the run has a manifest."""
+    return f"cogflow:run-key:v2:{run_id}".encode()
+
+
+def page_key_aad(run_id: str) -> bytes:
+    """A content key the Interpreter page made for its sealed local buffer (results/recover)."""
+    return f"cogflow:page-key:{run_id}".encode()
+
+
 def run_key_aads(run_id: str) -> list[bytes]:
-    """Every associated data a run's sealed content key may carry."""
-    return [run_key_aad(run_id)]
+    """Every associated data a run's sealed content key may carry (the bound kinds first)."""
+    return [bound_run_key_aad(run_id), page_key_aad(run_id), run_key_aad(run_id)]
+
+
+LEGACY_KEY_KIND = 2  # run_key_aads()[2]: a key of a run recorded before run binding
 
 
 def participant_aad(run_id: str) -> bytes:
@@ -113,12 +132,41 @@ def _content_key(ctx: Context, s: Session, run_id: str) -> tuple[int, bytes]:
         return cached
     public_key, _salt = _install_public_key(s)
     key = envelopes.new_key()
-    row = RunKey(run_id=run_id, sealed_key=envelopes.seal(public_key, key, run_key_aad(run_id)))
+    bound = bool(s.scalar(select(RunSession.bound).where(RunSession.id == run_id)))
+    aad = bound_run_key_aad(run_id) if bound else run_key_aad(run_id)
+    row = RunKey(
+        run_id=run_id,
+        sealed_key=envelopes.seal(public_key, key, aad),
+        fingerprint=manifest.fingerprint(key) if bound else None,
+    )
     s.add(row)
     s.flush()
     # Cached by Context.write() only once the row is committed.
     pending[run_id] = (row.id, key)
     return row.id, key
+
+
+def _bind(
+    ctx: Context,
+    s: Session,
+    run_id: str,
+    change: Callable[[Manifest], Manifest],
+    base: Manifest | None = None,
+) -> None:
+    """Rewrite a bound run's manifest in this transaction, sealed under its current content
+    key; the writer's cached copy follows only once the transaction has committed."""
+    key_id, key = _content_key(ctx, s, run_id)
+    staged: dict[str, Manifest] = s.info.setdefault(STAGED_MANIFESTS, {})
+    base = base or staged.get(run_id) or ctx.manifests.get(run_id) or manifest.rebuild(s, run_id)
+    new = change(base).with_key(key_id, manifest.fingerprint(key))
+    s.execute(
+        update(RunSession)
+        .where(RunSession.id == run_id)
+        .values(manifest=new.seal(key), manifest_key_id=key_id)
+    )
+    if run_id not in staged:
+        s.info.setdefault(AFTER_COMMIT, []).append(lambda: ctx.manifests.put(staged[run_id]))
+    staged[run_id] = new
 
 
 def start_run(
@@ -150,11 +198,20 @@ def start_run(
             started_at=now,
             last_activity_at=now,
             submit_salt=os.urandom(16),
+            bound=1,
         )
         s.add(run)
         study.last_activity_at = now
         s.flush()
-        _content_key(ctx, s, run_id)
+        first = Manifest(
+            run=run_id,
+            study=study.id,
+            config_version=version.id,
+            participant_key=run.participant_key,
+            status="started",
+            trial_count=0,
+        )
+        _bind(ctx, s, run_id, lambda m: m, base=first)
         audit.record(
             s,
             "run.start",
@@ -228,6 +285,9 @@ def _write_leading_pieces(
             if rows is None:
                 rows = _encrypt_trials(run_id, *_content_key(ctx, s, run_id), piece)
             _write_rows(s, rows)
+            if found[2]:
+                written = [r["trial_index"] for r in rows]
+                _bind(ctx, s, run_id, lambda m, w=written, k=rows[0]["key_id"]: m.with_trials(w, k))
         cached = cached or ctx.run_keys.get(run_id)
     return trials[split:], None
 
@@ -240,8 +300,9 @@ def _put_envelope(
     key: bytes,
     content: dict[str, Any],
     **fields: Any,
-) -> None:
-    """Write the run's envelope of this kind, replacing the previous one."""
+) -> bytes:
+    """Write the run's envelope of this kind, replacing the previous one; returns its
+    ciphertext (for the manifest)."""
     now = utcnow()
     row = {
         "run_id": run_id,
@@ -257,6 +318,7 @@ def _put_envelope(
     }
     assert not fields, f"unknown envelope fields: {sorted(fields)}"
     upsert(s, ResultEnvelope, [row], conflict=("run_id", "kind"))
+    return row["ciphertext"]
 
 
 def _load_run(s: Session, run_id: str) -> RunSession:
@@ -295,7 +357,7 @@ def _checkpoint(
         found = conn.execute(_RUN_STATE, {"b_run": run_id}).first()
         if found is None:
             raise NotFound("Run session not found.")
-        status, study_id = found
+        status, study_id, bound = found
         if status in TERMINAL:
             audit.record(
                 s,
@@ -314,7 +376,7 @@ def _checkpoint(
             }
         key_id, key = _content_key(ctx, s, run_id)
         _upsert_trials(s, run_id, key_id, key, last_piece)
-        _put_envelope(
+        envelope = _put_envelope(
             s,
             run_id,
             "checkpoint",
@@ -328,6 +390,16 @@ def _checkpoint(
         )
         conn.execute(_RUN_TOUCH, {"b_run": run_id, "b_count": req.trial_count, "b_now": now})
         conn.execute(_STUDY_TOUCH, {"b_study": study_id, "b_now": now})
+        if bound:
+            indices = [t["trial_index"] for t in last_piece]
+            _bind(
+                ctx,
+                s,
+                run_id,
+                lambda m: m.with_trials(indices, key_id)
+                .with_envelope("checkpoint", key_id, envelope)
+                .with_state("started", max(m.trial_count, req.trial_count)),
+            )
         audit.record(
             s,
             "run.checkpoint",
@@ -407,7 +479,7 @@ def _submit(ctx: Context, req: SubmitRequest, *, actor: str, client: str | None)
             return _submit_answer(run, req, final)
         key_id, key = _content_key(ctx, s, run.id)
         _upsert_trials(s, run.id, key_id, key, last_piece)
-        _put_envelope(
+        envelope = _put_envelope(
             s,
             run.id,
             "final",
@@ -422,6 +494,17 @@ def _submit(ctx: Context, req: SubmitRequest, *, actor: str, client: str | None)
         run.last_activity_at = now
         run.trial_count = req.trial_count
         run.submit_digest = digest
+        if run.bound:
+            s.flush()  # the manifest's UPDATE goes after the ORM's own
+            indices = [t["trial_index"] for t in last_piece]
+            _bind(
+                ctx,
+                s,
+                run.id,
+                lambda m: m.with_trials(indices, key_id)
+                .with_envelope("final", key_id, envelope)
+                .with_state(req.status, req.trial_count),
+            )
         s.execute(update(Study).where(Study.id == run.study_id).values(last_activity_at=now))
         audit.record(
             s,

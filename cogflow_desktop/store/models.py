@@ -164,6 +164,11 @@ class RunSession(Base):
     # Digest of the accepted final submission (salted), so a retry can be told from a change.
     submit_salt: Mapped[bytes] = mapped_column(LargeBinary(16))
     submit_digest: Mapped[str | None] = mapped_column(String(64))
+    # 1 for runs recorded with a sealed manifest (services/manifest.py) binding the columns
+    # above to the sealed rows; 0 for runs recorded before that (decrypted as "unverified").
+    bound: Mapped[int] = mapped_column(Integer, default=0)
+    manifest: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    manifest_key_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     study: Mapped[Study] = relationship()
     config_version: Mapped[ConfigVersion] = relationship()
@@ -181,6 +186,9 @@ class RunKey(Base):
     )
     sealed_key: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # HMAC of the content key with itself (reveals nothing about it): lets a manifest name the
+    # key, and a writer restarted mid-run carry earlier keys into its manifest.
+    fingerprint: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class ResultEnvelope(Base):

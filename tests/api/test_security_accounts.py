@@ -281,6 +281,8 @@ def test_previous_version_database_migrates_and_accounts_upgrade_at_sign_in(
                 answer = results.decrypt_run(s, login.secrets.private_key, run_id, True)
                 assert answer["status"] == expected["status"]
                 assert answer["trials"] == expected["trials"]
+                # Recorded before run binding: readable, and said to be unverified.
+                assert answer["integrity"] == results.UNVERIFIED
                 row = s.get(RunSession, run_id)
                 assert row is not None
                 got = results.unseal_participant_id(login.secrets.private_key, row)
