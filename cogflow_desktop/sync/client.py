@@ -9,12 +9,14 @@ shapes (`error`, field dicts, `detail`) and, for crashes and oversize bodies, HT
 from __future__ import annotations
 
 import html
+import ipaddress
 import json
 import os
 import re
 import threading
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 import requests
@@ -138,8 +140,9 @@ class CentralClient:
         *,
         credentials: Credentials | None = None,
         timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+        allow_insecure_http: bool = False,
     ) -> None:
-        self.base_url = normalize_url(base_url)
+        self.base_url = normalize_url(base_url, allow_insecure_http=allow_insecure_http)
         self.credentials = credentials
         self.timeout = timeout
         self._local = threading.local()
@@ -289,8 +292,41 @@ class CentralClient:
         return self.post("/api/v1/results/submit", body)
 
 
-def normalize_url(url: str) -> str:
+def normalize_url(url: str, *, allow_insecure_http: bool = False) -> str:
+    """The server address as used everywhere (no trailing slash), or ValueError saying why it
+    is refused. Credentials in it are refused without repeating them (so they are never
+    stored, logged or audited); plain http is for this computer only, unless the caller was
+    told to allow it (`--allow-insecure-http`) and warns."""
     url = url.strip().rstrip("/")
+    authority = url.split("://", 1)[-1].split("/", 1)[0]
+    if "@" in authority:
+        raise ValueError(
+            "A server address must not contain a user name or password: give the user with "
+            "--remote-user (the password is asked for, or read from COGFLOW_REMOTE_PASSWORD)."
+        )
     if not re.match(r"^https?://[^/\s]+", url):
-        raise ValueError(f"{url!r} is not a server address: use http(s)://host[:port].")
+        raise ValueError(f"{url!r} is not a server address: use https://host[:port].")
+    if url.startswith("http://") and not allow_insecure_http and not is_loopback(url):
+        raise ValueError(
+            f"{url} is plain http to another computer: results and passwords would cross the "
+            "network unencrypted. Use https, or pass --allow-insecure-http if you must."
+        )
     return url
+
+
+def is_loopback(url: str) -> bool:
+    """True for an address on this computer (127.0.0.0/8, ::1, localhost)."""
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+INSECURE_HTTP_WARNING = (
+    "Warning: {url} is plain http: the results, your central server password and its session "
+    "cookie cross the network unencrypted, and anyone on the way can read or change them. "
+    "Use https."
+)
