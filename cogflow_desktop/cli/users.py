@@ -17,6 +17,7 @@ from collections.abc import Callable
 from cogflow_desktop.cli.common import CliError, StdinLines, add_data_dir, open_ctx, read_secret
 from cogflow_desktop.services import auth, researchers, users
 from cogflow_desktop.services.context import Context
+from cogflow_desktop.services.errors import AccountLocked, AuthRequired
 from cogflow_desktop.services.vault import SessionSecrets
 
 CLIENT = "cli"
@@ -143,12 +144,21 @@ def _with_acting(
 ) -> int:
     """Sign `username` in (throttled, audited), prove a fresh TOTP code, do the work, sign
     out: the same proof the app's Settings page asks for."""
-    login = auth.login(ctx, username, password, CLIENT)
+    login = _login(ctx, username, password)
     try:
         auth.verify_code(ctx, login.secrets, _totp_code(args, username), CLIENT)
         return work(login.secrets)
     finally:
         auth.logout(ctx, login.token, CLIENT)
+
+
+def _login(ctx: Context, username: str, password: str) -> auth.LoginResult:
+    try:
+        return auth.login(ctx, username, password, CLIENT)
+    except AccountLocked:
+        raise
+    except AuthRequired as exc:
+        raise CliError("The username or password is not correct.") from exc
 
 
 def create(args: argparse.Namespace) -> int:
@@ -244,7 +254,7 @@ def passwd(args: argparse.Namespace) -> int:
             confirm=True,
         )
         users.check_new_password(new)
-        login = auth.login(ctx, args.username, current, CLIENT)
+        login = _login(ctx, args.username, current)
         try:
             if auth.mfa_enabled(ctx, login.secrets.user_id):
                 auth.verify_code(ctx, login.secrets, _totp_code(args, args.username), CLIENT)
