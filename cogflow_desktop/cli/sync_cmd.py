@@ -11,6 +11,7 @@ import threading
 import time
 from typing import Any
 
+from cogflow_desktop import audit_anchor
 from cogflow_desktop.cli.common import CliError, StdinLines, add_data_dir, open_ctx, read_secret
 from cogflow_desktop.services import users
 from cogflow_desktop.sync import keystore, state
@@ -144,6 +145,8 @@ def run_sync(args: argparse.Namespace) -> int:
                 key = keystore.unlock(ctx, server)
             except keystore.KeystoreError as exc:
                 raise CliError(str(exc)) from exc
+            if ctx.anchor is not None:  # a researcher key is here: anchor what sync audits
+                ctx.anchor.arm(key)
             actor = UNATTENDED_ACTOR
         else:
             password = read_secret(
@@ -159,6 +162,7 @@ def run_sync(args: argparse.Namespace) -> int:
             credentials=_remote_credentials(args, stdin),
             timeout=(min(10.0, args.timeout), args.timeout),
             allow_insecure_http=args.allow_insecure_http,
+            extra_headers=audit_anchor.sync_header(ctx.settings.data_dir),
         )
         bar = ProgressBar(sys.stderr)
         engine = SyncEngine(

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
+from cogflow_desktop.audit_anchor import sync_header
 from cogflow_desktop.gui.researcher import ResearcherSession
 from cogflow_desktop.services.context import Context
 from cogflow_desktop.sync import keystore
@@ -87,7 +88,9 @@ def run_sync(
     progress: Callable[[Progress], None],
     cancel: threading.Event,
 ) -> SyncReport:
-    client = CentralClient(server, credentials=credentials)
+    client = CentralClient(
+        server, credentials=credentials, extra_headers=sync_header(ctx.settings.data_dir)
+    )
     try:
         engine = SyncEngine(ctx, client, key, actor=actor, progress=progress, cancel=cancel)
         return engine.run()

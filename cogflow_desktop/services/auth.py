@@ -196,12 +196,25 @@ def login(ctx: Context, username: str, password: str, client: str) -> LoginResul
         token_hash=token_hash(token),
         epoch=user.session_epoch,
     )
+    _arm_anchor(ctx, keys.install_key)
     with ctx.write() as s:
         s.add(UserSession(token_hash=token_hash(token), user_id=user.id, created_at=now))
         s.execute(update(User).where(User.id == user.id).values(last_login_at=now))
         audit.record(s, "auth.login", actor=user.username, client=client)
     ctx.sessions.put(token_hash(token), session_secrets)
     return LoginResult(token, session_secrets, user.mfa_enabled)
+
+
+def _arm_anchor(ctx: Context, install_key: X25519PrivateKey) -> None:
+    """A researcher's key is here: the audit chain is anchored from now on (audit_anchor)."""
+    if ctx.anchor is not None:
+        ctx.anchor.arm(install_key)
+
+
+def _disarm_anchor_if_alone(ctx: Context) -> None:
+    """No session holds the key any more: write a last anchor and forget its key."""
+    if ctx.anchor is not None and len(ctx.sessions) == 0:
+        ctx.anchor.disarm()
 
 
 def session_for(ctx: Context, token: str | None) -> SessionSecrets | None:
@@ -213,11 +226,11 @@ def session_for(ctx: Context, token: str | None) -> SessionSecrets | None:
     if found is None:
         return None
     now = utcnow()
-    if now - found.last_seen_at > timedelta(seconds=ctx.settings.session_idle_seconds):
+    if now - found.last_seen_at > timedelta(seconds=ctx.settings.session_idle_seconds) or (
+        not still_valid(ctx, found)
+    ):
         ctx.sessions.drop(th)
-        return None
-    if not still_valid(ctx, found):
-        ctx.sessions.drop(th)
+        _disarm_anchor_if_alone(ctx)
         return None
     found.last_seen_at = now
     return found
@@ -246,6 +259,7 @@ def logout(ctx: Context, token: str, client: str) -> None:
     with ctx.write() as s:
         s.execute(update(UserSession).where(UserSession.token_hash == th).values(ended_at=utcnow()))
         audit.record(s, "auth.logout", actor=dropped.username, client=client)
+    _disarm_anchor_if_alone(ctx)
 
 
 def mfa_fresh_until(ctx: Context, session: SessionSecrets) -> datetime | None:
@@ -401,6 +415,7 @@ def unlock_install_key(ctx: Context, username: str, password: str, client: str) 
     """The install private key from a researcher's password, without a session (the CLI's
     unlock paths): throttled and audited exactly like a login."""
     user, keys = open_account(ctx, username, password, client, "auth.unlock")
+    _arm_anchor(ctx, keys.install_key)  # until this process closes its context
     with ctx.write() as s:
         audit.record(s, "auth.unlock", actor=user.username, client=client)
     return keys.install_key

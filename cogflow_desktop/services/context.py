@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,6 +12,7 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from cogflow_desktop import audit
+from cogflow_desktop.audit_anchor import Anchorer
 from cogflow_desktop.security import files
 from cogflow_desktop.services.manifest import ManifestCache
 from cogflow_desktop.services.throttle import FailureThrottle, Tier, standard_tiers
@@ -44,6 +45,7 @@ class Context:
     login_throttle: FailureThrottle | None = None
     totp_throttle: FailureThrottle | None = None
     migration_backup: Path | None = None
+    anchor: Anchorer | None = None
     _write_lock: threading.RLock = field(default_factory=threading.RLock)
 
     @contextmanager
@@ -58,6 +60,9 @@ class Context:
             self.run_keys.put(run_id, key_id, key)
         for hook in s.info.pop(AFTER_COMMIT, []):
             hook()
+        head = s.info.pop(audit.HEAD_INFO, None)
+        if head is not None and self.anchor is not None:
+            self.anchor.advance(*head)
 
     def read(self) -> AbstractContextManager[Session]:
         return transaction(self.reader)
@@ -68,7 +73,13 @@ class Context:
         with self.read() as s:
             return s.scalar(select(InstallKeys).limit(1))
 
+    def chain_state(self, ids: Sequence[int]) -> tuple[int, dict[int, str]]:
+        with self.read() as s:
+            return audit.chain_state(s, ids)
+
     def close(self) -> None:
+        if self.anchor is not None:
+            self.anchor.disarm()  # the last anchor of this process, then the key is gone
         self.sessions.clear()
         self.engine.dispose()
 
@@ -92,6 +103,7 @@ def open_context(settings: Settings, *, flag_interrupted_runs: bool = True) -> C
         totp_throttle=FailureThrottle(_tiers(settings)),
         migration_backup=backup,
     )
+    ctx.anchor = Anchorer(settings.data_dir, ctx.chain_state)
     from cogflow_desktop.services.auth import seed_throttles  # auth builds on this module
 
     seed_throttles(ctx)

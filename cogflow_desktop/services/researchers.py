@@ -243,6 +243,9 @@ def rotate_install_key(ctx: Context, acting: SessionSecrets, *, client: str) -> 
             },
         )
     ctx.sessions.clear()
+    if ctx.anchor is not None:  # the anchor is signed with the new key from now on
+        ctx.anchor.rekey(new)
+        ctx.anchor.disarm()
     return Rotation(recovery_key, keys, participants, accounts, turned_off)
 
 

@@ -56,6 +56,10 @@ class SessionVault:
         with self._lock:
             self._items.clear()
 
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._items)
+
 
 class RunKeyCache:
     """run id -> (key id, content key) for runs being recorded, least recently used dropped.

@@ -141,10 +141,13 @@ class CentralClient:
         credentials: Credentials | None = None,
         timeout: tuple[float, float] = DEFAULT_TIMEOUT,
         allow_insecure_http: bool = False,
+        extra_headers: dict[str, str] | None = None,
     ) -> None:
         self.base_url = normalize_url(base_url, allow_insecure_http=allow_insecure_http)
         self.credentials = credentials
         self.timeout = timeout
+        # Sent with every request (e.g. the audit anchor, which the central server may log).
+        self.extra_headers = dict(extra_headers or {})
         self._local = threading.local()
         self._cookies: dict[str, str] = {}
         self._csrf: str | None = None
@@ -161,6 +164,7 @@ class CentralClient:
         http.mount("https://", HTTPAdapter(pool_connections=1, pool_maxsize=4, max_retries=0))
         http.headers["User-Agent"] = f"cogflow-desktop/{__version__} sync"
         http.headers["Accept"] = "application/json"
+        http.headers.update(self.extra_headers)
         if self.credentials is not None and self.credentials.basic:
             http.auth = (self.credentials.username, self.credentials.password)
         # Proxy and CA settings from the environment, read once: requests would otherwise
