@@ -36,6 +36,32 @@ FOREIGN_ORIGIN = "cogflow_foreign_origin"
 _ORIGIN_REFUSED = {"error": "Requests from this web page's origin are not allowed."}
 
 
+# Every page this server serves (Interpreter, Builder, portal): scripts only from its own files
+# (no inline script, no event-handler attributes: HTML in a study config formats but never
+# runs), requests only to itself, images only from itself (/media/...) or data: URLs. Inline
+# *styles* stay allowed: stimulus HTML keeps its formatting, and with img-src and font-src
+# closed, CSS cannot send anything anywhere either.
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data: blob:",
+        "media-src 'self' data: blob:",
+        "font-src 'self' data:",
+        "connect-src 'self'",
+        "frame-src 'self'",
+        "frame-ancestors 'self'",
+        "worker-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+    )
+)
+# Answers that are not pages (JSON, files) need no power at all.
+API_POLICY = "default-src 'none'; frame-ancestors 'none'"
+
+
 def researcher_path(path: str) -> bool:
     return bool(_RESEARCHER_PATHS.match(path))
 
@@ -100,6 +126,10 @@ def install_guards(app: Flask) -> None:
             # Without credentials: the page reads only answers made for an anonymous caller.
             resp.headers["Access-Control-Allow-Origin"] = origin
             resp.headers["Vary"] = "Origin"
+        page = resp.mimetype == "text/html"
+        resp.headers.setdefault(
+            "Content-Security-Policy", CONTENT_SECURITY_POLICY if page else API_POLICY
+        )
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")
         resp.headers.setdefault("Referrer-Policy", "same-origin")
         resp.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
