@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import math
 import re
@@ -211,3 +213,54 @@ class DecryptBody(_Body):
     include_trials: bool = False
 
     _run_id = field_validator("run_session_id")(_uuid)
+
+
+_B64 = re.compile(r"^[A-Za-z0-9+/]*={0,2}$")
+
+
+def _base64(value: str, what: str, limit: int) -> bytes:
+    if len(value) > limit or not _B64.match(value) or len(value) % 4:
+        raise ValueError(f"{what} must be base64 (at most {limit} characters).")
+    return base64.b64decode(value)
+
+
+class SealedTrial(_Body):
+    trial_index: int = Field(ge=0, le=MAX_TRIAL_INDEX)
+    ciphertext: str = Field(min_length=1)
+
+
+class RecoverBody(_Body):
+    """A page's sealed local buffer (results/recover): only base64 blobs and indices."""
+
+    run_session_id: str
+    sealed_key: str = Field(min_length=1, max_length=200)
+    key_fingerprint: str = Field(pattern=r"^[0-9a-f]{64}$")
+    trial_count: int = Field(default=0, ge=0, le=MAX_TRIAL_INDEX)
+    trials: list[SealedTrial] = Field(default_factory=list, max_length=200_000)
+    result_payload_sealed: str | None = None
+
+    _run_id = field_validator("run_session_id")(_uuid)
+
+    @field_validator("trials")
+    @classmethod
+    def _unique(cls, trials: list[SealedTrial]) -> list[SealedTrial]:
+        if len({t.trial_index for t in trials}) != len(trials):
+            raise ValueError("A trial_index appears more than once.")
+        return trials
+
+    def blobs(self) -> tuple[bytes, list[tuple[int, bytes]], bytes | None]:
+        """The decoded key, trials and payload (ValidationFailed on bad base64)."""
+        try:
+            key = _base64(self.sealed_key, "sealed_key", 200)
+            trials = [
+                (t.trial_index, _base64(t.ciphertext, "ciphertext", 64 * 1024 * 1024))
+                for t in self.trials
+            ]
+            payload = (
+                None
+                if self.result_payload_sealed is None
+                else _base64(self.result_payload_sealed, "result_payload_sealed", 64 * 1024 * 1024)
+            )
+        except (ValueError, binascii.Error) as exc:
+            raise ValidationFailed({"non_field_errors": [str(exc)]}) from exc
+        return key, trials, payload

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -228,6 +229,9 @@ def start_run(
             "task_type": version.task_type,
             "config": version.config,
             "participant_key": run.participant_key,
+            # The install's public key: the page seals what it must keep locally to it
+            # (resources/interpreter/sealing.js), readable only like every other result.
+            "seal_public_key": base64.b64encode(public_key).decode("ascii"),
         }
 
 
@@ -531,3 +535,82 @@ def _submit_answer(run: RunSession, req: SubmitRequest, envelope_id: int | None)
         "trial_records_stored": len(req.trials),
         "result_envelope_id": envelope_id,
     }
+
+
+@dataclass(frozen=True)
+class RecoverRequest:
+    """A page's sealed local buffer (resources/interpreter/sealing.js), handed over as is."""
+
+    run_session_id: str
+    sealed_key: bytes  # the page's content key sealed to the install key (page_key_aad)
+    key_fingerprint: str  # manifest.fingerprint() of that key, computed by the page
+    trial_count: int
+    trials: list[tuple[int, bytes]]  # (trial_index, ciphertext under the page's key)
+    result_payload_sealed: bytes | None  # {"result_payload": ...} as a checkpoint envelope
+
+
+def recover_sealed(
+    ctx: Context, req: RecoverRequest, *, actor: str, client: str | None
+) -> dict[str, Any]:
+    """Store what an earlier page could not deliver, still sealed: the page's key as one more
+    content key of the run, each trial not stored yet as a row under it, the payload as the
+    run's checkpoint envelope when it has no final result. Nothing is decrypted here (the
+    recording path cannot); rows the server already has are never replaced."""
+    with _run_lock(req.run_session_id), ctx.write() as s:
+        run = _load_run(s, req.run_session_id)
+        if run.status in TERMINAL:
+            audit.record(
+                s, "run.recover", actor=actor, client=client, target=run.id, outcome="refused",
+                details={"reason": "run_already_terminal"},
+            )  # fmt: skip
+            return {"run_session_id": run.id, "stored": False, "reason": "run_already_terminal"}
+        if not run.bound:
+            raise BadRequest("This run was recorded by an earlier version without sealed buffers.")
+        have = set(
+            s.scalars(select(TrialRecord.trial_index).where(TrialRecord.run_id == run.id))
+        )
+        fresh = [(i, blob) for i, blob in req.trials if i not in have]
+        payload = req.result_payload_sealed
+        if not fresh and payload is None:
+            return {"run_session_id": run.id, "stored": True, "trial_records_stored": 0}
+        page_key = RunKey(run_id=run.id, sealed_key=req.sealed_key, fingerprint=req.key_fingerprint)
+        s.add(page_key)
+        s.flush()
+        now = utcnow()
+        _write_rows(
+            s,
+            [
+                {"run_id": run.id, "trial_index": i, "key_id": page_key.id, "ciphertext": blob,
+                 "created_at": now, "updated_at": now}
+                for i, blob in fresh
+            ],
+        )  # fmt: skip
+        if payload is not None:
+            upsert(
+                s,
+                ResultEnvelope,
+                [{"run_id": run.id, "kind": "checkpoint", "key_id": page_key.id,
+                  "ciphertext": payload, "status": "started", "trial_count": req.trial_count,
+                  "checkpoint_label": "recovered", "checkpoint_index": None,
+                  "created_at": now, "updated_at": now}],
+                conflict=("run_id", "kind"),
+            )  # fmt: skip
+        count = max(run.trial_count, req.trial_count)
+        run.trial_count = count
+        run.last_activity_at = now
+        s.flush()
+
+        def change(m: Manifest) -> Manifest:
+            m = m.with_key(page_key.id, req.key_fingerprint)
+            m = m.with_trials([i for i, _ in fresh], page_key.id)
+            if payload is not None:
+                m = m.with_envelope("checkpoint", page_key.id, payload)
+            return m.with_state("started", max(m.trial_count, req.trial_count))
+
+        _bind(ctx, s, run.id, change)
+        audit.record(
+            s, "run.recover", actor=actor, client=client, target=run.id,
+            details={"trials": len(fresh), "already_stored": len(req.trials) - len(fresh),
+                     "payload": payload is not None},
+        )  # fmt: skip
+        return {"run_session_id": run.id, "stored": True, "trial_records_stored": len(fresh)}
