@@ -26,11 +26,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from cogflow_desktop.security import envelopes
-from cogflow_desktop.store.models import ResultEnvelope, RunKey, RunSession, TrialRecord
+from cogflow_desktop.store.engine import trial_index_keys
+from cogflow_desktop.store.models import ResultEnvelope, RunKey, RunSession
 
 VERSION = 1
 Range = tuple[int, int, int]  # first trial_index, last trial_index, key id
@@ -152,20 +153,16 @@ def open_manifest(key: bytes, blob: bytes, run_id: str) -> Manifest:
 
 
 def trial_ranges(s: Session, run_id: str) -> tuple[Range, ...]:
-    rows = s.execute(
-        select(TrialRecord.trial_index, TrialRecord.key_id)
-        .where(TrialRecord.run_id == run_id)
-        .order_by(TrialRecord.trial_index)
-    )
-    return ranges_of((int(i), int(k)) for i, k in rows)
+    return ranges_of(trial_index_keys(s, run_id))
+
+
+_ENVELOPES = select(ResultEnvelope.kind, ResultEnvelope.key_id, ResultEnvelope.ciphertext).where(
+    ResultEnvelope.run_id == bindparam("b_run")
+)
 
 
 def envelope_digests(s: Session, run_id: str) -> dict[str, tuple[int, str]]:
-    rows = s.execute(
-        select(ResultEnvelope.kind, ResultEnvelope.key_id, ResultEnvelope.ciphertext).where(
-            ResultEnvelope.run_id == run_id
-        )
-    )
+    rows = s.connection().execute(_ENVELOPES, {"b_run": run_id})
     return {kind: (key_id, digest(blob)) for kind, key_id, blob in rows}
 
 

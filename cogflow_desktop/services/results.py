@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from cogflow_desktop.security import envelopes, pseudonyms
@@ -165,23 +165,40 @@ class IntegrityError(envelopes.DecryptionError):
     """The database does not match what the run's sealed manifest says it must be."""
 
 
+# Built once (an export checks every run): plain Core statements, no ORM loads.
+_VERIFY_RUN = select(
+    RunSession.study_id,
+    RunSession.config_version_id,
+    RunSession.participant_key,
+    RunSession.status,
+    RunSession.trial_count,
+    RunSession.bound,
+    RunSession.manifest,
+    RunSession.manifest_key_id,
+    RunSession.participant_id_sealed,
+).where(RunSession.id == bindparam("b_run"))
+_VERIFY_KEYS = select(RunKey.id).where(RunKey.run_id == bindparam("b_run"))
+_SALT = "cogflow_participant_salt"
+
+
 def verify_run(s: Session, keys: RunKeys, run_id: str) -> str:
     """Check the run's plaintext columns, rows and keys against its sealed manifest.
 
     Returns VERIFIED, or UNVERIFIED for a run recorded before manifests existed (every content
     key sealed the old way, and no manifest: a bound run cannot be turned into one of those
     without its content keys). Raises IntegrityError (a DecryptionError) naming the mismatch."""
-    run = s.get(RunSession, run_id)
+    conn = s.connection()
+    run = conn.execute(_VERIFY_RUN, {"b_run": run_id}).first()
     if run is None:
         raise NotFound("Run session not found.")
-    key_ids = list(s.scalars(select(RunKey.id).where(RunKey.run_id == run_id)))
+    key_ids = [k for (k,) in conn.execute(_VERIFY_KEYS, {"b_run": run_id})]
     for key_id in key_ids:
         keys.get(key_id)
     bound_keys = [k for k in key_ids if keys.kinds[k] != LEGACY_KEY_KIND]
     if not bound_keys:
         if run.bound or run.manifest is not None:
             raise IntegrityError("the run's binding was changed")
-        _check_participant(s, keys, run)
+        _check_participant(s, keys, run_id, run.participant_id_sealed, run.participant_key)
         return UNVERIFIED
     if len(bound_keys) != len(key_ids):
         raise IntegrityError("a key of the old kind was added to a bound run")
@@ -203,20 +220,24 @@ def verify_run(s: Session, keys: RunKeys, run_id: str) -> str:
         raise IntegrityError("trial rows were added, removed or moved")
     if manifest.envelope_digests(s, run_id) != dict(m.envelopes):
         raise IntegrityError("a result envelope was removed or replaced")
-    _check_participant(s, keys, run)
+    _check_participant(s, keys, run_id, run.participant_id_sealed, run.participant_key)
     return VERIFIED
 
 
-def _check_participant(s: Session, keys: RunKeys, run: RunSession) -> None:
+def _check_participant(
+    s: Session, keys: RunKeys, run_id: str, sealed: bytes, participant_key: str
+) -> None:
     """The sealed participant id must give the run's participant_key (a participant id anyone
     sealed to the public key would give another)."""
-    salt = s.scalar(select(InstallKeys.participant_salt))
-    pid = envelopes.unseal(keys.private_key, run.participant_id_sealed, participant_aad(run.id))
+    salt = s.info.get(_SALT)
+    if salt is None:  # read once per session (it never changes)
+        salt = s.info[_SALT] = s.scalar(select(InstallKeys.participant_salt)) or ""
+    pid = envelopes.unseal(keys.private_key, sealed, participant_aad(run_id))
     try:
-        key = pseudonyms.participant_key(salt or "", pid.decode())
+        key = pseudonyms.participant_key(salt, pid.decode())
     except UnicodeDecodeError as exc:
         raise IntegrityError("the participant id is malformed") from exc
-    if key != run.participant_key:
+    if key != participant_key:
         raise IntegrityError("the participant id does not match participant_key")
 
 

@@ -51,6 +51,11 @@ def _run_lock(run_id: str) -> threading.Lock:
 _RUN_STATE = select(RunSession.status, RunSession.study_id, RunSession.bound).where(
     RunSession.id == bindparam("b_run")
 )
+_MANIFEST_SET = (
+    update(RunSession.__table__)
+    .where(RunSession.__table__.c.id == bindparam("b_run"))
+    .values(manifest=bindparam("b_manifest"), manifest_key_id=bindparam("b_key"))
+)
 # Manifests changed in a transaction, cached once it commits (see _bind).
 STAGED_MANIFESTS = "cogflow_staged_manifests"
 _RUN_TOUCH = (
@@ -160,10 +165,8 @@ def _bind(
     staged: dict[str, Manifest] = s.info.setdefault(STAGED_MANIFESTS, {})
     base = base or staged.get(run_id) or ctx.manifests.get(run_id) or manifest.rebuild(s, run_id)
     new = change(base).with_key(key_id, manifest.fingerprint(key))
-    s.execute(
-        update(RunSession)
-        .where(RunSession.id == run_id)
-        .values(manifest=new.seal(key), manifest_key_id=key_id)
+    s.connection().execute(
+        _MANIFEST_SET, {"b_run": run_id, "b_manifest": new.seal(key), "b_key": key_id}
     )
     if run_id not in staged:
         s.info.setdefault(AFTER_COMMIT, []).append(lambda: ctx.manifests.put(staged[run_id]))

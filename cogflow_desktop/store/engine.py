@@ -107,3 +107,17 @@ class TrialPageFetcher:
 
 def trial_page_fetcher(session: Session) -> TrialPageFetcher:
     return TrialPageFetcher(session)
+
+
+def trial_index_keys(session: Session, run_id: str) -> list[tuple[int, int]]:
+    """(trial_index, key_id) of a run's trial rows in trial_index order, through the driver's
+    cursor on the session's connection (an integrity check reads these for every exported run;
+    SQLAlchemy's per-row objects would cost more than the query)."""
+    cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        return cursor.execute(
+            "SELECT trial_index, key_id FROM trial_records WHERE run_id = ? ORDER BY trial_index",
+            (run_id,),
+        ).fetchall()
+    finally:
+        cursor.close()
