@@ -78,7 +78,7 @@ export class Run {
     this.startedAt = new Date().toISOString();
     this.drt = new DrtEngine(this);
     if (this.start) {
-      this.queue = new CheckpointQueue(this.start.run_session_id, () => this.payload('started', false));
+      this.queue = new CheckpointQueue(this.start.run_session_id, () => this.payload('started', false), { sealTo: this.start.seal_public_key });
       window.addEventListener('pagehide', () => this.queue.flushOnUnload());
     }
     document.addEventListener('visibilitychange', () => {
@@ -434,14 +434,31 @@ export class Run {
       return;
     }
     ui.showMessage(this.root, { title: 'Saving your responses…', body: 'Please wait.' });
+    if (this.queue) await this.queue.keepPayload({ ...this.payload(status, false), result_summary: summary });
     const res = await submitWithRetry({
       run_session_id: this.start.run_session_id, status, trial_count: this.rows.length,
       result_summary: summary, result_payload: payload, trials: this.rows,
     }, { onRetry: (err, attempt) => ui.showSaveProblem(this.root, err, attempt) });
+    if (res.gaveUp) return this.keptLocally(status, summary, res.error);
     if (this.queue) this.queue.stop({ clear: true });
     window.cogflowResult = { status, submitted: res.ok, conflict: !!res.conflict };
     if (res.ok) ui.showThanks(this.root, status);
     else ui.showMessage(this.root, { kind: 'error', title: 'This run was already saved differently', body: 'The server refused this result because the run already has another final result. Please tell the experimenter.' });
+  }
+
+  // The server keeps refusing the result (the same answer again and again): stop asking, keep
+  // everything sealed on this computer for the next run to hand over, and say so.
+  async keptLocally(status, summary, error) {
+    const kept = this.queue ? await this.queue.keepSealed(this.rows, { ...this.payload(status, false), result_summary: summary }) : false;
+    window.cogflowResult = { status, submitted: false, gave_up: true, kept_sealed: kept, error: String(error && error.message ? error.message : error) };
+    this.root.dataset.cogflowState = 'error';
+    ui.showMessage(this.root, {
+      kind: 'error',
+      title: 'Your responses could not be saved',
+      body: kept
+        ? 'The server refused them. They are kept on this computer, sealed so that only a researcher can read them, and will be handed over when the next run starts. Please tell the experimenter.'
+        : 'The server refused them. Please tell the experimenter now, before this window is closed.',
+    });
   }
 }
 

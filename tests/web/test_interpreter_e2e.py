@@ -292,7 +292,10 @@ async def drive(
 
 
 async def new_page(browser: Any) -> Any:
-    context = await browser.new_context(viewport={"width": 1280, "height": 800})
+    # bypass_csp: the driver's wait_for_function predicates are evaluated strings, which the
+    # Interpreter's Content-Security-Policy (rightly) refuses; tests/web/test_security_csp.py
+    # checks the policy itself.
+    context = await browser.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True)
     page = await context.new_page()
     page.errors = []  # type: ignore[attr-defined]
     page.on("pageerror", lambda e: page.errors.append(str(e)))

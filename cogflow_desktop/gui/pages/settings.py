@@ -20,6 +20,7 @@ from cogflow_desktop.gui.dialogs.authenticator import AuthenticatorDialog
 from cogflow_desktop.gui.logs import log_path
 from cogflow_desktop.gui.pages.base import Page
 from cogflow_desktop.gui.pages.hardware import HardwareSection
+from cogflow_desktop.gui.pages.researchers import ResearchersPanel
 from cogflow_desktop.gui.selftest_window import SelfTestWindow
 from cogflow_desktop.gui.state import AppState
 
@@ -107,6 +108,8 @@ class SettingsPage(Page):
         self.authenticator_dialog: AuthenticatorDialog | None = None
         self.hardware = HardwareSection(state.ctx, self)  # lab hardware (gui/pages/hardware.py)
         self.layout_.addWidget(self.hardware)
+        self.researchers = ResearchersPanel(state)
+        self.layout_.addWidget(self.researchers)
         self.layout_.addStretch(1)
 
     def open_selftest(self) -> SelfTestWindow:
