@@ -1,6 +1,10 @@
 """Start-up time of the desktop app: from launching the process to a usable main window with
 the embedded server healthy. Each sample is a fresh process; prints one JSON object.
 
+In the same run, alternating with the app, it times a bare PySide6 window holding one
+QWebEngineView (the floor any Qt + QtWebEngine app pays on this machine: interpreter, Qt and
+Chromium libraries, a shown window) and reports the app's time as a ratio of it.
+
     python bench/bench_startup.py [--runs 7] [--program dist/CogFlowDesktop/cogflow-desktop]
 
 --program times a built app (scripts/build_app.py) instead of `python -m cogflow_desktop`.
@@ -51,6 +55,45 @@ def one_run(data_dir: Path) -> dict[str, float]:
     return sample
 
 
+BARE_WINDOW = """
+import json, sys, time
+from PySide6.QtCore import QTimer
+from PySide6.QtWebEngineWidgets import QWebEngineView
+from PySide6.QtWidgets import QApplication, QMainWindow
+app = QApplication(sys.argv[:1])
+window = QMainWindow()
+window.setCentralWidget(QWebEngineView())
+window.resize(1100, 720)
+window.show()
+def ready():
+    print(json.dumps({"ready": True}), flush=True)
+    window.close()
+QTimer.singleShot(0, ready)
+app.exec()
+"""
+
+
+def bare_window_ms() -> float:
+    """Launch to the first event-loop turn after showing a window with one QWebEngineView
+    (the same moment the app reports ready)."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", BARE_WINDOW],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert proc.stdout is not None
+    elapsed = None
+    for line in proc.stdout:
+        if '"ready"' in line:
+            elapsed = round((time.perf_counter() - started) * 1000, 1)
+    proc.wait(timeout=120)
+    if elapsed is None:
+        raise SystemExit(f"The bare window did not start (exit status {proc.returncode}).")
+    return elapsed
+
+
 def version_ms() -> float:
     """The same interpreter and package imports without Qt or a window: the floor under the
     app's start-up on this machine (`cogflow-desktop --version` imports every command)."""
@@ -70,7 +113,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         # The first launch creates and migrates the database; later ones open it.
         first = one_run(Path(tmp) / "data")
-        warm = [one_run(Path(tmp) / "data") for _ in range(args.runs)]
+        warm, bare = [], []
+        for _ in range(args.runs):  # alternating, so both see the same machine load
+            warm.append(one_run(Path(tmp) / "data"))
+            bare.append(bare_window_ms())
         floor = [version_ms() for _ in range(args.runs)]
     from PySide6 import __version__ as pyside_version
 
@@ -82,8 +128,14 @@ def main() -> int:
         "median_in_app_ready_ms": statistics.median(s["in_app_ready_ms"] for s in warm),
         "first_launch_process_to_ready_ms": first["process_to_ready_ms"],
         "median_cli_version_ms": statistics.median(floor),
+        "median_bare_qwebengine_window_ms": statistics.median(bare),
+        "ratio_app_to_bare_window": round(
+            statistics.median(s["process_to_ready_ms"] for s in warm) / statistics.median(bare), 2
+        ),
+        "targets": {"process_to_ready_ms": 1000, "ratio_app_to_bare_window": 3.0},
         "load_average_1m": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
         "samples_process_to_ready_ms": [s["process_to_ready_ms"] for s in warm],
+        "samples_bare_window_ms": bare,
         "platform": platform.platform(),
         "qpa": os.environ.get("QT_QPA_PLATFORM", "default"),
         "python": platform.python_version(),

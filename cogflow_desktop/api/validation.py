@@ -10,6 +10,7 @@ import re
 import uuid
 from typing import Any, Literal, TypeVar
 
+import orjson
 from flask import request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -77,6 +78,34 @@ def _has_lone_surrogate(value: Any) -> bool:
     return False
 
 
+# orjson parses a body ~10× faster than json with the hooks above, and agrees with it on
+# everything except numbers: it turns an integer beyond 64 bits into a float, silently. So it
+# is used only for bodies with no integer of 16 digits or more (anything below 10**15 is exact
+# in a double) and no three-digit exponent; any other body, and any body orjson refuses, is
+# parsed by the careful path, which gives the same value or the same error as always.
+_NEEDS_CAREFUL_PARSE = re.compile(rb"(?<![\d.])\d{16,}(?![\d.eE])|[eE][+-]?\d{3,}|\d{300,}")
+
+
+def _careful_loads(raw: bytes) -> Any:
+    try:
+        return json.loads(
+            raw, parse_constant=_reject_constant, parse_float=_finite_float, parse_int=_exact_int
+        )
+    except _NotPortable as exc:
+        raise FrameworkError(400, f"JSON parse error - {exc}.") from exc
+    except (ValueError, RecursionError) as exc:
+        raise FrameworkError(400, "JSON parse error - the request body is not valid JSON.") from exc
+
+
+def _loads(raw: bytes) -> Any:
+    if not _NEEDS_CAREFUL_PARSE.search(raw):
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            pass  # the careful path says what is wrong, in its own words
+    return _careful_loads(raw)
+
+
 def json_body(required: bool = True) -> Any:
     raw = request.get_data(cache=False)
     if not raw.strip():
@@ -86,14 +115,7 @@ def json_body(required: bool = True) -> Any:
     mimetype = request.mimetype or ""
     if mimetype != "application/json" and not mimetype.endswith("+json"):
         raise FrameworkError(415, f'Unsupported media type "{mimetype}" in request.')
-    try:
-        data = json.loads(
-            raw, parse_constant=_reject_constant, parse_float=_finite_float, parse_int=_exact_int
-        )
-    except _NotPortable as exc:
-        raise FrameworkError(400, f"JSON parse error - {exc}.") from exc
-    except (ValueError, RecursionError) as exc:
-        raise FrameworkError(400, "JSON parse error - the request body is not valid JSON.") from exc
+    data = _loads(raw)
     if _MAYBE_SURROGATE.search(raw) and _has_lone_surrogate(data):
         raise FrameworkError(
             400, "JSON parse error - a string holds a lone surrogate, which is not text."

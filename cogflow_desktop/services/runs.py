@@ -289,7 +289,19 @@ def _upsert_trials(
 
 
 def _write_rows(s: Session, rows: list[dict[str, Any]]) -> None:
-    upsert(s, TrialRecord, rows, conflict=("run_id", "trial_index"))
+    """Insert or replace trial rows (a submit writes hundreds): one driver executemany."""
+    if not rows:
+        return
+    cursor = driver.Cursor(s)
+    cursor.execute_many(
+        _TRIAL_UPSERT_SQL,
+        [
+            (r["run_id"], r["trial_index"], r["key_id"], r["ciphertext"],
+             driver.sql_datetime(r["created_at"]), driver.sql_datetime(r["updated_at"]))
+            for r in rows
+        ],
+    )  # fmt: skip
+    cursor.close()
 
 
 def _write_leading_pieces(
