@@ -59,3 +59,19 @@ def test_the_desktop_app_path_does_not_import_the_commands() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "[]"
+
+
+def test_the_desktop_app_loads_export_sync_and_keyring_on_first_use() -> None:
+    """The first screen needs none of them (they are imported when a researcher exports,
+    syncs or stores a password)."""
+    probe = (
+        "import sys, json, cogflow_desktop.gui.app; "
+        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('keyring', 'requests', 'alembic', 'pyarrow') or m in "
+        "('cogflow_desktop.export.service', 'cogflow_desktop.sync.engine'))))"
+    )
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, env=env
+    ).stdout
+    assert json.loads(out.strip().splitlines()[-1]) == []
