@@ -61,6 +61,11 @@ _MAX_EXACT = 2**53
 _MAYBE_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
 
 
+def _maybe_surrogate(raw: bytes) -> bool:
+    # Substring searches first (memchr speed): the regex scan alone costs as much as parsing.
+    return (b"\\u" in raw or b"\xed" in raw) and _MAYBE_SURROGATE.search(raw) is not None
+
+
 def _has_lone_surrogate(value: Any) -> bool:
     stack = [value]
     while stack:
@@ -133,7 +138,7 @@ def json_body(required: bool = True) -> Any:
     if mimetype != "application/json" and not mimetype.endswith("+json"):
         raise FrameworkError(415, f'Unsupported media type "{mimetype}" in request.')
     data = _loads(raw)
-    if _MAYBE_SURROGATE.search(raw) and _has_lone_surrogate(data):
+    if _maybe_surrogate(raw) and _has_lone_surrogate(data):
         raise FrameworkError(
             400, "JSON parse error - a string holds a lone surrogate, which is not text."
         )
