@@ -11,8 +11,10 @@ import uuid
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
@@ -260,8 +262,19 @@ def start_run(
         }
 
 
+def _trial_json(trial: dict[str, Any]) -> bytes:
+    """A trial as compact UTF-8 JSON. orjson writes it ~10× faster than json (a submit holds
+    hundreds); the text can differ only in how a float's exponent is spelled (1e-05 / 1e-5),
+    never in the value read back. Integers beyond 64 bits, which orjson cannot write, take
+    json."""
+    try:
+        return orjson.dumps(trial)
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        return _json_bytes(trial)
+
+
 def _trial_ciphertext(key: bytes, run_id: str, trial: dict[str, Any]) -> bytes:
-    return envelopes.encrypt(key, _json_bytes(trial), trial_aad(run_id, trial["trial_index"]))
+    return envelopes.encrypt(key, _trial_json(trial), trial_aad(run_id, trial["trial_index"]))
 
 
 def _encrypt_trials(
@@ -292,12 +305,20 @@ def _write_rows(s: Session, rows: list[dict[str, Any]]) -> None:
     """Insert or replace trial rows (a submit writes hundreds): one driver executemany."""
     if not rows:
         return
+    stamps: dict[datetime, str] = {}  # the rows of one request share one or two times
+
+    def stamp(when: datetime) -> str:
+        text = stamps.get(when)
+        if text is None:
+            text = stamps[when] = driver.sql_datetime(when)
+        return text
+
     cursor = driver.Cursor(s)
     cursor.execute_many(
         _TRIAL_UPSERT_SQL,
         [
             (r["run_id"], r["trial_index"], r["key_id"], r["ciphertext"],
-             driver.sql_datetime(r["created_at"]), driver.sql_datetime(r["updated_at"]))
+             stamp(r["created_at"]), stamp(r["updated_at"]))
             for r in rows
         ],
     )  # fmt: skip
