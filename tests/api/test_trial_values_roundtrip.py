@@ -4,10 +4,14 @@ request (orjson, or the careful parser for long integers)."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 from api_helpers import checkpoint, new_slug, sample_config, start_run, submit, submit_body
 from conftest import LiveServer, Researcher, publish
+
+from cogflow_desktop.store.models import RunSession
 
 VALUES: dict[str, Any] = {
     "small_float": 1e-05,
@@ -42,3 +46,28 @@ def test_checkpoint_and_submit_values_decrypt_unchanged(
     assert [(k, type(t[k])) for t in trials for k in typed] == [
         (k, type(VALUES[k])) for _ in trials for k in typed
     ]
+
+
+def test_a_retry_of_a_run_finished_by_an_earlier_version_is_recognised(
+    live_server: LiveServer,
+) -> None:
+    """Earlier versions stored the submit digest of json's text; a page retrying such a
+    submit after an upgrade gets the retry answer, not "a different result"."""
+    slug = new_slug("legacy-digest")
+    publish(live_server.url, slug, sample_config())
+    run_id = start_run(live_server.url, slug)["run_session_id"]
+    body = submit_body(run_id, [{"trial_index": 0, "rt": 1e-05}], payload={"x": 0.5})
+    first = submit(live_server.url, body)
+    assert first.status_code == 201, first.text
+    with live_server.ctx.write() as s:
+        run = s.get(RunSession, run_id)
+        assert run is not None
+        parts = [body["status"], body["trial_count"], body["result_summary"],
+                 body["result_payload"], body["trials"]]  # fmt: skip
+        legacy = json.dumps(parts, separators=(",", ":"), ensure_ascii=False).encode()
+        run.submit_digest = hashlib.sha256(run.submit_salt + legacy).hexdigest()
+    again = submit(live_server.url, body)
+    assert again.status_code == 201, again.text
+    assert again.json()["result_envelope_id"] == first.json()["result_envelope_id"]
+    changed = submit(live_server.url, {**body, "result_payload": {"x": 0.25}})
+    assert changed.status_code == 409, changed.text
