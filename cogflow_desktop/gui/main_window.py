@@ -28,7 +28,7 @@ from cogflow_desktop.gui.export_flow import ExportFlow
 from cogflow_desktop.gui.kiosk import KioskWindow
 from cogflow_desktop.gui.kiosk_outcome import KioskOutcome
 from cogflow_desktop.gui.pages.audit import AuditPage
-from cogflow_desktop.gui.pages.base import Page
+from cogflow_desktop.gui.pages.base import Page, scrolling
 from cogflow_desktop.gui.pages.builder import BuilderPage
 from cogflow_desktop.gui.pages.results import ResultsPage
 from cogflow_desktop.gui.pages.settings import SettingsPage
@@ -85,7 +85,9 @@ class MainWindow(QMainWindow):
         self.stack = QStackedWidget()
         for page in self.pages:
             self.nav.addItem(QListWidgetItem(page.title))
-            self.stack.addWidget(page)
+            # Settings is a long form: it scrolls rather than making the window taller than
+            # a laptop's screen.
+            self.stack.addWidget(scrolling(page) if page is self.settings_page else page)
         self.nav.currentRowChanged.connect(self._show_page)
         body = QWidget()
         layout = QHBoxLayout(body)
@@ -204,9 +206,8 @@ class MainWindow(QMainWindow):
         self.about_action = self._action(help_menu, "About CogFlow Desktop", self.show_about)
 
     def _emit_export(self) -> None:
-        slug = self.results.study.currentText() if self.stack.currentWidget() is self.results else (
-            self.studies.selected_slug()
-        )
+        on_results = self.stack.currentIndex() == self.pages.index(self.results)
+        slug = self.results.study.currentText() if on_results else self.studies.selected_slug()
         if slug:
             self.exports.start(slug, [])
 
@@ -241,9 +242,9 @@ class MainWindow(QMainWindow):
             self.nav.setCurrentRow(index)
 
     def _refresh_current(self) -> None:
-        page = self.stack.currentWidget()
-        if isinstance(page, Page):
-            page.refresh()
+        index = self.stack.currentIndex()
+        if 0 <= index < len(self.pages):
+            self.pages[index].refresh()
 
     def open_builder(self, slug: str | None = None) -> None:
         self.builder.open_study(slug)

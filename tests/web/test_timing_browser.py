@@ -109,7 +109,9 @@ def browser() -> Iterator[Any]:
 
 
 def open_preview(browser: Any, url: str, config: dict[str, Any], *scripts: str) -> Any:
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    # bypass_csp: wait_for_function predicates are evaluated strings, which the Interpreter's
+    # CSP (script-src 'self') would refuse; the page's own scripts run the same either way.
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True)
     page = context.new_page()
     page.errors = []  # type: ignore[attr-defined]
     page.on("pageerror", lambda e: page.errors.append(str(e)))
@@ -329,7 +331,7 @@ def test_an_unusual_refresh_rate_is_shown_before_the_run_and_recorded(
 def test_selftest_page_reports_planned_and_delivered_frames(
     browser: Any, live_server: Any, tmp_path: Path
 ) -> None:
-    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page = browser.new_page(viewport={"width": 1280, "height": 800}, bypass_csp=True)
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(f"{live_server.url}/interpreter/selftest?frames=2&flashes=6&gap=4&autostart=1")
