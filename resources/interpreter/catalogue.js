@@ -1,7 +1,9 @@
 // The component types this Interpreter runs, and the structural timeline items.
 // Kept free of browser APIs so the compiler and node tests can import it.
 
-export const STRUCTURAL_TYPES = new Set(['block', 'loop', 'randomize-group', 'randomize-across-markers']);
+export const STRUCTURAL_TYPES = new Set(['block', 'loop', 'randomize-group', 'randomize-across-markers',
+  'mouse-tracking', // a run-level data-collection setting (mouse-tracking.js), no trial of its own
+]);
 
 // Component type -> settings key whose values act as defaults (`*_settings`).
 export const SETTINGS_KEY = {
@@ -14,6 +16,7 @@ export const SETTINGS_KEY = {
   'task-switching-trial': 'task_switching_settings',
   'nback-trial-sequence': 'nback_settings',
   'nback-block': 'nback_settings',
+  'mot-trial': 'mot_settings',
 };
 
 export const KNOWN_COMPONENTS = new Set([
@@ -22,6 +25,7 @@ export const KNOWN_COMPONENTS = new Set([
   'flanker-trial', 'sart-trial', 'stroop-trial', 'emotional-stroop-trial', 'simon-trial',
   'pvt-trial', 'task-switching-trial', 'nback-trial-sequence', 'nback-block',
   'rdm-trial', 'rdm-practice', 'rdm-dot-groups', 'rdm-adaptive',
+  'mot-trial', 'continuous-image-presentation',
   'detection-response-task-start', 'detection-response-task-stop',
 ]);
 

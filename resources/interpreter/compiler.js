@@ -8,6 +8,7 @@ import { hashSeed, makeRng } from './prng.js';
 import { resolveRdmParams } from './rdm-params.js';
 import { sampleBlockParams, withoutInherit } from './sampling.js';
 import { nbackSequence, sartTrial, stroopTrial, taskSwitchingTrial } from './generators.js';
+import { CIP_TYPE, cipSpecs } from './cip-sequence.js';
 
 const KEYBOARD_SCREENS = new Set(['html-keyboard-response', 'instructions', 'image-keyboard-response']);
 const NBACK_TYPES = new Set(['nback-trial-sequence', 'nback-block']);
@@ -49,6 +50,7 @@ function compileComponent(item, path, ctx, meta) {
     return nbackSpecs(params, ctx.seedFor(item.seed, path, meta), m);
   }
   const rng = makeRng(ctx.seedFor(undefined, path, meta));
+  if (type === CIP_TYPE) return cipSpecs(item, { config: ctx.config, rng, isBlock: false, streamId: `${path}#${meta.iterKey ?? ''}`, meta: m });
   let params = resolveParams(ctx.config, type, item);
   params = applyGenerators(type, params, rng, null);
   return [{ component_type: type, params, meta: m }];
@@ -87,6 +89,7 @@ function compileBlock(block, path, ctx, meta) {
   const seed = ctx.seedFor(block.seed, path, meta);
   m.block_seed = seed;
   const rng = makeRng(seed);
+  if (type === CIP_TYPE) return cipSpecs(block, { config: ctx.config, rng, isBlock: true, streamId: `${path}#${meta.iterKey ?? ''}`, meta: m });
   if (NBACK_TYPES.has(type)) {
     const params = resolveParams(ctx.config, type, sampleBlockParams(block, rng));
     return nbackSpecs({ ...params, length }, seed, m);
@@ -164,6 +167,7 @@ function compileItem(item, path, ctx, meta) {
     return shuffleUnits(chunks, item.items, rng).flat();
   }
   if (t === 'block') return compileBlock(item, path, ctx, meta);
+  if (t === 'mouse-tracking') return []; // a run-level setting (mouse-tracking.js), not a trial
   if (KNOWN_COMPONENTS.has(t)) return compileComponent(item, path, ctx, meta);
   return unsupported(item, path, meta, t);
 }

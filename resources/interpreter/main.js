@@ -4,6 +4,7 @@ import { startRun, ApiError } from './api.js';
 import { validateConfig } from './validate.js';
 import { recoverPending } from './persistence.js';
 import { Run } from './runtime.js';
+import { findMissingMedia, showMissingMedia } from './cip-media.js';
 import * as ui from './ui.js';
 
 const PREVIEW_KEY = 'cogflow.preview.config';
@@ -82,6 +83,12 @@ async function main() {
     return;
   }
   for (const w of check.warnings) console.warn('CogFlow config:', w.path, w.message);
+  const missing = await findMissingMedia(config); // continuous-image blocks: every image loads, or no trial is shown
+  if (missing.length) {
+    showMissingMedia(root, missing, start ? `${start.study_slug} (${start.config_version_label ?? start.config_version_id})` : 'the preview');
+    root.dataset.cogflowState = 'invalid-config';
+    return;
+  }
   run = new Run({ config, root, start, preview });
   window.cogflowRun = run; // for the desktop shell and tests: read-only inspection
   root.dataset.cogflowState = 'running';

@@ -735,7 +735,7 @@ SHOWCASE = {
             "stimulus_duration": 5000,
             "response_deadline": 5000,
         },
-        {"type": "mot-trial"},
+        {"type": "no-such-component"},
     ],
 }
 
@@ -842,4 +842,4 @@ def test_every_other_component_runs_in_the_browser(live_server: Any) -> None:
         and rdm["correct"] is True
         and rdm["response_device"] == "mouse"
     )
-    assert by["unsupported"][0]["original_type"] == "mot-trial"
+    assert by["unsupported"][0]["original_type"] == "no-such-component"

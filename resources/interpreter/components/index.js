@@ -15,6 +15,9 @@ import * as taskSwitching from './task-switching.js';
 import * as rdm from './rdm.js';
 import * as rdmContinuous from './rdm-continuous.js';
 import * as drt from './drt.js';
+import * as mot from './mot.js';
+import * as cip from './cip.js';
+import { withMouseTracking } from '../mouse-tracking.js';
 import * as unsupported from './unsupported.js';
 
 const REGISTRY = {
@@ -26,12 +29,14 @@ const REGISTRY = {
   'nback-trial-sequence': nback, 'nback-block': nback, 'task-switching-trial': taskSwitching,
   'rdm-trial': rdm, 'rdm-practice': rdm, 'rdm-dot-groups': rdm, 'rdm-adaptive': rdm,
   'rdm-continuous': rdmContinuous,
+  'mot-trial': mot, 'continuous-image-presentation': cip,
   'detection-response-task-start': { run: drt.runStart }, 'detection-response-task-stop': { run: drt.runStop },
   unsupported,
 };
 
+// Every module records the mouse around its trial when the run asks for it (mouse-tracking.js).
 export function componentFor(type) {
-  return REGISTRY[type] ?? unsupported;
+  return withMouseTracking(REGISTRY[type] ?? unsupported);
 }
 
 export const SUPPORTED_TYPES = Object.keys(REGISTRY);
