@@ -125,7 +125,8 @@ function fft2d(re, im, w, h, inverse) {
 }
 
 // Grey image with the luminance's amplitude spectrum and random phases. Sides must be powers
-// of two (the caller draws the average at such a size); the mean luminance is kept.
+// of two (the caller draws the average at such a size); the mean luminance is kept (the
+// contrast is reduced if the new phases would overshoot black or white).
 export function phaseScramble(img, rng) {
   const { width: w, height: h } = img;
   const re = new Float64Array(w * h);
@@ -145,9 +146,16 @@ export function phaseScramble(img, rng) {
     }
   }
   fft2d(re, im, w, h, true);
+  // Random phases can overshoot 0..255: shrink the contrast around the mean until it fits.
+  let mean = 0;
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < w * h; i++) { mean += re[i]; lo = Math.min(lo, re[i]); hi = Math.max(hi, re[i]); }
+  mean /= w * h;
+  const k = Math.min(1, lo < 0 ? mean / (mean - lo) : 1, hi > 255 ? (255 - mean) / (hi - mean) : 1);
   const data = new Uint8ClampedArray(w * h * 4);
   for (let i = 0; i < w * h; i++) {
-    const g = clamp255(Math.round(re[i]));
+    const g = clamp255(Math.round(mean + (re[i] - mean) * k));
     data[i * 4] = g; data[i * 4 + 1] = g; data[i * 4 + 2] = g; data[i * 4 + 3] = 255;
   }
   return { width: w, height: h, data };
