@@ -3,13 +3,15 @@
 // showErrors() puts each validation message at its field.
 
 import { el, clear } from './dom.js';
-import { renderFields, fieldRow, renderExtras, lazySection } from './forms.js';
+import { renderFields, fieldRow, renderExtras, lazySection, resolve } from './forms.js';
 import { renderBlock } from './block.js';
 import { RUNTIME_MODES, getItem, isContainer, settingsKeyFor, setConfigField, studyErrors } from './model.js';
 
 // Top-level keys edited elsewhere or not by hand.
 const STUDY_SKIP = new Set(['timeline', 'schema_version']);
 const ITEM_SKIP = new Set(['type', 'items']);
+// Fields of a component that are not task defaults.
+const SETTINGS_SKIP = new Set(['type', 'name', 'data', 'detection_response_task_enabled']);
 
 function section(parent, title, open = true) {
   const body = el('div', { class: 'fields' });
@@ -47,12 +49,14 @@ export function renderStudyInspector(root, { app, schema }) {
   });
 
   const taskKey = settingsKeyFor(schema, config.task_type);
-  const groups = Object.entries(props).filter(([k, p]) => p.type === 'object' && p.properties && (k === taskKey || !k.endsWith('_settings')));
+  // The task's defaults may be described by reference to its component ($ref): resolved here.
+  const groups = Object.entries(props).map(([k, p]) => [k, k === taskKey ? resolve(schema, p) : p])
+    .filter(([k, p]) => p.type === 'object' && p.properties && (k === taskKey || !k.endsWith('_settings')));
   for (const [key, p] of groups) {
     const body = section(root, p.title ?? key, key === taskKey);
     if (p.description) body.append(el('p', { class: 'desc' }, p.description));
     const f = renderFields(body, {
-      schema, props: p.properties, values: config[key] ?? {}, prefix: key,
+      schema, props: p.properties, values: config[key] ?? {}, prefix: key, skip: SETTINGS_SKIP,
       onChange: (k, v) => app.editConfig((c) => setConfigField(c, k, v, key)),
     });
     fields.set(key, { setError: (t) => [...f.values()][0]?.setError(t), sub: f });

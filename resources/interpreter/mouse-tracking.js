@@ -61,11 +61,13 @@ class TrialRecorder {
     this.clicks = [];
     this.running = true;
     this.last = null;
+    this.start = performance.now();
     listenOnce();
     if (s.track_movement) {
       const tick = (ts) => {
         if (!this.running) return;
-        if (pointer.x !== null && sampleDue(this.last, ts, s.sampling_rate_hz, ctx.timer.frameMs)) {
+        // Frames of this trial only (a late callback may belong to a frame begun before it).
+        if (ts >= this.start && pointer.x !== null && sampleDue(this.last, ts, s.sampling_rate_hz, ctx.timer.frameMs)) {
           this.samples.push({ t_ms: ctx.run.rel(ts), x: r1(pointer.x), y: r1(pointer.y), buttons: pointer.buttons });
           this.last = ts;
         }
