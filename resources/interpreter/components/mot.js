@@ -2,8 +2,8 @@
 // moves), tracking (all objects alike), probe (objects frozen: click the targets, type their
 // numbers, or answer yes/no for probed objects), feedback, blank ITI. Phases last whole frames
 // from the frame that began them; objects move by the real frame interval (px per second).
-// The canvas carries read-only hints for test drivers: data-phase, data-cued (during the cue,
-// what the participant sees flashing), data-objects (frozen positions during the probe).
+// The canvas carries read-only hints for test drivers: data-phase, data-cued (the objects that
+// flashed during the cue), data-objects (frozen positions during the probe).
 
 import { childController } from '../input.js';
 import { createView, drawFrame, feedbackRings } from './mot-draw.js';
@@ -12,6 +12,16 @@ import { runProbe } from './mot-probe.js';
 import { everyFrame, phaseOver, round } from './frames.js';
 
 const deg = (rad) => (((rad * 180) / Math.PI) % 360 + 360) % 360;
+
+// As in the reference, a running detection-response task stops while the participant answers
+// the probe and starts again (a new DRT segment, same settings) once the probe is over.
+function pauseDrt(ctx) {
+  const drt = ctx.run && ctx.run.drt;
+  if (!drt || !drt.active) return null;
+  const { s, rng } = drt.active;
+  drt.stop();
+  return () => drt.start({ ...s, drt_display_mode: s.display_mode }, rng);
+}
 
 // The fields a researcher set, under the config's own names, as this trial used them.
 function usedParameters(p, s) {
@@ -84,7 +94,6 @@ export async function run(el, p, ctx) {
       phase = 'tracking';
       trackingOnset = ts;
       v.canvas.dataset.phase = 'tracking';
-      delete v.canvas.dataset.cued;
       v.instructions.textContent = 'Keep tracking…';
     }
     if (phase === 'tracking' && phaseOver(ctx.timer, trackingOnset, s.tracking_ms, ts)) {
@@ -106,8 +115,10 @@ export async function run(el, p, ctx) {
   }, ac.signal);
   if (ctx.signal.aborted) return {};
 
+  const resumeDrt = pauseDrt(ctx);
   const answer = await runProbe(v, ctx, st, ac.signal);
   ac.abort();
+  if (resumeDrt && !ctx.signal.aborted) resumeDrt();
   v.canvas.style.cursor = 'default';
   v.input.innerHTML = '';
   const selected = [...st.selected].sort((a, b) => a - b);
@@ -149,7 +160,7 @@ export async function run(el, p, ctx) {
     rt_ms: st.first === null ? null : st.first - probeOnset,
     rt_first_response_ms: st.first === null ? null : round(st.first - probeOnset),
     rt_complete_ms: complete ? round(answer.end - probeOnset) : null,
-    response: recognition ? rec.map((t) => t.response) : selected,
+    response: recognition ? (rec.length ? rec.map((t) => t.response) : null) : (selected.length ? selected : null),
     correct, ended_reason: complete ? 'response' : 'timeout', probe_end: answer.probe_end,
     ...usedParameters(p, s),
     ...score, target_indices: targets, selected_objects: selected, clicks: st.clicks,
@@ -162,6 +173,7 @@ export async function run(el, p, ctx) {
       recognition_trials: rec,
     } : {}),
     ...(fix ? { fixation_cross_onset_ms: fix.onset_ms, fixation_cross_duration_ms: fix.duration_ms, fixation_cross_shown_ms: fixShown === null ? null : ctx.run.rel(fixShown), fixation_cross_frames: fixFrames } : {}),
+    drt_paused_during_choice_phase: !!resumeDrt,
     mot_objects: initial,
     object_positions: s.record_positions ? positions : null,
   };
