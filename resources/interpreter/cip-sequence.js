@@ -131,8 +131,10 @@ export function cipSpecs(item, { config, rng, isBlock, streamId, meta }) {
   const maskUrls = images.map((im) => im.url); // one array shared by every trial of the stream
   const scalarValues = Object.fromEntries(Object.entries(item.parameter_values ?? {}).filter(([k]) => !CIP_LIST_KEYS.has(k)));
   const token = (i) => images[i].filename || images[i].url;
+  const sample = () => ({ ...src, ...sampleBlockParams({ parameter_values: scalarValues, parameter_windows: item.parameter_windows }, rng) });
+  const perBlock = isBlock && item.sampling_mode === 'per-block' ? sample() : null;
   return order.map((sourceIndex, position) => {
-    const t = isBlock ? { ...src, ...sampleBlockParams({ parameter_values: scalarValues, parameter_windows: item.parameter_windows }, rng) } : src;
+    const t = isBlock ? (perBlock ?? sample()) : src;
     const params = {
       image_url: images[sourceIndex].url, asset_filename: images[sourceIndex].filename, source_index: sourceIndex,
       stream_id: streamId, stream_position: position, stream_length: order.length, mask_source_urls: maskUrls,

@@ -190,6 +190,10 @@ test('CIP: lists, category tags, keys from choice keys, settings defaults, per-t
   const durations = ts.map((t) => t.params.image_duration_ms);
   assert.ok(durations.every((d) => Number.isInteger(d) && d >= 400 && d <= 800), 'the window wins over the settings default');
   assert.ok(new Set(durations).size > 5, 'sampled per trial');
+  const once = compileConfig({ ...config, timeline: [{ ...config.timeline[0], sampling_mode: 'per-block' }] }, { runSeed: 1 }).trials;
+  assert.equal(new Set(once.map((t) => t.params.image_duration_ms)).size, 1, 'per-block: drawn once');
+  assert.equal(builder.taskComponent(loadSchema(), 'continuous-image'), 'continuous-image-presentation');
+  assert.equal(builder.taskComponent(loadSchema(), 'mot'), 'mot-trial');
 });
 
 test('CIP: the n-back paradigm scores repeats n back; each loop iteration is its own stream', () => {
