@@ -224,6 +224,10 @@ async def answer_mot(page: Any, probe: dict[str, Any], memory: dict[str, Any]) -
         return False
     targets = memory.get("cued", {}).get(probe["start"])
     assert targets is not None, ("the driver never saw the cue", probe["start"], memory.get("cued"))
+    if p.get("probe_mode") == "number_entry":
+        await asyncio.sleep(0.2)
+        await page.keyboard.type(", ".join(str(i + 1) for i in targets), delay=60)
+        return True
     if p.get("probe_mode") == "yes_no_recognition":
         if mot["probe"] is None:
             return False
@@ -385,6 +389,33 @@ DRT_MOT_CONFIG = {
 }
 
 
+NUMBERS_CONFIG = {
+    "experiment_type": "trial-based",
+    "task_type": "mot",
+    "timeline": [
+        {
+            "type": "mot-trial",
+            "num_objects": 6,
+            "num_targets": 2,
+            "probe_mode": "number_entry",
+            "aperture_shape": "circle",
+            "motion_type": "curved",
+            "curve_strength": 0.8,
+            "speed_px_per_s": 300,
+            "cue_duration_ms": 1500,
+            "tracking_duration_ms": 2000,
+            "fixation_cross_enabled": True,
+            "fixation_cross_min_onset_ms": 1800,
+            "fixation_cross_max_onset_ms": 2200,
+            "fixation_cross_duration_ms": 300,
+            "show_feedback": True,
+            "feedback_duration_ms": 500,
+            "iti_ms": 200,
+        }
+    ],
+}
+
+
 def cip_config(urls: list[str], names: list[str], **values: Any) -> dict[str, Any]:
     return {
         "experiment_type": "continuous",
@@ -497,51 +528,23 @@ def scenarios(live_server: Any) -> dict[str, Any]:
                 path = f"/interpreter/?study={slugs[name]}&participant=e2e-{name}"
                 return participant(browser, url, path, dict(memory))
 
+            def preview(config: dict[str, Any], hz: int | None = None, **memory: Any) -> Any:
+                return participant(
+                    browser, url, "/interpreter/?preview=1", dict(memory), hz, preview=config
+                )
+
             jobs = [
                 one("mot", study("mot")),
                 one("structural", study("structural")),
                 one("cip", study("cip", cip_mode="keys")),
                 one("cip_buttons", study("cip_buttons", cip_mode="buttons")),
                 one("cip_missing", study("cip_missing")),
-                one(
-                    "cip_nback",
-                    participant(
-                        browser,
-                        url,
-                        "/interpreter/?preview=1",
-                        {"cip_mode": "nback"},
-                        preview=nback,
-                    ),
-                ),
-                one(
-                    "speed_30",
-                    participant(
-                        browser,
-                        url,
-                        "/interpreter/?preview=1",
-                        {"passive": True},
-                        frame_hz=30,
-                        preview=SPEED_CONFIG,
-                    ),
-                ),
-                one(
-                    "speed_120",
-                    participant(
-                        browser,
-                        url,
-                        "/interpreter/?preview=1",
-                        {"passive": True},
-                        frame_hz=120,
-                        preview=SPEED_CONFIG,
-                    ),
-                ),
+                one("cip_nback", preview(nback, cip_mode="nback")),
+                one("speed_30", preview(SPEED_CONFIG, 30, passive=True)),
+                one("speed_120", preview(SPEED_CONFIG, 120, passive=True)),
+                one("mot_numbers", preview(NUMBERS_CONFIG)),
+                one("drt_mot", preview(DRT_MOT_CONFIG)),
                 one("builder", builder_round_trip(browser, url)),
-                one(
-                    "drt_mot",
-                    participant(
-                        browser, url, "/interpreter/?preview=1", {}, preview=DRT_MOT_CONFIG
-                    ),
-                ),
             ]
             results = dict(await asyncio.gather(*jobs))
             await browser.close()
@@ -672,6 +675,26 @@ def test_mot_speed_is_the_same_at_30_and_120_hz(scenarios: dict[str, Any]) -> No
         assert row["ended_reason"] == "timeout" and row["probe_end"] == "timeout"
         assert row["probe_onset_ms"] - row["stimulus_onset_ms"] >= 2500 - 1000 / hz
     assert period[30] > 1.3 * period[120], period  # the two runs really had different frames
+
+
+def test_mot_number_entry_circle_aperture_curved_motion_and_fixation_cross(
+    scenarios: dict[str, Any],
+) -> None:
+    run = scenarios["mot_numbers"]
+    assert run["final"]["state"] == "preview-done", run["text"]
+    assert not run["errors"], run["errors"]
+    (r,) = of_type(run["rows"], "mot-trial")
+    assert r["probe_mode"] == "number_entry" and r["probe_end"] == "keypress_complete"
+    assert r["selected_objects"] == r["target_indices"] and r["correct"] is True
+    assert r["typed_numbers"] == ", ".join(str(i + 1) for i in r["target_indices"])
+    assert r["aperture_shape"] == "circle" and r["motion_type"] == "curved"
+    cx, cy, reach = 350, 250, 250 - 1 - 22  # inscribed circle, half its border, object radius
+    for p in r["object_positions"]:
+        assert ((p["x"] - cx) ** 2 + (p["y"] - cy) ** 2) ** 0.5 <= reach + 0.1, p
+    assert abs(statistics.median(object_speeds(r["object_positions"])) - 300) < 8
+    assert 1800 <= r["fixation_cross_onset_ms"] <= 2200 and r["fixation_cross_duration_ms"] == 300
+    shown = r["fixation_cross_shown_ms"] - r["stimulus_onset_ms"]
+    assert r["fixation_cross_frames"] > 0 and shown >= r["fixation_cross_onset_ms"] - 17, shown
 
 
 def test_a_running_drt_stops_while_the_mot_probe_is_answered(scenarios: dict[str, Any]) -> None:
