@@ -8,8 +8,9 @@ import { averageImages, buildMask, cellMix, normalizeMaskType } from '../cip-mas
 const WORK_SIDE = 256; // masks are computed at most this size, then scaled to the stage
 let current = null;
 
-export function streamFor(id) {
-  return current && current.id === id ? current : null;
+// The stream a trial continues: same block (and loop iteration) of the same run.
+export function streamFor(id, run) {
+  return current && current.id === id && current.run === run ? current : null;
 }
 
 function fitContain(c, img, w, h, bg) {
@@ -51,7 +52,7 @@ function makeMask(images, p, size, rng, bg) {
 }
 
 // A new stream (the first trial of a block): stage sized by the first image, mask, cell order.
-export async function openStream(el, p, rng) {
+export async function openStream(el, p, rng, run) {
   const images = (await Promise.all(p.mask_source_urls.map((u) => loadImage(u)))).filter(Boolean);
   const first = (await loadImage(p.image_url)) ?? images[0] ?? null;
   const nw = first ? first.naturalWidth : 400;
@@ -84,7 +85,7 @@ export async function openStream(el, p, rng) {
   el.innerHTML = '';
   el.appendChild(root);
   current = {
-    id: p.stream_id, root, canvas, c, dpr, w: size.w, h: size.h, bg, mask: mask.canvas, maskType: mask.type, maskNote: mask.note,
+    id: p.stream_id, run, root, canvas, c, dpr, w: size.w, h: size.h, bg, mask: mask.canvas, maskType: mask.type, maskNote: mask.note,
     cells: { size: cell, cols, rows, ranks },
     prompt: root.querySelector('[data-role="cip-prompt"]'), controls: root.querySelector('[data-role="cip-controls"]'),
   };

@@ -45,12 +45,12 @@ function score(p, response) {
 }
 
 export async function run(el, p, ctx) {
-  let st = streamFor(p.stream_id);
+  let st = streamFor(p.stream_id, ctx.run);
   if (st && !el.contains(st.root)) el.appendChild(st.root); // at once: the mask stays on screen
   const img = await loadImage(p.image_url);
   const sheetIn = p.mask_to_image_sprite_url ? await loadImage(p.mask_to_image_sprite_url) : null;
   const sheetOut = p.image_to_mask_sprite_url ? await loadImage(p.image_to_mask_sprite_url) : null;
-  st ??= await openStream(el, p, ctx.rng);
+  st ??= await openStream(el, p, ctx.rng, ctx.run);
   const layer = imageLayer(st, img);
   const setup = responseSetup(p);
   st.prompt.textContent = setup.prompt;

@@ -24,7 +24,7 @@ function pauseDrt(ctx) {
 }
 
 // The fields a researcher set, under the config's own names, as this trial used them.
-function usedParameters(p, s) {
+function usedParameters(s) {
   return {
     num_objects: s.num_objects, num_targets: s.num_targets, object_radius_px: s.radius,
     arena_width_px: s.width, arena_height_px: s.height, aperture_shape: s.circle ? 'circle' : 'rectangle',
@@ -162,7 +162,7 @@ export async function run(el, p, ctx) {
     rt_complete_ms: complete ? round(answer.end - probeOnset) : null,
     response: recognition ? (rec.length ? rec.map((t) => t.response) : null) : (selected.length ? selected : null),
     correct, ended_reason: complete ? 'response' : 'timeout', probe_end: answer.probe_end,
-    ...usedParameters(p, s),
+    ...usedParameters(s),
     ...score, target_indices: targets, selected_objects: selected, clicks: st.clicks,
     ...(s.probe_mode === 'number_entry' ? { typed_numbers: st.typed ?? null } : {}),
     ...(recognition ? {
