@@ -93,10 +93,13 @@ FRAME_CLOCK = """(hz) => {
   let queue = [];
   let pending = false;
   let nextId = 0;
+  let tick = 0;
   const cancelled = new Set();
   const flush = () => {
     pending = false;
-    const ts = Math.floor(performance.now() / period) * period;
+    // The tick this timer was set for, or a later one if it fired late (frames dropped).
+    tick = Math.max(tick + 1, Math.floor(performance.now() / period));
+    const ts = tick * period;
     const due = queue;
     queue = [];
     for (const [id, cb] of due) if (!cancelled.delete(id)) cb(ts);
