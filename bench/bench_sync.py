@@ -4,8 +4,10 @@ durable bookkeeping in a plain sequential loop. Prints one JSON object.
 
     python bench/bench_sync.py [--runs 1000] [--trials 240] [--workers 4]
 
-Both modes do the same work per run: read and decrypt it, publish once, start, checkpoint when
-the trials need more than one piece, submit, and record the state durably. The loop does it one
+Both modes do the same work per run: read and decrypt it (its rows mapped to the central
+vocabulary), publish once, ask for a participant link (this receiver has none: 404), start,
+checkpoint when the trials need more than one piece, submit, and record the state durably. Both
+log in to the receiver first (sync never runs anonymously). The loop does it one
 run after another; the engine overlaps runs on a thread pool (and group-commits its state).
 The receiving server's CPU time is printed too: it bounds what any client can reach, because
 that server (one Python process) does the heavier part of the work (encrypting every trial).
@@ -32,11 +34,12 @@ from cogflow_desktop.services import runs, studies, users
 from cogflow_desktop.services.context import Context, open_context
 from cogflow_desktop.settings import Settings
 from cogflow_desktop.sync import material, state
-from cogflow_desktop.sync.client import CentralClient
+from cogflow_desktop.sync.client import CentralClient, Credentials, RemoteError
 from cogflow_desktop.sync.engine import SyncEngine, SyncOptions
 from cogflow_desktop.sync.pieces import cut
 
 USER, PASSWORD = "bench", "bench password long enough"
+RECEIVER = Credentials("admin", "receiver password long")
 
 
 def _cli(*args: str, stdin: str | None = None) -> None:
@@ -51,7 +54,7 @@ class Receiver:
 
     def __init__(self, data_dir: Path) -> None:
         _cli("users", "create", "admin", "--password-stdin", "--data-dir", str(data_dir),
-             stdin="receiver password long\n")  # fmt: skip
+             stdin=RECEIVER.password + "\n")  # fmt: skip
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "cogflow_desktop", "serve", "--port", "0",
              "--data-dir", str(data_dir)],
@@ -111,7 +114,9 @@ def seed(data_dir: Path, n_runs: int, n_trials: int) -> None:
 def plain_loop(ctx: Context, url: str) -> int:
     """The same requests and state records as the engine, one after another."""
     key = users.unlock_with_password(ctx, USER, PASSWORD)
-    client = CentralClient(url)
+    client = CentralClient(url, credentials=RECEIVER)
+    client.connect()
+    client.me()
     due = state.due_runs(ctx, client.base_url).run_ids
     published: dict[int, dict[str, Any]] = {}
     for run_id in due:
@@ -121,11 +126,20 @@ def plain_loop(ctx: Context, url: str) -> int:
         if ref.config_version_id not in published:
             published[ref.config_version_id] = client.publish(ref.publish_body())
         remote = published[ref.config_version_id]
-        answer = client.start_run(remote["study_slug"], mat.participant_id)
+        version = str(remote["config_version_id"])
+        try:
+            link = client.participant_link(remote["study_slug"], mat.participant_id, [version])
+        except RemoteError as exc:
+            if exc.status != 404:
+                raise
+            link = {}
+        answer = client.start_run(
+            remote["study_slug"], mat.participant_id, launch_token=link.get("launch_token")
+        )
         remote_id = answer["run_session_id"]
         state.record_started(
             ctx, run_id, client.base_url, remote_id, remote["study_slug"],
-            remote["config_version_label"],
+            remote["config_version_label"], str(answer["config_version_id"]),
         )  # fmt: skip
         for piece in pieces:
             client.checkpoint(SyncEngine._piece_body(remote_id, piece, len(pieces), mat))
@@ -178,7 +192,7 @@ def main() -> None:
                 if name == "engine":
                     key = users.unlock_with_password(ctx, USER, PASSWORD)
                     engine = SyncEngine(
-                        ctx, CentralClient(receiver.url), key, actor=USER,
+                        ctx, CentralClient(receiver.url, credentials=RECEIVER), key, actor=USER,
                         options=SyncOptions(workers=args.workers),
                     )  # fmt: skip
                     results[name] = measure(lambda e=engine: e.run().acknowledged)

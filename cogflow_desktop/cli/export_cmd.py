@@ -1,4 +1,4 @@
-"""`cogflow-desktop export`: decrypted results to CSV, JSON, BIDS-style events or a ZIP bundle.
+"""`cogflow-desktop export`: decrypted results to CSV (+ Parquet), JSON, BIDS, Psych-DS or a ZIP.
 
 Decrypting needs a researcher's password (unwraps the install key) and a TOTP code verified
 just now, exactly as the app's own results view does. Refusals are audited.
@@ -33,7 +33,7 @@ PASSWORD_ENV = "COGFLOW_PASSWORD"
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
         "export",
-        help="export decrypted results (csv, json, bids, zip)",
+        help="export decrypted results (csv, json, bids, psychds, zip)",
         description="Export a study's decrypted results for analysis. Needs a researcher's "
         f"password (--password-stdin, else ${PASSWORD_ENV}, else a prompt) and a current TOTP "
         f"code (--totp-code, else ${TOTP_ENV}, else a prompt). Raw participant ids are left "
@@ -52,7 +52,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "--out",
         required=True,
         metavar="PATH",
-        help="file to write (for bids: a new folder); written only once complete",
+        help="file to write (bids, psychds: a new folder); written only once complete",
     )
     p.add_argument("--user", required=True, metavar="NAME", help="researcher account")
     p.add_argument(
@@ -63,6 +63,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "--include-participant-ids",
         action="store_true",
         help="also export raw participant ids (audited separately)",
+    )
+    p.add_argument(
+        "--parquet",
+        action="store_true",
+        help="also write each CSV table as Parquet, typed (csv and zip formats; needs pyarrow)",
     )
     p.add_argument("--no-progress", action="store_true", help="do not draw a progress bar")
     add_data_dir(p)
@@ -115,6 +120,7 @@ def run(args: argparse.Namespace) -> int:
         out=Path(args.out),
         run_ids=tuple(args.run),
         include_participant_ids=args.include_participant_ids,
+        parquet=args.parquet,
     )
     ctx = open_ctx(args)
     try:

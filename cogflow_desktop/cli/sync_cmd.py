@@ -15,7 +15,7 @@ from cogflow_desktop.cli.common import CliError, StdinLines, add_data_dir, open_
 from cogflow_desktop.services import users
 from cogflow_desktop.sync import keystore, state
 from cogflow_desktop.sync.client import CentralClient, Credentials, normalize_url
-from cogflow_desktop.sync.engine import SyncEngine, SyncError, SyncOptions
+from cogflow_desktop.sync.engine import ANONYMOUS_REASON, SyncEngine, SyncError, SyncOptions
 from cogflow_desktop.sync.progress import Progress, SyncReport
 
 UNATTENDED_ACTOR = "unattended-sync"
@@ -28,8 +28,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         description="Send every finished or interrupted run that the central server has not "
         "acknowledged yet, once each, resuming where an earlier sync stopped. Unlocking the "
         "results needs a researcher's password (--user; password from --password-stdin or "
-        "COGFLOW_PASSWORD) or unattended mode. Remote credentials are separate (--remote-user; "
-        "password in COGFLOW_REMOTE_PASSWORD or on the next stdin line).",
+        "COGFLOW_PASSWORD) or unattended mode. Sync always logs in to the central server as a "
+        "researcher there (--remote-user; password in COGFLOW_REMOTE_PASSWORD or on the next "
+        "stdin line), so that the studies it creates there have an owner.",
     )
     p.add_argument(
         "--server",
@@ -43,7 +44,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         action="store_true",
         help="read the researcher's password (then the remote password) from stdin",
     )
-    p.add_argument("--remote-user", metavar="NAME", help="log in to the central server as NAME")
+    p.add_argument(
+        "--remote-user",
+        metavar="NAME",
+        default=os.environ.get("COGFLOW_REMOTE_USER"),
+        help="your researcher account on the central server (required; $COGFLOW_REMOTE_USER)",
+    )
     p.add_argument(
         "--remote-basic",
         action="store_true",
@@ -68,8 +74,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     st = ssub.add_parser(
         "status",
         help="where each run stands with the central server",
-        description="List every run with its sync state: pending, started remotely, sending "
-        "trials (k of n), acknowledged, or failed with the reason.",
+        description="List every run with when it really ran and its sync state: pending, "
+        "started remotely, sending trials (k of n), acknowledged, or failed with the reason; "
+        "then which central account owns each study synced.",
     )
     st.add_argument("--json", action="store_true", help="print JSON instead of a table")
     st.add_argument("--state", choices=[*state.STATES, state.RECORDING], help="only this state")
@@ -91,9 +98,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 # --- sync -----------------------------------------------------------------------------------
 
 
-def _remote_credentials(args: argparse.Namespace, stdin: StdinLines) -> Credentials | None:
-    if not args.remote_user:
-        return None
+def _remote_credentials(args: argparse.Namespace, stdin: StdinLines) -> Credentials:
     password = os.environ.get("COGFLOW_REMOTE_PASSWORD")
     if not password:
         password = read_secret(
@@ -116,6 +121,11 @@ def run_sync(args: argparse.Namespace) -> int:
         raise CliError("--workers must be between 1 and 32.")
     if not args.unattended and not args.user:
         raise CliError("Say whose password unlocks the results with --user, or use --unattended.")
+    if not args.remote_user:
+        raise CliError(
+            "Say which researcher account to log in to the central server with, using "
+            f"--remote-user NAME: {ANONYMOUS_REASON}."
+        )
     ctx = open_ctx(args)
     try:
         stdin = StdinLines()
@@ -264,6 +274,7 @@ def show_status(args: argparse.Namespace) -> int:
     ctx = open_ctx(args)
     try:
         rows = state.status_rows(ctx)
+        central = state.central_studies(ctx)
     finally:
         ctx.close()
     if args.state:
@@ -272,17 +283,29 @@ def show_status(args: argparse.Namespace) -> int:
     for row in rows:
         counts[row.state] = counts.get(row.state, 0) + 1
     if args.json:
-        print(json.dumps({"counts": counts, "runs": [r.as_json() for r in rows]}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "counts": counts,
+                    "runs": [r.as_json() for r in rows],
+                    "studies": [c.as_json() for c in central],
+                },
+                indent=2,
+            )
+        )
         return 0
     if not rows:
         print("No runs.")
         return 0
-    table = [("RUN", "STUDY", "RUN STATUS", "SYNC", "REMOTE RUN", "TRIES", "REASON")]
+    table = [
+        ("RUN", "STUDY", "STARTED (UTC)", "RUN STATUS", "SYNC", "REMOTE RUN", "TRIES", "REASON")
+    ]
     for r in rows:
         table.append(
             (
                 r.run_session_id,
                 r.study_slug,
+                r.started_at.strftime("%Y-%m-%d %H:%M:%S"),
                 r.run_status,
                 describe(r),
                 r.remote_run_session_id or "-",
@@ -294,6 +317,14 @@ def show_status(args: argparse.Namespace) -> int:
     for line in table:
         cells = [cell.ljust(w) for cell, w in zip(line[:-1], widths, strict=True)]
         print("  ".join([*cells, line[-1]]).rstrip())
+    if central:
+        print()
+        print(
+            "On the central server (its Started column shows when a run was synced; STARTED "
+            "above is when it ran):"
+        )
+        for study in central:
+            print(f"  {study.owner_sentence()}")
     print("; ".join(f"{n} {name.replace('_', ' ')}" for name, n in sorted(counts.items())))
     return 0
 

@@ -1,4 +1,4 @@
-"""Decrypted exports for analysis: CSV, JSON, BIDS-style events, and a ZIP bundle of all three.
+"""Decrypted exports for analysis: CSV (+ Parquet), JSON, BIDS, Psych-DS, and a ZIP of them all.
 
 Everything streams run by run, so memory stays flat however many runs a study has. The entry
 point is `service.export_study`; the CLI and the Qt app both call it.

@@ -6,7 +6,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-FORMATS = ("csv", "json", "bids", "zip")
+FORMATS = ("csv", "json", "bids", "psychds", "zip")
+# Formats written as a new folder (the others are one file).
+FOLDER_FORMATS = ("bids", "psychds")
+# Formats that can add Parquet files beside their CSV tables.
+PARQUET_FORMATS = ("csv", "zip")
 
 
 class ExportCancelled(Exception):
@@ -22,6 +26,8 @@ class ExportOptions:
     run_ids: tuple[str, ...] = ()
     # Raw participant ids are sealed like results and leave only on this explicit request.
     include_participant_ids: bool = False
+    # Also write each CSV table as Parquet (typed columns, codebook metadata); needs pyarrow.
+    parquet: bool = False
 
 
 @dataclass(frozen=True)

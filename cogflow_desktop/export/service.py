@@ -18,7 +18,9 @@ from cogflow_desktop.export.bids_format import BidsSink
 from cogflow_desktop.export.csv_format import CsvSink
 from cogflow_desktop.export.json_format import JsonSink
 from cogflow_desktop.export.options import (
+    FOLDER_FORMATS,
     FORMATS,
+    PARQUET_FORMATS,
     CancelFn,
     ExportCancelled,
     ExportOptions,
@@ -27,6 +29,8 @@ from cogflow_desktop.export.options import (
     ProgressFn,
     WrittenFile,
 )
+from cogflow_desktop.export.parquet import require_pyarrow
+from cogflow_desktop.export.psychds_format import PsychDsSink
 from cogflow_desktop.export.sink import Sink
 from cogflow_desktop.export.source import (
     Selection,
@@ -148,23 +152,34 @@ def _check(options: ExportOptions) -> Path:
     out = Path(options.out).expanduser().absolute()
     if not out.parent.is_dir():
         raise BadRequest(f"The folder {out.parent} does not exist.")
-    if out.is_dir() and options.format != "bids":
+    if out.is_dir() and options.format not in FOLDER_FORMATS:
         raise BadRequest(f"{out} is a folder; give a file name to export to.")
-    if options.format == "bids" and out.exists():
-        raise BadRequest(f"{out} already exists; a BIDS export needs a new folder name.")
+    if options.format in FOLDER_FORMATS and out.exists():
+        kind = "A BIDS" if options.format == "bids" else "A Psych-DS"
+        raise BadRequest(f"{out} already exists; {kind} export needs a new folder name.")
+    if options.parquet:
+        if options.format not in PARQUET_FORMATS:
+            raise BadRequest(
+                f"Parquet files are written beside CSV tables, so --parquet needs the csv or "
+                f"zip format, not {options.format}."
+            )
+        require_pyarrow()
     return out
 
 
 def _make_sink(options: ExportOptions, out: Path, sel: Selection) -> Sink:
     ids = options.include_participant_ids
+    slug, name = sel.study_slug, sel.study_name
     if options.format == "csv":
-        return CsvSink(out, include_participant_ids=ids)
+        return CsvSink(out, include_participant_ids=ids, parquet=options.parquet)
     if options.format == "json":
-        return JsonSink(out, study_slug=sel.study_slug, include_participant_ids=ids)
+        return JsonSink(out, study_slug=slug, include_participant_ids=ids)
     if options.format == "bids":
-        return BidsSink(out, study_slug=sel.study_slug, study_name=sel.study_name, include_ids=ids)
+        return BidsSink(out, study_slug=slug, study_name=name, include_ids=ids)
+    if options.format == "psychds":
+        return PsychDsSink(out, study_slug=slug, study_name=name, include_participant_ids=ids)
     return ZipSink(
-        out, study_slug=sel.study_slug, study_name=sel.study_name, include_participant_ids=ids
+        out, study_slug=slug, study_name=name, include_participant_ids=ids, parquet=options.parquet
     )
 
 
@@ -231,6 +246,7 @@ def _what(options: ExportOptions, out: Path) -> dict[str, Any]:
         "study_slug": options.study_slug,
         "run_session_ids": list(options.run_ids) or "all",
         "include_participant_ids": options.include_participant_ids,
+        "parquet": options.parquet,
         "out": str(out),
     }
 

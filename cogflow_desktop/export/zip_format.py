@@ -1,7 +1,8 @@
-"""ZIP: the CSV, the JSON, the BIDS-style folder, a codebook and a manifest, in one archive.
+"""ZIP: the CSV tables (with Parquet if asked), the JSON, the BIDS and Psych-DS folders, a
+codebook and a manifest, in one archive.
 
-The three formats are built in a staging folder beside the target (as each would be on its
-own), then packed; the manifest lists every member with its SHA-256.
+The formats are built in a staging folder beside the target (as each would be on its own),
+then packed; the manifest lists every member with its SHA-256.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from cogflow_desktop.export.csv_format import CsvSink
 from cogflow_desktop.export.json_format import JsonSink
 from cogflow_desktop.export.manifest import MANIFEST_NAME, Manifest
 from cogflow_desktop.export.options import WrittenFile
+from cogflow_desktop.export.psychds_format import PsychDsSink
 from cogflow_desktop.export.source import RunRecord
 
 CODEBOOK_NAME = "codebook.csv"
@@ -26,7 +28,13 @@ CODEBOOK_NAME = "codebook.csv"
 
 class ZipSink:
     def __init__(
-        self, target: Path, *, study_slug: str, study_name: str, include_participant_ids: bool
+        self,
+        target: Path,
+        *,
+        study_slug: str,
+        study_name: str,
+        include_participant_ids: bool,
+        parquet: bool = False,
     ) -> None:
         self.target = target
         self._slug = study_slug
@@ -38,6 +46,8 @@ class ZipSink:
             self._csv = CsvSink(
                 self._staging / f"{study_slug}_trials.csv",
                 include_participant_ids=include_participant_ids,
+                stream_path=lambda s: self._staging / f"{study_slug}_{s.table}.csv",
+                parquet=parquet,
             )
             self._sinks.append(self._csv)
             self._sinks.append(
@@ -53,6 +63,14 @@ class ZipSink:
                     study_slug=study_slug,
                     study_name=study_name,
                     include_ids=include_participant_ids,
+                )
+            )
+            self._sinks.append(
+                PsychDsSink(
+                    self._staging / "psychds",
+                    study_slug=study_slug,
+                    study_name=study_name,
+                    include_participant_ids=include_participant_ids,
                 )
             )
         except BaseException:
@@ -74,9 +92,8 @@ class ZipSink:
     def finish(self) -> list[WrittenFile]:
         for sink in self._sinks:
             sink.finish()
-        (self._staging / CODEBOOK_NAME).write_bytes(
-            codebook_csv(self._csv.column_types(), self._ids)
-        )
+        tables = [(t.name, t.column_types) for t in self._csv.tables()]
+        (self._staging / CODEBOOK_NAME).write_bytes(codebook_csv(tables, self._ids))
         members = sorted(
             (p for p in self._staging.rglob("*") if p.is_file()),
             key=lambda p: (p.parent != self._staging, p.as_posix()),

@@ -12,7 +12,7 @@ from cogflow_desktop.gui.researcher import ResearcherSession
 from cogflow_desktop.services.context import Context
 from cogflow_desktop.sync import keystore
 from cogflow_desktop.sync.client import CentralClient, Credentials, normalize_url
-from cogflow_desktop.sync.engine import SyncEngine, SyncError
+from cogflow_desktop.sync.engine import ANONYMOUS_REASON, SyncEngine, SyncError
 from cogflow_desktop.sync.progress import Progress, SyncReport
 
 UNATTENDED_ACTOR = "unattended-sync"
@@ -31,7 +31,9 @@ def check_target(url: str, username: str, password: str | None) -> str:
     except ValueError as exc:
         raise SyncProblem(str(exc)) from exc
     if not username or not password:
-        raise SyncProblem("Type your username and password for the central server first.")
+        raise SyncProblem(
+            f"Type your username and password for the central server first: {ANONYMOUS_REASON}."
+        )
     return server
 
 

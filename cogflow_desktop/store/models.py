@@ -227,12 +227,35 @@ class SyncState(Base):
     remote_study_slug: Mapped[str | None] = mapped_column(String(255))
     remote_config_label: Mapped[str | None] = mapped_column(String(255))
     remote_run_session_id: Mapped[str | None] = mapped_column(String(64))
+    # The central config version the run was started on (checked against the one meant).
+    remote_config_version_id: Mapped[str | None] = mapped_column(String(64))
     pieces_total: Mapped[int] = mapped_column(Integer, default=0)
     pieces_acked: Mapped[int] = mapped_column(Integer, default=0)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     retryable: Mapped[bool] = mapped_column(Boolean, default=True)
     reason: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class SyncPublication(Base):
+    """What a central server said when a config version was published to it: where it stored
+    it and which of its accounts own the study (shown by `sync status` and the Sync page)."""
+
+    __tablename__ = "sync_publications"
+    __table_args__ = (UniqueConstraint("server_url", "config_version_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    server_url: Mapped[str] = mapped_column(String(512))
+    config_version_id: Mapped[int] = mapped_column(
+        ForeignKey("config_versions.id", ondelete="CASCADE")
+    )
+    remote_study_slug: Mapped[str] = mapped_column(String(255))
+    remote_config_label: Mapped[str] = mapped_column(String(255))
+    remote_config_version_id: Mapped[str | None] = mapped_column(String(64))
+    # null: the server did not say; []: it said the study has no owner.
+    owner_usernames: Mapped[list | None] = mapped_column(JSON, nullable=True)
+    account: Mapped[str] = mapped_column(String(150))  # who sync was logged in as
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class MediaAsset(Base):

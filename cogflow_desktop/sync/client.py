@@ -15,6 +15,7 @@ import re
 import threading
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import orjson
 import requests
@@ -269,6 +270,15 @@ class CentralClient:
             )
         return answer
 
+    def get(self, path: str) -> dict[str, Any]:
+        answer = self._request(self._http(), "GET", path, None)
+        if not isinstance(answer, dict):
+            raise RemoteError(
+                "The server's answer was not a JSON object; is this a CogFlow server?",
+                retryable=False,
+            )
+        return answer
+
     def health(self) -> None:
         """Raises RemoteError when the server cannot be reached or is not healthy."""
         self._request(self._http(), "GET", "/healthz", None)
@@ -276,11 +286,31 @@ class CentralClient:
     def publish(self, body: dict[str, Any]) -> dict[str, Any]:
         return self.post("/api/v1/configs/publish", body)
 
-    def start_run(self, study_slug: str, participant_external_id: str) -> dict[str, Any]:
+    def me(self) -> dict[str, Any]:
+        """Who the server thinks we are (`authenticated`, `username`, `role`, ...)."""
+        return self.get("/api/v1/auth/me")
+
+    def participant_link(
+        self, study_slug: str, participant_external_id: str, config_version_ids: list[str]
+    ) -> dict[str, Any]:
+        """A launch token that starts runs on exactly these config versions, in this order."""
         return self.post(
-            "/api/v1/runs/start",
-            {"study_slug": study_slug, "participant_external_id": participant_external_id},
+            f"/api/v1/studies/{quote(study_slug, safe='')}/participant-links",
+            {
+                "participant_external_id": participant_external_id,
+                "task_order": config_version_ids,
+                "task_order_strict": True,
+                "counterbalance_enabled": False,
+            },
         )
+
+    def start_run(
+        self, study_slug: str, participant_external_id: str, launch_token: str | None = None
+    ) -> dict[str, Any]:
+        body = {"study_slug": study_slug, "participant_external_id": participant_external_id}
+        if launch_token:
+            body["launch_token"] = launch_token
+        return self.post("/api/v1/runs/start", body)
 
     def checkpoint(self, body: dict[str, Any]) -> dict[str, Any]:
         return self.post("/api/v1/results/checkpoint", body)

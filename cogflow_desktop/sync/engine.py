@@ -3,11 +3,16 @@
 Per run, each step is recorded durably before the next one starts, so a retry (or a restart
 after a crash) resumes where it stopped:
 
-1. publish the run's config version (once per sync; the slug and label the server stored are
-   recorded with the run),
-2. `runs/start`, and record the remote run_session_id at once. Start is not idempotent on the
-   server: a crash after the server answered but before the id was recorded leaves an orphan
-   remote run with no result. That costs an empty run on the server, never a doubled result;
+1. publish the run's config version (once per sync, logged in, so the study has an owner; the
+   slug, label, version id and owners the server answered are recorded durably),
+2. pin the run to that version: a participant link with a strict task order of just that
+   version (`studies/<slug>/participant-links`), then `runs/start` with its launch token; the
+   version the answer names is checked against the one meant before anything else is sent, and
+   the remote run_session_id and version are recorded at once. The link itself holds nothing to
+   resume (a stopped sync asks for a new one), so it is not stored. Start is not idempotent on
+   the server: a crash after the server answered but before the id was recorded leaves an
+   orphan remote run with no result. That costs an empty run on the server, never a doubled
+   result;
 3. the trials in pieces under the request size limit (`results/checkpoint`), each recorded as
    acknowledged; the server upserts trial rows by trial_index, so a resent piece is harmless,
 4. `results/submit` carrying only the last piece when it is small, else `trials: []` (the
@@ -50,7 +55,15 @@ log = logging.getLogger(__name__)
 
 
 class SyncError(Exception):
-    """The sync as a whole could not run (server unreachable, login refused)."""
+    """The sync as a whole could not run (no login, server unreachable, login refused)."""
+
+
+# Why sync never runs anonymously (the CLI and the app say it in their own words around it).
+ANONYMOUS_REASON = (
+    "without a login the central server creates a study with no owner, so every researcher "
+    "there sees it and nobody can open its runs or reports"
+)
+ANONYMOUS_REFUSAL = f"Sync needs a researcher account on the central server: {ANONYMOUS_REASON}."
 
 
 @dataclass(frozen=True)
@@ -63,10 +76,7 @@ class SyncOptions:
     interrupted_quiet_seconds: float = 600.0
 
 
-@dataclass(frozen=True)
-class RemoteConfig:
-    study_slug: str
-    config_version_label: str
+RemoteConfig = state.Published
 
 
 class _Published:
@@ -150,6 +160,7 @@ class SyncEngine:
         self.progress = progress
         self.cancel = cancel or threading.Event()
         self._published = _Published()
+        self.account = client.credentials.username if client.credentials else ""
 
     @property
     def server_url(self) -> str:
@@ -157,6 +168,15 @@ class SyncEngine:
 
     def run(self, run_ids: Iterable[str] | None = None) -> SyncReport:
         """Sync the due runs (or the given ones) and say how each ended."""
+        if self.client.credentials is None:
+            state.record_session(
+                self.ctx,
+                actor=self.actor,
+                server_url=self.server_url,
+                outcome="denied",
+                details={"reason": ANONYMOUS_REFUSAL},
+            )
+            raise SyncError(ANONYMOUS_REFUSAL)
         due = state.due_runs(
             self.ctx,
             self.server_url,
@@ -175,6 +195,7 @@ class SyncEngine:
             quick = dataclasses.replace(self.options.retry, max_attempts=3)
             retry.call(self.client.health, quick, self.cancel)
             retry.call(self.client.connect, self.options.retry, self.cancel)
+            self._check_login()
         except RemoteError as exc:
             if exc.status is None:
                 message = f"Could not reach the server at {self.server_url}: {exc.reason}"
@@ -219,6 +240,16 @@ class SyncEngine:
         )
         return report
 
+    def _check_login(self) -> None:
+        """The server must know us as the account we logged in with (HTTP Basic has no login
+        call, and a server may accept a login without making a session)."""
+        me = retry.call(self.client.me, self.options.retry, self.cancel)
+        if me.get("authenticated") is False or not me.get("username"):
+            raise RemoteError(
+                f"The server did not log {self.account} in.", status=401, retryable=False
+            )
+        self.account = str(me["username"])
+
     # --- publishing -----------------------------------------------------------------------
 
     def _publish_in_order(self, run_ids: list[str]) -> None:
@@ -250,11 +281,16 @@ class SyncEngine:
             answer = retry.call(
                 lambda: self.client.publish(ref.publish_body()), self.options.retry, self.cancel
             )
-            # The server may store the version under another slug or label: use what it says.
-            return RemoteConfig(
-                str(answer.get("study_slug") or ref.study_slug),
-                str(answer.get("config_version_label") or ref.label),
+            published = _published_from(answer, ref)
+            state.record_published(
+                self.ctx,
+                server_url=self.server_url,
+                config_version_id=ref.config_version_id,
+                published=published,
+                account=self.account,
+                actor=self.actor,
             )
+            return published
 
         try:
             return self._published.get(ref.config_version_id, publish)
@@ -327,19 +363,7 @@ class SyncEngine:
 
         remote_id = snap.remote_run_session_id
         if remote_id is None:
-            remote = self._remote_config(mat.config)
-            answer = self._call(
-                lambda: self.client.start_run(remote.study_slug, mat.participant_id)
-            )
-            remote_id = str(answer["run_session_id"])
-            state.record_started(
-                self.ctx,
-                run_id,
-                self.server_url,
-                remote_id,
-                remote.study_slug,
-                remote.config_version_label,
-            )
+            remote_id = self._start_pinned(run_id, mat)
             meter.add(run_id=run_id, state_name=state.STARTED_REMOTE)
 
         acked = snap.pieces_acked if snap.pieces_total == len(pieces) else 0
@@ -380,6 +404,61 @@ class SyncEngine:
         )
         meter.add(sent=submit_size)
 
+    def _start_pinned(self, run_id: str, mat: material.RunMaterial) -> str:
+        """Start the run remotely on exactly its config version; record it; its remote id."""
+        remote = self._remote_config(mat.config)
+        meant = f"{remote.study_slug} {remote.config_version_label}"
+        token = None
+        if remote.config_version_id is not None:
+            try:
+                link = self._call(
+                    lambda: self.client.participant_link(
+                        remote.study_slug, mat.participant_id, [str(remote.config_version_id)]
+                    )
+                )
+            except RemoteError as exc:
+                if exc.status not in (404, 405):
+                    raise RemoteError(
+                        f"Could not pin the run to config {meant} on the server. {exc.reason}",
+                        status=exc.status,
+                        retryable=exc.retryable,
+                    ) from exc
+                link = None  # no participant links on this server: the check below decides
+            if link is not None:
+                order = [str(v) for v in link.get("task_order") or []]
+                token = link.get("launch_token")
+                if order != [str(remote.config_version_id)] or not token:
+                    raise RemoteError(
+                        f"The server would not pin the run to config {meant} (version "
+                        f"{remote.config_version_id}); it offered the order {order or 'none'}.",
+                        retryable=False,
+                    )
+        answer = self._call(
+            lambda: self.client.start_run(remote.study_slug, mat.participant_id, launch_token=token)
+        )
+        remote_id = str(answer["run_session_id"])
+        got_id, got_label = _started_version(answer)
+        wrong_id = remote.config_version_id is not None and got_id != remote.config_version_id
+        if wrong_id or (got_label is not None and got_label != remote.config_version_label):
+            # Nothing is sent to that run: its trials would be read as another version's.
+            raise RemoteError(
+                f"The server started the run on config {got_label or '?'} (version "
+                f"{got_id or '?'}) instead of {meant} (version "
+                f"{remote.config_version_id or '?'}), so nothing was sent to it; remote run "
+                f"{remote_id} stays empty there.",
+                retryable=False,
+            )
+        state.record_started(
+            self.ctx,
+            run_id,
+            self.server_url,
+            remote_id,
+            remote.study_slug,
+            remote.config_version_label,
+            got_id,
+        )
+        return remote_id
+
     @staticmethod
     def _piece_body(
         remote_id: str, piece: Piece, total: int, mat: material.RunMaterial
@@ -403,3 +482,35 @@ class SyncEngine:
             "result_payload": mat.submit_payload(),
             "trials": [],
         }
+
+
+def _published_from(answer: dict[str, Any], ref: material.ConfigRef) -> RemoteConfig:
+    """The server may store the version under another slug or label: use what it says."""
+    version_id = answer.get("config_version_id")
+    owners: list[str] | None = None
+    if isinstance(answer.get("owner_usernames"), list):
+        owners = [str(n) for n in answer["owner_usernames"] if n]
+    elif "owner_username" in answer:
+        owners = [str(answer["owner_username"])] if answer["owner_username"] else []
+    return RemoteConfig(
+        study_slug=str(answer.get("study_slug") or ref.study_slug),
+        config_version_label=str(answer.get("config_version_label") or ref.label),
+        config_version_id=None if version_id is None else str(version_id),
+        owner_usernames=owners,
+        study_slug_adjusted=bool(answer.get("study_slug_adjusted")),
+        config_version_label_adjusted=bool(answer.get("config_version_label_adjusted")),
+    )
+
+
+def _started_version(answer: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The config version id and label a runs/start answer names. The reference server puts
+    the label only in `configs[]` (the entry with that id); others at the top level."""
+    raw_id = answer.get("config_version_id")
+    version_id = None if raw_id is None else str(raw_id)
+    label = answer.get("config_version_label")
+    if label is None:
+        for entry in answer.get("configs") or []:
+            if isinstance(entry, dict) and str(entry.get("config_version_id")) == version_id:
+                label = entry.get("config_version_label")
+                break
+    return version_id, None if label is None else str(label)

@@ -1,8 +1,11 @@
-"""What sync sends for one run, read and decrypted from the store with the install key."""
+"""What sync sends for one run, read and decrypted from the store with the install key: the
+trials and the payload's copy of them in the central vocabulary (`vocabulary`), and a
+provenance block with the run's real times (the central server stamps its own)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
@@ -19,6 +22,7 @@ from cogflow_desktop.services.results import (
     unseal_participant_id,
 )
 from cogflow_desktop.store.models import ResultEnvelope, RunSession
+from cogflow_desktop.sync import vocabulary
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,11 @@ class ConfigRef:
     content_hash: str
     publish_seq: int
     config: dict[str, Any]
+
+    @property
+    def experiment_type(self) -> str | None:
+        value = self.config.get("experiment_type") if isinstance(self.config, dict) else None
+        return value if isinstance(value, str) else None
 
     def publish_body(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -58,13 +67,17 @@ class RunMaterial:
     config: ConfigRef
     trial_count: int
     result_summary: dict[str, Any]
-    result_payload: dict[str, Any]
-    trials: list[dict[str, Any]]
+    result_payload: dict[str, Any]  # as recorded
+    trials: list[dict[str, Any]]  # as sent: in the central vocabulary
+    started_at: datetime  # when the run really started and ended (this computer's clock)
+    completed_at: datetime | None
+    last_activity_at: datetime
 
     def submit_payload(self) -> dict[str, Any]:
-        """The local payload plus provenance. Deterministic for a given run, so a resent
-        submit is byte-identical (the server treats that as a retry, not a change)."""
-        payload = dict(self.result_payload)
+        """The local payload (its trials in the central vocabulary) plus provenance.
+        Deterministic for a given run, so a resent submit is byte-identical (the server
+        treats that as a retry, not a change)."""
+        payload = vocabulary.central_payload(self.result_payload, self.config.experiment_type)
         provenance: dict[str, Any] = {
             "local_run_session_id": self.run_id,
             "config_version_label": self.config.label,
@@ -72,6 +85,14 @@ class RunMaterial:
             "app": "cogflow-desktop",
             "app_version": __version__,
             "interrupted": self.interrupted,
+            # The central server's started_at/completed_at are when the run was synced.
+            "run_started_at": _iso(self.started_at),
+            "run_completed_at": _iso(self.completed_at),
+            "run_last_activity_at": _iso(self.last_activity_at),
+            "times_note": (
+                "run_* times are when the run happened on the lab computer (its clock, UTC); "
+                "the server's own started_at and completed_at record when it was synced."
+            ),
         }
         if self.interrupted:
             provenance["note"] = (
@@ -83,6 +104,10 @@ class RunMaterial:
             provenance["timing_fingerprint"] = timing
         payload["cogflow_provenance"] = provenance
         return payload
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
 
 
 def config_ref(run: RunSession) -> ConfigRef:
@@ -123,14 +148,18 @@ def load(ctx: Context, private_key: X25519PrivateKey, run_id: str) -> RunMateria
         source = final if final is not None else envs.get("checkpoint")
         trials = list(iter_trials(s, keys, run_id))
         interrupted = run.status == "started"
+        ref = config_ref(run)
         return RunMaterial(
             run_id=run.id,
             status="failed" if interrupted else run.status,
             interrupted=interrupted,
             participant_id=unseal_participant_id(private_key, run),
-            config=config_ref(run),
+            config=ref,
             trial_count=max(run.trial_count, len(trials)),
             result_summary=dict((final or {}).get("result_summary") or {}),
             result_payload=dict((source or {}).get("result_payload") or {}),
-            trials=trials,
+            trials=vocabulary.central_rows(trials, ref.experiment_type),
+            started_at=run.started_at,
+            completed_at=run.completed_at,
+            last_activity_at=run.last_activity_at,
         )

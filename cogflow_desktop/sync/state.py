@@ -20,7 +20,14 @@ from sqlalchemy.orm import Session
 
 from cogflow_desktop import audit
 from cogflow_desktop.services.context import Context
-from cogflow_desktop.store.models import RunSession, Study, SyncState, utcnow
+from cogflow_desktop.store.models import (
+    ConfigVersion,
+    RunSession,
+    Study,
+    SyncPublication,
+    SyncState,
+    utcnow,
+)
 from cogflow_desktop.sync import group_commit
 
 PENDING = "pending"
@@ -51,6 +58,7 @@ class Snapshot:
     remote_study_slug: str | None
     remote_config_label: str | None
     remote_run_session_id: str | None
+    remote_config_version_id: str | None
     pieces_total: int
     pieces_acked: int
     attempts: int
@@ -60,7 +68,7 @@ class Snapshot:
     @classmethod
     def of(cls, row: SyncState | None, run_id: str) -> Snapshot:
         if row is None:
-            return cls(run_id, PENDING, None, None, None, None, 0, 0, 0, True, None)
+            return cls(run_id, PENDING, None, None, None, None, None, 0, 0, 0, True, None)
         return cls(
             row.run_id,
             row.state,
@@ -68,6 +76,7 @@ class Snapshot:
             row.remote_study_slug,
             row.remote_config_label,
             row.remote_run_session_id,
+            row.remote_config_version_id,
             row.pieces_total,
             row.pieces_acked,
             row.attempts,
@@ -176,11 +185,75 @@ def _resume_state(row: SyncState) -> str:
     return SENDING if row.pieces_total else STARTED_REMOTE
 
 
+@dataclass(frozen=True)
+class Published:
+    """Where the server stored a config version, and who owns the study there."""
+
+    study_slug: str
+    config_version_label: str
+    config_version_id: str | None
+    # None: the server did not say; []: it said nobody does.
+    owner_usernames: list[str] | None
+    study_slug_adjusted: bool = False
+    config_version_label_adjusted: bool = False
+
+
+def record_published(
+    ctx: Context,
+    *,
+    server_url: str,
+    config_version_id: int,
+    published: Published,
+    account: str,
+    actor: str,
+) -> None:
+    """One row per server and local config version, replaced at each publish; audited."""
+    with _write(ctx) as s:
+        row = s.scalar(
+            select(SyncPublication).where(
+                SyncPublication.server_url == server_url,
+                SyncPublication.config_version_id == config_version_id,
+            )
+        )
+        if row is None:
+            row = SyncPublication(server_url=server_url, config_version_id=config_version_id)
+            s.add(row)
+        row.remote_study_slug = published.study_slug
+        row.remote_config_label = published.config_version_label
+        row.remote_config_version_id = published.config_version_id
+        row.owner_usernames = published.owner_usernames
+        row.account = account
+        row.published_at = utcnow()
+        s.flush()
+        audit.record(
+            s,
+            "sync.publish",
+            actor=actor,
+            target=f"{published.study_slug}/{published.config_version_label}",
+            client="sync",
+            details={
+                "server": server_url,
+                "account": account,
+                "local_config_version_id": config_version_id,
+                "remote_config_version_id": published.config_version_id,
+                "owner_usernames": published.owner_usernames,
+                "study_slug_adjusted": published.study_slug_adjusted,
+                "config_version_label_adjusted": published.config_version_label_adjusted,
+            },
+        )
+
+
 def record_started(
-    ctx: Context, run_id: str, server_url: str, remote_run_session_id: str, slug: str, label: str
+    ctx: Context,
+    run_id: str,
+    server_url: str,
+    remote_run_session_id: str,
+    slug: str,
+    label: str,
+    config_version_id: str | None,
 ) -> None:
     """Must be durable before anything else is sent for this run (start is not idempotent).
-    The slug and label are the ones the server stored the config under."""
+    The slug, label and version id are the ones the server started the run on (checked)."""
 
     def work(s: Session) -> None:
         _set(
@@ -191,6 +264,7 @@ def record_started(
             remote_run_session_id=remote_run_session_id,
             remote_study_slug=slug,
             remote_config_label=label,
+            remote_config_version_id=config_version_id,
         )
 
     group_commit.run(ctx, work)
@@ -296,6 +370,9 @@ class StatusRow:
     study_slug: str
     run_status: str
     state: str
+    # When the run happened (the central server shows when it was synced instead).
+    started_at: datetime
+    completed_at: datetime | None
     remote_run_session_id: str | None
     pieces_acked: int
     pieces_total: int
@@ -311,6 +388,8 @@ class StatusRow:
             "study_slug": self.study_slug,
             "run_status": self.run_status,
             "state": self.state,
+            "started_at": self.started_at.isoformat(),
+            "completed_at": self.completed_at.isoformat() if self.completed_at else None,
             "remote_run_session_id": self.remote_run_session_id,
             "pieces_acked": self.pieces_acked,
             "pieces_total": self.pieces_total,
@@ -347,6 +426,8 @@ def status_rows(ctx: Context) -> list[StatusRow]:
                 slug,
                 run_status,
                 state,
+                run.started_at,
+                run.completed_at,
                 st.remote_run_session_id if st else None,
                 st.pieces_acked if st else 0,
                 st.pieces_total if st else 0,
@@ -358,3 +439,74 @@ def status_rows(ctx: Context) -> list[StatusRow]:
             )
         )
     return out
+
+
+@dataclass(frozen=True)
+class CentralStudy:
+    """A local config version as a central server stored it, with the study's owners there."""
+
+    study_slug: str
+    config_version_label: str
+    server_url: str
+    remote_study_slug: str
+    remote_config_label: str
+    remote_config_version_id: str | None
+    owner_usernames: list[str] | None
+    account: str
+    published_at: datetime
+
+    def owner_sentence(self) -> str:
+        """One sentence naming the central account that owns the study."""
+        where = f"{self.remote_study_slug} ({self.remote_config_label}) on {self.server_url}"
+        owners = self.owner_usernames
+        if owners is None:
+            who = "the server did not say which account owns it"
+        elif not owners:
+            who = "it has no owner there, so every researcher on that server can see it"
+        elif self.account in owners:
+            who = f"owned by {_names(owners)}"
+        else:
+            who = f"owned by {_names(owners)}; {self.account} publishes to it by shared access"
+        return f"{self.study_slug}/{self.config_version_label} → {where}: {who}."
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "study_slug": self.study_slug,
+            "config_version_label": self.config_version_label,
+            "server_url": self.server_url,
+            "remote_study_slug": self.remote_study_slug,
+            "remote_config_label": self.remote_config_label,
+            "remote_config_version_id": self.remote_config_version_id,
+            "owner_usernames": self.owner_usernames,
+            "account": self.account,
+            "published_at": self.published_at.isoformat(),
+        }
+
+
+def _names(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def central_studies(ctx: Context) -> list[CentralStudy]:
+    """What each central server said at the last publish of each local config version."""
+    with ctx.read() as s:
+        rows = s.execute(
+            select(SyncPublication, Study.slug, ConfigVersion.label)
+            .join(ConfigVersion, ConfigVersion.id == SyncPublication.config_version_id)
+            .join(Study, Study.id == ConfigVersion.study_id)
+            .order_by(Study.slug, ConfigVersion.publish_seq, SyncPublication.server_url)
+        ).all()
+    return [
+        CentralStudy(
+            slug,
+            label,
+            pub.server_url,
+            pub.remote_study_slug,
+            pub.remote_config_label,
+            pub.remote_config_version_id,
+            pub.owner_usernames,
+            pub.account,
+            pub.published_at,
+        )
+        for pub, slug, label in rows
+    ]

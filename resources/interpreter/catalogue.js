@@ -16,7 +16,10 @@ export const SETTINGS_KEY = {
   'task-switching-trial': 'task_switching_settings',
   'nback-trial-sequence': 'nback_settings',
   'nback-block': 'nback_settings',
+  'gabor-trial': 'gabor_settings',
+  'gabor-quest': 'gabor_settings',
   'mot-trial': 'mot_settings',
+  'continuous-image-presentation': 'continuous_image_settings', // short names, mapped by cip-sequence.js
 };
 
 export const KNOWN_COMPONENTS = new Set([
@@ -27,6 +30,11 @@ export const KNOWN_COMPONENTS = new Set([
   'rdm-trial', 'rdm-practice', 'rdm-dot-groups', 'rdm-adaptive',
   'mot-trial', 'continuous-image-presentation',
   'detection-response-task-start', 'detection-response-task-stop',
+  'gabor-trial', 'gabor-quest', 'gabor-learning', 'reward-settings',
 ]);
 
 export const RDM_TYPES = new Set(['rdm-trial', 'rdm-practice', 'rdm-dot-groups', 'rdm-adaptive']);
+
+// Types the compiler produces itself (never written in a config): continuous RDM segments,
+// continuous n-back streams, mini-block breaks, and the marker for an unknown component.
+export const COMPILED_TYPES = new Set(['rdm-continuous', 'nback-continuous', 'miniblock-break', 'unsupported']);

@@ -11,7 +11,7 @@
 // category keys that are not set one by one.
 
 import { normalizeKey } from './keys.js';
-import { sampleBlockParams } from './sampling.js';
+import { sampleBlockParams, windowEntries } from './sampling.js';
 
 export const CIP_TYPE = 'continuous-image-presentation';
 // Values that are whole lists by nature: never picked from per trial.
@@ -20,13 +20,16 @@ const SETTINGS_ALIASES = {
   mask_type: 'cip_mask_type', image_duration_ms: 'cip_image_duration_ms', transition_duration_ms: 'cip_transition_duration_ms',
   transition_frames: 'cip_transition_frames', choice_keys: 'cip_choice_keys',
 };
-const ITEM_KEYS = new Set(['type', 'component_type', 'block_component_type', 'length', 'block_length', 'parameter_values', 'parameter_windows', 'seed', 'sampling_mode', 'name', 'label', 'items']);
+const ITEM_KEYS = new Set(['type', 'component_type', 'block_component_type', 'length', 'block_length', 'parameter_values',
+  'parameter_windows', 'seed', 'sampling_mode', 'name', 'label', 'items', 'data', 'id', 'description', 'notes',
+  'miniblock_structure', 'block_sizing_mode', 'sizing_mode', 'block_duration_seconds', 'duration_seconds']);
 const DEFAULT_CATEGORY_KEYS = ['f', 'j', '1', '2', '3', '4', '5'];
 
 const int = (v, d) => (Number.isFinite(Number.parseInt(v, 10)) ? Number.parseInt(v, 10) : d);
 const blank = (v) => v === undefined || v === null || v === '' || v === 'inherit';
 
-// `continuous_image_settings` use short names (mask_type, ...); CIP blocks use cip_ names.
+// `continuous_image_settings` use short names (mask_type, ...); CIP blocks use cip_ names (the
+// short ones are read anywhere).
 export function cipDefaults(settings) {
   const out = {};
   for (const [k, v] of Object.entries(settings && typeof settings === 'object' ? settings : {})) {
@@ -56,13 +59,19 @@ export function categoryOf(name, count) {
   return m ? Math.min(count, Number(m[1])) : null;
 }
 
+// The block's (or item's) own values under their cip_ names: its keys, then parameter_values.
+function ownValues(item) {
+  const out = {};
+  for (const [k, v] of Object.entries(item)) if (!ITEM_KEYS.has(k) && !k.startsWith('_')) out[SETTINGS_ALIASES[k] ?? k] = v;
+  const values = item.parameter_values && typeof item.parameter_values === 'object' ? item.parameter_values : {};
+  for (const [k, v] of Object.entries(values)) if (k !== 'miniblock_structure') out[SETTINGS_ALIASES[k] ?? k] = v;
+  return out;
+}
+
 // Every value the trials share, from settings defaults, the item's own keys and its values.
 export function cipSource(item, config) {
-  const own = {};
-  for (const [k, v] of Object.entries(item)) if (!ITEM_KEYS.has(k) && !k.startsWith('_')) own[k] = v;
-  const values = item.parameter_values && typeof item.parameter_values === 'object' ? item.parameter_values : {};
   const src = { ...cipDefaults(config.continuous_image_settings) };
-  for (const [k, v] of Object.entries({ ...own, ...values })) if (!blank(v)) src[k] = v;
+  for (const [k, v] of Object.entries(ownValues(item))) if (!blank(v)) src[k] = v;
   return src;
 }
 
@@ -129,12 +138,19 @@ export function cipSpecs(item, { config, rng, isBlock, streamId, meta }) {
   const i2m = parseList(src.cip_image_to_mask_sprite_urls);
   const paradigm = String(src.cip_response_paradigm ?? 'categorization').toLowerCase() === 'nback' ? 'nback' : 'categorization';
   const maskUrls = images.map((im) => im.url); // one array shared by every trial of the stream
-  const scalarValues = Object.fromEntries(Object.entries(item.parameter_values ?? {}).filter(([k]) => !CIP_LIST_KEYS.has(k)));
+  // Per trial: a list value is one pick per trial, a {min,max} window one draw (list-valued
+  // fields stay whole); what was drawn is recorded under its config name (meta.sampled).
+  const values = Object.fromEntries(Object.entries(ownValues(item)).filter(([, v]) => !blank(v)));
+  const windows = windowEntries(item.parameter_windows).map(([k, w]) => ({ parameter: SETTINGS_ALIASES[k] ?? k, min: w.min, max: w.max }));
   const token = (i) => images[i].filename || images[i].url;
-  const sample = () => ({ ...src, ...sampleBlockParams({ parameter_values: scalarValues, parameter_windows: item.parameter_windows }, rng) });
+  const sample = () => {
+    const { params, sampled } = sampleBlockParams(values, windows, rng, CIP_LIST_KEYS);
+    return { t: { ...src, ...params }, sampled: Object.fromEntries(sampled.map((k) => [k, params[k]])) };
+  };
   const perBlock = isBlock && item.sampling_mode === 'per-block' ? sample() : null;
   return order.map((sourceIndex, position) => {
-    const t = isBlock ? (perBlock ?? sample()) : src;
+    const draw = isBlock ? (perBlock ?? sample()) : { t: src, sampled: {} };
+    const t = draw.t;
     const params = {
       image_url: images[sourceIndex].url, asset_filename: images[sourceIndex].filename, source_index: sourceIndex,
       stream_id: streamId, stream_position: position, stream_length: order.length, mask_source_urls: maskUrls,
@@ -164,7 +180,9 @@ export function cipSpecs(item, { config, rng, isBlock, streamId, meta }) {
         correct_response: nb.paradigm === '2afc' ? (isMatch ? nb.match_key : nb.nonmatch_key) : (isMatch ? nb.go_key : null),
       });
     }
-    return { component_type: CIP_TYPE, params, meta: { ...meta, block_trial_index: position, block_length: order.length } };
+    const m = { ...meta, block_trial_index: position, block_length: order.length };
+    if (Object.keys(draw.sampled).length) m.sampled = draw.sampled;
+    return { component_type: CIP_TYPE, params, meta: m };
   });
 }
 

@@ -1,126 +1,53 @@
 // Config -> flat list of trial specs. Pure (no DOM, no jsPsych): the runtime turns each spec
 // into a jsPsych trial through the component modules. All randomness is seeded from the run
 // seed (or an explicit block/group seed), so a run can be replayed from its recorded seed.
+// What this compiler does not honour is refused beforehand by support.js; anything still
+// unknown here becomes a visible "unsupported" trial (only reachable in a researcher preview
+// with ?allow_unsupported=1).
 
-import { KNOWN_COMPONENTS, RDM_TYPES, SETTINGS_KEY } from './catalogue.js';
-import { normalizeChoices } from './keys.js';
+import { KNOWN_COMPONENTS } from './catalogue.js';
+import { applyGenerators, compileBlock, nbackSpecs, rdmFrameMs, unsupportedSpec } from './blocks.js';
+import { GABOR_ALL, gaborSpecs } from './gabor-blocks.js';
 import { hashSeed, makeRng } from './prng.js';
-import { resolveRdmParams } from './rdm-params.js';
-import { sampleBlockParams, withoutInherit } from './sampling.js';
-import { nbackSequence, sartTrial, stroopTrial, taskSwitchingTrial } from './generators.js';
+import { KEYBOARD_SCREENS, NBACK_TYPES, resolveParams } from './params.js';
+import { bracketDrtAroundProbes, groupContinuousRdm, placeProbes } from './schedule.js';
+import { applyRewardSwitch, placeRewardSpecs } from './rewards.js';
+import { isContinuousRdm } from './support.js';
 import { CIP_TYPE, cipSpecs } from './cip-sequence.js';
 
-const KEYBOARD_SCREENS = new Set(['html-keyboard-response', 'instructions', 'image-keyboard-response']);
-const NBACK_TYPES = new Set(['nback-trial-sequence', 'nback-block']);
-const ITI_FROM_DEFAULT = new Set(['pvt-trial', 'task-switching-trial', ...RDM_TYPES]);
-const ITEM_ONLY_KEYS = new Set(['type', 'items', 'name', 'label']);
+export { resolveParams } from './params.js';
 
 function hasSeed(s) {
   return s !== undefined && s !== null && s !== '';
 }
 
-// Defaults from `*_settings`, then the component's own (or sampled) values.
-export function resolveParams(config, type, own, blockOverride) {
-  if (RDM_TYPES.has(type)) return resolveRdmParams(config, own, blockOverride);
-  const settingsKey = SETTINGS_KEY[type];
-  const base = settingsKey ? withoutInherit(config[settingsKey]) : {};
-  const params = { ...base, ...withoutInherit(own) };
-  for (const k of ITEM_ONLY_KEYS) delete params[k];
-  if (ITI_FROM_DEFAULT.has(type) && params.iti_ms === undefined && Number.isFinite(Number(config.default_iti))) {
-    params.iti_ms = Number(config.default_iti);
-  }
-  if (KEYBOARD_SCREENS.has(type)) params.choices = normalizeChoices(params.choices);
-  return params;
-}
-
-function unsupported(item, path, meta, originalType) {
-  return [{ component_type: 'unsupported', params: { original_type: originalType ?? null }, meta: { ...meta, path } }];
-}
-
-function label(item) {
-  return item.label ?? item.name ?? undefined;
+function itemMeta(item, path, meta) {
+  const m = { ...meta, path };
+  const lbl = item.label ?? item.name;
+  if (lbl !== undefined) m.label = lbl;
+  if (item.data && typeof item.data === 'object' && !Array.isArray(item.data)) m.data = item.data;
+  return m;
 }
 
 function compileComponent(item, path, ctx, meta) {
   const type = item.type;
-  const m = { ...meta, path };
-  if (label(item) !== undefined) m.label = label(item);
+  const m = itemMeta(item, path, meta);
   if (NBACK_TYPES.has(type)) {
     const params = resolveParams(ctx.config, type, item);
-    return nbackSpecs(params, ctx.seedFor(item.seed, path, meta), m);
+    return nbackSpecs(ctx.config, params, ctx.seedFor(item.seed ?? params.seed, path, meta), m);
   }
   const rng = makeRng(ctx.seedFor(undefined, path, meta));
   if (type === CIP_TYPE) return cipSpecs(item, { config: ctx.config, rng, isBlock: false, streamId: `${path}#${meta.iterKey ?? ''}`, meta: m });
+  if (GABOR_ALL.has(type)) {
+    return gaborSpecs(item, { type, block: false, config: ctx.config, resolve: (own) => resolveParams(ctx.config, type, own), rng, length: 1, seed: ctx.seedFor(item.seed, path, meta), id: `${path}#${meta.iterKey ?? ''}`, meta: m });
+  }
   let params = resolveParams(ctx.config, type, item);
-  params = applyGenerators(type, params, rng, null);
+  params = applyGenerators(type, params, rng);
   return [{ component_type: type, params, meta: m }];
 }
 
-function applyGenerators(type, params, rng, block) {
-  if (type === 'sart-trial') {
-    const digits = block && Array.isArray(block.parameter_values?.digit) ? block.parameter_values.digit : null;
-    return sartTrial(params, rng, digits);
-  }
-  if (type === 'stroop-trial' || type === 'emotional-stroop-trial') return stroopTrial(params, rng);
-  if (type === 'task-switching-trial') return taskSwitchingTrial(params, rng);
-  if (type === 'image-keyboard-response' && !params.stimulus && Array.isArray(params.stimulus_images) && params.stimulus_images.length) {
-    return { ...params, stimulus: rng.pick(params.stimulus_images) };
-  }
-  return params;
-}
-
-function nbackSpecs(params, seed, meta) {
-  const seq = nbackSequence(params, makeRng(seed));
-  const { stimulus_pool: _pool, ...rest } = params;
-  return seq.map((s) => ({
-    component_type: 'nback-trial-sequence',
-    params: { ...rest, token: s.token, is_match: s.is_match, n: s.n },
-    meta: { ...meta, sequence_index: s.sequence_index, sequence_seed: seed, sequence_length: seq.length },
-  }));
-}
-
-function compileBlock(block, path, ctx, meta) {
-  const type = block.component_type ?? block.block_component_type;
-  const blockIndex = ctx.blockCounter++;
-  const m = { ...meta, path, block_index: blockIndex };
-  if (label(block) !== undefined) m.label = label(block);
-  if (!KNOWN_COMPONENTS.has(type)) return unsupported(block, path, m, type ? `block:${type}` : 'block');
-  const length = Math.max(0, Math.floor(Number(block.length ?? block.block_length ?? 1)));
-  const seed = ctx.seedFor(block.seed, path, meta);
-  m.block_seed = seed;
-  const rng = makeRng(seed);
-  if (type === CIP_TYPE) return cipSpecs(block, { config: ctx.config, rng, isBlock: true, streamId: `${path}#${meta.iterKey ?? ''}`, meta: m });
-  if (NBACK_TYPES.has(type)) {
-    const params = resolveParams(ctx.config, type, sampleBlockParams(block, rng));
-    return nbackSpecs({ ...params, length }, seed, m);
-  }
-  const perBlock = block.sampling_mode === 'per-block' ? sampleBlockParams(block, rng) : null;
-  const specs = [];
-  let adaptive = null;
-  for (let i = 0; i < length; i++) {
-    const sampled = perBlock ?? sampleBlockParams(block, rng);
-    let params = resolveParams(ctx.config, type, sampled, block.response_parameters_override);
-    params = applyGenerators(type, params, rng, block);
-    if (type === 'pvt-trial' && block.add_trial_per_false_start !== undefined) {
-      params.add_trial_per_false_start = Boolean(block.add_trial_per_false_start);
-    }
-    if (type === 'rdm-adaptive') {
-      // The staircase settings are drawn once per block; every trial shares the staircase.
-      adaptive ??= {
-        id: `${path}#${meta.iterKey ?? ''}`,
-        algorithm: params.algorithm ?? 'staircase',
-        initial_coherence: Number(params.initial_coherence ?? params.coherence ?? 0.5),
-        step_size: Number(params.step_size ?? 0.05),
-        target_performance: Number(params.target_performance ?? 0.75),
-        min_coherence: Number(params.min_coherence ?? 0.01),
-        max_coherence: Number(params.max_coherence ?? 1),
-      };
-      params.adaptive = adaptive;
-    }
-    specs.push({ component_type: type, params, meta: { ...m, block_trial_index: i, block_length: length } });
-  }
-  return specs;
-}
+const isPoolable = (item) => item && (item.type === 'randomize-group' || item.type === 'randomize-across-markers')
+  && item.randomizable_across_markers !== false;
 
 // DRT start..stop spans move as one unit; instruction screens keep their place.
 function shuffleUnits(chunks, items, rng) {
@@ -142,62 +69,86 @@ function shuffleUnits(chunks, items, rng) {
   return units.map((u) => (u.fixed ? u : movable[j++])).flatMap((u) => u.chunks);
 }
 
-function compileItems(items, path, ctx, meta) {
+// One list of sibling items -> specs. Adjacent randomize-groups are shuffled as one pool (the
+// reference's default; randomizable_across_markers: false keeps a group to itself), then
+// thought probes are placed inside the blocks next to them.
+function compileList(items, path, ctx, meta, { shuffleTop = false } = {}) {
   if (!Array.isArray(items)) return [];
-  return items.map((item, i) => compileItem(item, `${path}/${i}`, ctx, meta));
+  let chunks = [];
+  let sources = [];
+  for (let i = 0; i < items.length; i++) {
+    if (isPoolable(items[i])) {
+      const start = i;
+      const poolChunks = [];
+      const poolItems = [];
+      for (; i < items.length && isPoolable(items[i]); i++) {
+        const g = items[i];
+        const inner = Array.isArray(g.items) ? g.items : [];
+        inner.forEach((child, k) => {
+          poolChunks.push(compileItem(child, `${path}/${i}/items/${k}`, ctx, meta));
+          poolItems.push(child);
+        });
+      }
+      i -= 1;
+      const seedOwner = items[start];
+      const rng = makeRng(ctx.seedFor(seedOwner.seed, `${path}/${start}/shuffle`, meta));
+      chunks.push(shuffleUnits(poolChunks, poolItems, rng).flat());
+      sources.push({ type: 'randomize-group' });
+      continue;
+    }
+    if (items[i] && (items[i].type === 'randomize-group' || items[i].type === 'randomize-across-markers')) {
+      const g = items[i];
+      const inner = Array.isArray(g.items) ? g.items : [];
+      const innerChunks = inner.map((child, k) => compileItem(child, `${path}/${i}/items/${k}`, ctx, meta));
+      const rng = makeRng(ctx.seedFor(g.seed, `${path}/${i}/shuffle`, meta));
+      chunks.push(shuffleUnits(innerChunks, inner, rng).flat());
+      sources.push(g);
+      continue;
+    }
+    chunks.push(compileItem(items[i], `${path}/${i}`, ctx, meta));
+    sources.push(items[i]);
+  }
+  if (shuffleTop) chunks = shuffleUnits(chunks, sources, makeRng(hashSeed(`${ctx.runSeed}|randomize_order`)));
+  return placeProbes(chunks.flat(), makeRng(ctx.seedFor(undefined, `${path}/probes`, meta)));
 }
 
 function compileItem(item, path, ctx, meta) {
-  if (!item || typeof item !== 'object' || Array.isArray(item)) return unsupported(item, path, meta, typeof item);
+  if (!item || typeof item !== 'object' || Array.isArray(item)) return unsupportedSpec(path, meta, typeof item);
   const t = item.type;
   if (t === 'loop') {
-    const n = Math.min(10000, Math.max(1, Math.floor(Number(item.iterations ?? 1))));
+    const n = Math.min(10000, Math.max(1, Math.floor(Number(item.iterations ?? item.loop_iterations ?? 1))));
     const out = [];
     for (let k = 0; k < n; k++) {
       const iterKey = `${meta.iterKey ?? ''}${path}:${k};`;
       const inner = { ...meta, loop_iteration: k, iterKey };
       if (item.loop_id !== undefined) inner.loop_id = item.loop_id;
-      out.push(...compileItems(item.items, `${path}/items`, ctx, inner).flat());
+      out.push(...compileList(item.items, `${path}/items`, ctx, inner));
     }
     return out;
   }
-  if (t === 'randomize-group' || t === 'randomize-across-markers') {
-    const chunks = compileItems(item.items, `${path}/items`, ctx, meta);
-    const rng = makeRng(ctx.seedFor(item.seed, `${path}/shuffle`, meta));
-    return shuffleUnits(chunks, item.items, rng).flat();
-  }
+  if (t === 'randomize-group' || t === 'randomize-across-markers') return compileList([item], path, ctx, meta);
   if (t === 'block') return compileBlock(item, path, ctx, meta);
   if (t === 'mouse-tracking') return []; // a run-level setting (mouse-tracking.js), not a trial
   if (KNOWN_COMPONENTS.has(t)) return compileComponent(item, path, ctx, meta);
-  return unsupported(item, path, meta, t);
+  return unsupportedSpec(path, itemMeta(item, path, meta), t);
 }
 
-// Continuous RDM: consecutive RDM trials form one segment whose parameter frames follow each other.
-function groupContinuousRdm(specs, config) {
-  const out = [];
-  const frameMs = Number(config.update_interval) > 0 ? Number(config.update_interval)
-    : Math.round(1000 / (Number(config.frame_rate) > 0 ? Number(config.frame_rate) : 60));
-  for (const s of specs) {
-    const last = out[out.length - 1];
-    if (RDM_TYPES.has(s.component_type)) {
-      if (last && last.component_type === 'rdm-continuous' && last.meta.path.split('/')[2] === s.meta.path.split('/')[2]) {
-        last.params.frames.push({ ...s.params, source_type: s.component_type });
-        continue;
-      }
-      out.push({ component_type: 'rdm-continuous', params: { frames: [{ ...s.params, source_type: s.component_type }], update_interval_ms: frameMs, transition: config.transition_settings ?? null }, meta: { ...s.meta } });
-      continue;
-    }
-    out.push(s);
+// The reference reads a continuous config without task_type as continuous RDM.
+export function effectiveConfig(config) {
+  if (config.experiment_type === 'continuous' && (config.task_type === undefined || config.task_type === null || config.task_type === '')) {
+    return { ...config, task_type: 'rdm' };
   }
-  return out;
+  return config;
 }
 
-export function compileConfig(config, options = {}) {
-  if (!config || typeof config !== 'object') throw new TypeError('config must be an object');
+export function compileConfig(rawConfig, options = {}) {
+  if (!rawConfig || typeof rawConfig !== 'object') throw new TypeError('config must be an object');
+  const config = applyRewardSwitch(effectiveConfig(rawConfig));
   const runSeed = hasSeed(config.seed) ? config.seed : options.runSeed;
   if (!hasSeed(runSeed)) throw new Error('compileConfig needs config.seed or options.runSeed');
   const ctx = {
     config,
+    runSeed,
     blockCounter: 0,
     // A seed for one item: its own seed (plus the loop iteration, so loops re-sample),
     // else one derived from the run seed and the item's place in the timeline.
@@ -207,12 +158,10 @@ export function compileConfig(config, options = {}) {
       return hashSeed(`${runSeed}|${path}|${iter}`);
     },
   };
-  let chunks = compileItems(config.timeline, '/timeline', ctx, {});
-  if (config.randomize_order) {
-    chunks = shuffleUnits(chunks, config.timeline, makeRng(hashSeed(`${runSeed}|randomize_order`)));
-  }
-  let trials = chunks.flat();
+  let trials = compileList(config.timeline, '/timeline', ctx, {}, { shuffleTop: Boolean(config.randomize_order) });
   for (const s of trials) delete s.meta.iterKey;
-  if (config.experiment_type === 'continuous' && config.task_type === 'rdm') trials = groupContinuousRdm(trials, config);
+  trials = bracketDrtAroundProbes(trials);
+  if (isContinuousRdm(config)) trials = groupContinuousRdm(trials, config, rdmFrameMs(config));
+  trials = placeRewardSpecs(trials);
   return { trials, run_seed: runSeed };
 }

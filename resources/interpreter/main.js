@@ -1,9 +1,19 @@
 // Entry point: /interpreter/?study=<slug>&participant=<id>, or ?preview=1 (see README.md).
+//
+// Before a participant sees anything the config is validated against the schema and checked
+// for parts this Interpreter does not honour (support.js). The page reads the study's config
+// first (GET studies/<slug>/latest-config), so a refused or invalid study starts no run; where
+// that read is not allowed (the central server wants a login), the run is started, and a
+// refused config ends it at once as "failed" with the reasons in result_payload.refusal.
+// ?allow_unsupported=1 runs a refused config anyway, only in a researcher preview
+// (?preview=1, nothing is stored), with the unsupported parts named on a banner.
 
 import { startRun, ApiError } from './api.js';
 import { validateConfig } from './validate.js';
-import { recoverPending } from './persistence.js';
-import { Run } from './runtime.js';
+import { recoverPending, submitWithRetry } from './persistence.js';
+import { Run, INTERPRETER_VERSION } from './runtime.js';
+import { findUnsupported } from './support.js';
+import { effectiveConfig } from './compiler.js';
 import { findMissingMedia, showMissingMedia } from './cip-media.js';
 import * as ui from './ui.js';
 
@@ -48,21 +58,73 @@ async function loadSchema() {
   return res.json();
 }
 
+// The study's latest config without starting a run, or null where the server does not allow it.
+async function peekConfig(slug) {
+  try {
+    const res = await fetch(`../api/v1/studies/${encodeURIComponent(slug)}/latest-config`, { credentials: 'same-origin', headers: { Accept: 'application/json' } });
+    if (!res.ok) return null;
+    const data = await res.json();
+    return data && data.config && typeof data.config === 'object' ? data : null;
+  } catch {
+    return null;
+  }
+}
+
+function applyTheme(config) {
+  const theme = config && config.ui_settings && String(config.ui_settings.theme ?? '').toLowerCase();
+  document.documentElement.dataset.theme = theme === 'light' ? 'light' : 'dark';
+}
+
+function refuse(messages, where) {
+  window.cogflowRefusal = { messages: messages.slice() };
+  ui.showRefusal(root, messages, where);
+  root.dataset.cogflowState = 'unsupported';
+}
+
+// A run that was started for a config this Interpreter then refused ends at once as failed,
+// with the reasons on the record; it never counts as a completed run.
+async function endRefusedRun(start, reason, messages) {
+  const payload = {
+    format: 'cogflow-result-v1', interpreter_version: INTERPRETER_VERSION, status: 'failed',
+    study_slug: start.study_slug ?? null, config_version_id: start.config_version_id ?? null,
+    config_version_label: start.config_version_label ?? null, trial_count: 0,
+    refusal: { reason, messages }, finished_at: new Date().toISOString(), trials: [],
+  };
+  await submitWithRetry({
+    run_session_id: start.run_session_id, status: 'failed', trial_count: 0,
+    result_summary: { refused: true, reason }, result_payload: payload, trials: [],
+  }, { onRetry: () => {} });
+}
+
+const label = (start, slug) => (start ? `${start.study_slug} (${start.config_version_label ?? start.config_version_id})` : slug ?? 'the preview');
+
 async function main() {
   root.dataset.cogflowState = 'loading';
   ui.showMessage(root, { title: 'Loading…' });
   const preview = params.get('preview') === '1';
+  const allowUnsupported = preview && params.get('allow_unsupported') === '1';
   const schema = await loadSchema();
   let config;
   let start = null;
+  const slug = params.get('study');
   if (preview) {
     config = previewConfigFromStorage() ?? await previewConfigFromMessage();
   } else {
-    const slug = params.get('study');
     if (!slug) {
       ui.showMessage(root, { kind: 'error', title: 'No study given', body: 'Open this page as /interpreter/?study=<slug>&participant=<id>, or with ?preview=1.' });
       root.dataset.cogflowState = 'error';
       return;
+    }
+    const peek = await peekConfig(slug);
+    if (peek) {
+      applyTheme(peek.config);
+      const where = `${slug} (${peek.config_version_label ?? peek.config_version_id ?? 'latest'})`;
+      const pre = validateConfig(peek.config, schema);
+      if (!pre.valid) { ui.showInvalidConfig(root, pre.errors, where); root.dataset.cogflowState = 'invalid-config'; return; }
+      const refused = findUnsupported(peek.config);
+      if (refused.length) { refuse(refused.map((u) => u.message), where); return; }
+      const missing = await findMissingMedia(peek.config);
+      if (missing.length) { showMissingMedia(root, missing, where); root.dataset.cogflowState = 'invalid-config'; return; }
     }
     // Hand over rows an earlier page could not deliver (best effort, never blocks the start).
     recoverPending().catch(() => {});
@@ -76,21 +138,34 @@ async function main() {
     }
     config = start.config;
   }
+  applyTheme(config);
   const check = validateConfig(config, schema);
   if (!check.valid) {
-    ui.showInvalidConfig(root, check.errors, start ? `${start.study_slug} (${start.config_version_label ?? start.config_version_id})` : 'the preview');
+    ui.showInvalidConfig(root, check.errors, label(start, slug));
     root.dataset.cogflowState = 'invalid-config';
+    if (start) endRefusedRun(start, 'invalid-config', check.errors.map((e) => `${e.path}: ${e.message}`)).catch(() => {});
     return;
   }
-  for (const w of check.warnings) console.warn('CogFlow config:', w.path, w.message);
-  const missing = await findMissingMedia(config); // continuous-image blocks: every image loads, or no trial is shown
+  const refused = findUnsupported(config);
+  if (refused.length && !allowUnsupported) {
+    refuse(refused.map((u) => u.message), label(start, slug));
+    if (start) {
+      await endRefusedRun(start, 'unsupported', refused.map((u) => u.message));
+      window.cogflowRefusal.run_ended = 'failed';
+    }
+    return;
+  }
+  // Continuous-image blocks: every image loads, or no trial is shown (the screen names them).
+  const missing = await findMissingMedia(config);
   if (missing.length) {
-    showMissingMedia(root, missing, start ? `${start.study_slug} (${start.config_version_label ?? start.config_version_id})` : 'the preview');
+    showMissingMedia(root, missing, label(start, slug));
     root.dataset.cogflowState = 'invalid-config';
+    if (start) endRefusedRun(start, 'missing-media', missing.map((m) => `${m.path}: ${m.message}`)).catch(() => {});
     return;
   }
-  run = new Run({ config, root, start, preview });
+  run = new Run({ config: effectiveConfig(config), root, start, preview, unsupported: refused.map((u) => u.message) });
   window.cogflowRun = run; // for the desktop shell and tests: read-only inspection
+  if (refused.length) ui.showUnsupportedBanner(refused.map((u) => u.message));
   root.dataset.cogflowState = 'running';
   await run.begin();
 }

@@ -63,27 +63,30 @@ class TrialRecorder {
     this.last = null;
     this.start = performance.now();
     listenOnce();
+    this.ac = new AbortController();
+    if (ctx.signal) ctx.signal.addEventListener('abort', () => this.ac.abort(), { once: true });
     if (s.track_movement) {
-      const tick = (ts) => {
-        if (!this.running) return;
+      // On the run's frame clock: no samples while the run is paused.
+      ctx.timer.every((ts) => {
+        if (!this.running) return false;
         // Frames of this trial only (a late callback may belong to a frame begun before it).
         if (ts >= this.start && pointer.x !== null && sampleDue(this.last, ts, s.sampling_rate_hz, ctx.timer.frameMs)) {
           this.samples.push({ t_ms: ctx.run.rel(ts), x: r1(pointer.x), y: r1(pointer.y), buttons: pointer.buttons });
           this.last = ts;
         }
-        requestAnimationFrame(tick);
-      };
-      requestAnimationFrame(tick);
+        return true;
+      }, this.ac.signal);
     }
     if (s.track_clicks) {
-      this.onDown = (e) => this.clicks.push({ t_ms: ctx.run.rel(e.timeStamp), x: r1(e.clientX), y: r1(e.clientY), button: e.button });
-      window.addEventListener('pointerdown', this.onDown, { capture: true, passive: true });
+      window.addEventListener('pointerdown', (e) => {
+        this.clicks.push({ t_ms: ctx.run.rel(e.timeStamp), x: r1(e.clientX), y: r1(e.clientY), button: e.button });
+      }, { capture: true, passive: true, signal: this.ac.signal });
     }
   }
 
   stop() {
     this.running = false;
-    if (this.onDown) window.removeEventListener('pointerdown', this.onDown, { capture: true });
+    this.ac.abort();
   }
 
   finish() {

@@ -4,16 +4,25 @@
 import { compileConfig } from './compiler.js';
 import { freshRunSeed, makeRng } from './prng.js';
 import { computeSummary } from './summary.js';
-import { FrameMonitor, FrameTimer, measureRefresh, timingFingerprint } from './timing.js';
+import { FrameTimer, estimateRefresh, measureRefresh, sharedClock, timingFingerprint } from './timing.js';
+import { setInputPaused, startKeyLog } from './input.js';
 import { CheckpointQueue, submitWithRetry } from './persistence.js';
 import { componentFor } from './components/index.js';
 import { DrtEngine } from './components/drt.js';
+import { applyTrialRecording, stampVisualAngle } from './recording.js';
 import * as ui from './ui.js';
 
 export const INTERPRETER_VERSION = '1.0.0';
 const META_FIELDS = ['block_index', 'block_trial_index', 'block_seed', 'loop_iteration', 'loop_id', 'label', 'sequence_index', 'sequence_seed'];
 const ABS_TIME_FIELDS = ['stimulus_onset_ms', 'stimulus_offset_ms', 'trial_start_ms', 'trial_end_ms'];
 const round3 = (x) => (typeof x === 'number' && Number.isFinite(x) ? Math.round(x * 1000) / 1000 : x);
+// Untimed components that do not use respond(): after a pause they continue where they were.
+// Every other trial is restarted if the pause came before its response window closed (respond()
+// and the components set ctx.pausePolicy; see README "Pausing").
+const CONTINUE_AFTER_PAUSE = new Set(['survey-response', 'mw-probe', 'visual-angle-calibration']);
+const RESTART = Symbol('restart');
+export const RESUME_BLANK_MS = 1000; // blank screen before a restarted trial
+export const WARNING_SECONDS = 5; // how long the timing warning stays before the run starts
 
 // The one jsPsych plugin: it hands the display element to a CogFlow component and ends the
 // trial with the row the component produced.
@@ -32,8 +41,9 @@ function makePluginClass(ParameterType) {
 }
 
 export class Run {
-  constructor({ config, root, start = null, preview = false }) {
+  constructor({ config, root, start = null, preview = false, unsupported = [] }) {
     this.config = config;
+    this.unsupported = unsupported; // refused parts a researcher preview runs anyway (main.js)
     this.root = root;
     this.start = start; // runs/start response, null in preview
     this.preview = preview;
@@ -42,33 +52,107 @@ export class Run {
     this.finished = false;
     this.aborted = false;
     this.attention = { visibility_hidden: 0, window_blur: 0 };
+    this.started = false;
+    this.paused = null;
+    this.pauses = [];
+    this.remeasurements = [];
+    this.pendingRefresh = null;
+    this.keyLog = [];
   }
 
   rel(ts) { return typeof ts === 'number' ? round3(ts - this.t0) : ts; }
 
   async begin() {
     ui.showMessage(this.root, { title: 'Preparing…', body: 'Measuring the display refresh rate.' });
-    this.refresh = await measureRefresh(90);
-    this.timer = new FrameTimer(this.refresh.frame_ms);
-    this.monitor = new FrameMonitor(this.refresh.frame_ms);
+    this.clock = sharedClock();
+    this.refresh = await measureRefresh(90, this.clock);
+    this.timer = new FrameTimer(this.refresh.frame_ms, this.clock);
+    if (this.refresh.warnings.length) await this.showTimingWarning(this.refresh.warnings);
     this.runSeed = this.config.seed ?? freshRunSeed();
     const { trials } = compileConfig(this.config, { runSeed: this.runSeed });
     this.specs = trials;
     this.startedAt = new Date().toISOString();
-    this.t0 = performance.now();
     this.drt = new DrtEngine(this);
     if (this.start) {
       this.queue = new CheckpointQueue(this.start.run_session_id, () => this.payload('started', false));
       window.addEventListener('pagehide', () => this.queue.flushOnUnload());
     }
-    document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'hidden') this.attention.visibility_hidden += 1; });
-    window.addEventListener('blur', () => { this.attention.window_blur += 1; });
-    this.monitor.start();
+    document.addEventListener('visibilitychange', () => {
+      if (document.visibilityState !== 'hidden') return;
+      this.attention.visibility_hidden += 1;
+      if (this.current) this.current.hidden = true;
+    });
+    window.addEventListener('blur', () => {
+      this.attention.window_blur += 1;
+      if (this.current) this.current.blurred = true;
+    });
+    this.watchDisplay();
     ui.clear(this.root);
+    // The run's time origin is a fresh frame; the first trial starts on it (or the next one).
+    this.t0 = await this.clock.next();
+    this.clock.resetStats();
     const { initJsPsych, ParameterType } = window.jsPsychModule;
     this.Plugin = makePluginClass(ParameterType);
     this.jsPsych = initJsPsych({ display_element: this.root, default_iti: 0, on_finish: () => { if (!this.aborted) this.finish('completed'); } });
+    this.started = true;
     await this.jsPsych.run(this.specs.map((s) => this.toJsPsych(s)));
+  }
+
+  // An unusual display (#10: below 50 Hz, or frame SD above 1 ms) is shown to whoever starts the
+  // run, before the first trial, for WARNING_SECONDS (Enter or Space goes on at once); the same
+  // sentences are in result_payload.timing.warnings.
+  async showTimingWarning(warnings) {
+    const items = warnings.map((w) => `<li>${ui.escapeHtml(w)}</li>`).join('');
+    const render = (left) => ui.showMessage(this.root, {
+      kind: 'warning', title: 'Display timing check',
+      html: `<ul class="cf-errors" data-role="timing-warning">${items}</ul><p>Durations are still counted in whole frames of the measured rate; this warning is saved with the results. The study starts in ${left} s (Enter starts it now).</p>`,
+    });
+    render(WARNING_SECONDS);
+    const ac = new AbortController();
+    await new Promise((resolve) => {
+      document.addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === ' ') resolve(); }, { signal: ac.signal });
+      let left = WARNING_SECONDS;
+      const id = setInterval(() => { left -= 1; if (left <= 0) resolve(); else render(left); }, 1000);
+      ac.signal.addEventListener('abort', () => clearInterval(id));
+    });
+    ac.abort();
+  }
+
+  // A full-screen change (or a window that enters or leaves the screen's size, as the kiosk's
+  // showFullScreen does) can change the refresh rate: measure again over the next 90 frames and
+  // use the new interval from the next trial on.
+  watchDisplay() {
+    const fullSize = () => globalThis.innerWidth >= (globalThis.screen?.width ?? Infinity) && globalThis.innerHeight >= (globalThis.screen?.height ?? Infinity);
+    let wasFull = fullSize();
+    const remeasure = (reason) => {
+      if (this.remeasuring || this.finished) return;
+      this.remeasuring = true;
+      this.clock.collect(91).then((ts) => {
+        this.remeasuring = false;
+        const r = estimateRefresh(ts);
+        this.remeasurements.push({
+          reason, at_ms: this.rel(ts[0]), refresh_hz: Math.round(r.refresh_hz * 100) / 100,
+          frame_ms: round3(r.frame_ms), frame_ms_se: round3(r.frame_ms_se), frame_ms_sd: round3(r.frame_ms_sd),
+          warnings: r.warnings, applied_from_trial_index: null,
+        });
+        this.pendingRefresh = r;
+      });
+    };
+    document.addEventListener('fullscreenchange', () => remeasure('fullscreenchange'));
+    window.addEventListener('resize', () => {
+      const full = fullSize();
+      if (full !== wasFull) remeasure(full ? 'entered_full_screen_size' : 'left_full_screen_size');
+      wasFull = full;
+    });
+  }
+
+  applyPendingRefresh() {
+    const r = this.pendingRefresh;
+    this.pendingRefresh = null;
+    this.refreshInUse = r;
+    this.timer.frameMs = r.frame_ms;
+    const last = this.remeasurements[this.remeasurements.length - 1];
+    if (last) last.applied_from_trial_index = this.rows.length;
   }
 
   toJsPsych(spec) {
@@ -93,26 +177,64 @@ export class Run {
     return false;
   }
 
+  // One trial. If a pause restarts it, the same component runs again with the same random
+  // stream and state, after a blank second; a pause that lets it continue only stops its clock.
   async runSpec(el, spec) {
+    if (this.pendingRefresh) this.applyPendingRefresh();
+    if (!this.warm) {
+      // jsPsych's set-up ran in the current frame: the first trial starts on a fresh one.
+      this.warm = true;
+      await this.clock.next();
+    }
     const mod = componentFor(spec.component_type);
-    this.trialAc = new AbortController();
-    const ctx = {
-      run: this, config: this.config, timer: this.timer, frameMs: this.refresh.frame_ms,
-      signal: this.trialAc.signal, state: this.state, spec,
-      rng: makeRng(`${this.runSeed}|trial|${this.rows.length}`),
-    };
+    const seed = `${this.runSeed}|trial|${this.rows.length}`;
+    const stateBefore = { ...this.state };
     const extra = this.nextPvtExtra ? { pvt_extra_trial: true } : spec.component_type === 'pvt-trial' ? { pvt_extra_trial: false } : {};
     this.nextPvtExtra = false;
-    this.current = { spec, start: performance.now() };
+    // A trial starts on the frame being built, or else on the next frame (the first one it can
+    // draw on; its timestamp can precede this moment, as a frame's timestamp marks its start).
+    // `start` is fixed at once (the shell and tests use it to tell trials apart).
+    const open = this.clock.open();
+    const trial = {
+      spec, start: open ? this.clock.frameTs : performance.now(), startFrame: open ? this.clock.frameTs : null,
+      droppedAtStart: this.clock.stats.dropped,
+      hidden: document.visibilityState === 'hidden',
+      blurred: typeof document.hasFocus === 'function' ? !document.hasFocus() : false,
+      pauseMs: 0, restarts: 0, pauseEntries: [], attempt: null,
+    };
+    this.current = trial;
+    if (trial.startFrame === null) this.clock.next().then((ts) => { trial.startFrame ??= ts; });
+    this.keyLog = startKeyLog();
     let data;
-    try {
-      data = await mod.run(el, spec.params, ctx);
-    } catch (err) {
-      console.error(err);
-      data = { ended_reason: 'error', error: String(err && err.stack ? err.stack : err) };
+    for (;;) {
+      this.trialAc = new AbortController();
+      const signal = this.trialAc.signal;
+      let restart;
+      const restarted = new Promise((resolve) => { restart = resolve; });
+      const ctx = {
+        run: this, config: this.config, timer: this.timer.bound(signal), frameMs: this.timer.frameMs,
+        signal, state: this.state, spec, rng: makeRng(seed), timing: {},
+        pausePolicy: CONTINUE_AFTER_PAUSE.has(spec.component_type) ? 'continue' : 'restart',
+      };
+      trial.attempt = { ctx, restart };
+      let out;
+      try {
+        out = await Promise.race([mod.run(el, spec.params, ctx), restarted.then(() => RESTART)]);
+      } catch (err) {
+        console.error(err);
+        out = { ended_reason: 'error', error: String(err && err.stack ? err.stack : err) };
+      }
+      if (this.aborted) return {};
+      if (out !== RESTART) { data = out; break; }
+      for (const k of Object.keys(this.state)) if (!(k in stateBefore)) delete this.state[k];
+      Object.assign(this.state, stateBefore);
+      this.keyLog.length = 0;
+      el.innerHTML = '';
+      trial.attempt = null; // a pause during the blank second just extends it
+      await this.timer.wait(RESUME_BLANK_MS);
+      if (this.aborted) return {};
     }
-    if (this.aborted) return {};
-    const row = this.record(spec, { ...extra, ...data }, this.current.start);
+    const row = this.record(spec, { ...extra, ...data }, trial);
     this.current = null;
     return row;
   }
@@ -124,13 +246,85 @@ export class Run {
     };
   }
 
-  record(spec, data, start) {
+  record(spec, data, trial) {
     const row = this.baseRow(spec.component_type);
     for (const f of META_FIELDS) if (spec.meta[f] !== undefined) row[f] = spec.meta[f];
     Object.assign(row, data, { trial_index: this.rows.length, component_type: spec.component_type });
-    row.trial_start_ms = start;
-    row.trial_end_ms = performance.now();
+    applyTrialRecording(row, spec, this.config);
+    const t = trial.attempt ? trial.attempt.ctx.timing : {};
+    if (row.stimulus_duration_ms === undefined && t.stimulus_duration_ms !== undefined) row.stimulus_duration_ms = t.stimulus_duration_ms;
+    if (typeof row.stimulus_onset_ms === 'number') {
+      // Delivered, not planned: whole refresh intervals from the onset frame to the first frame
+      // without the stimulus.
+      row.stimulus_frames = typeof row.stimulus_offset_ms === 'number'
+        ? Math.round((row.stimulus_offset_ms - row.stimulus_onset_ms) / this.timer.frameMs) : null;
+    }
+    if (t.iti_ms !== undefined) {
+      if (row.iti_ms === undefined) row.iti_ms = t.iti_ms;
+      row.iti_actual_ms = round3(t.iti_actual_ms);
+    }
+    if (row.response_code === undefined) {
+      const hit = typeof row.response === 'string' ? this.keyLog.find((k) => k.key === row.response) : null;
+      row.response_code = hit ? hit.code : null;
+    }
+    row.dropped_frames = this.clock.stats.dropped - trial.droppedAtStart;
+    row.page_hidden = trial.hidden;
+    row.window_blurred = trial.blurred;
+    row.paused = trial.pauseMs > 0 || trial.restarts > 0 || this.paused !== null;
+    if (row.paused) {
+      row.pause_ms = round3(trial.pauseMs);
+      row.pause_restarts = trial.restarts;
+    }
+    for (const e of trial.pauseEntries) e.trial_index = this.rows.length;
+    row.trial_start_ms = trial.startFrame ?? trial.start;
+    row.trial_end_ms = this.clock.open() ? this.clock.frameTs : performance.now();
     return this.push(row);
+  }
+
+  // ---- pausing (window.cogflowPause / cogflowResume; the desktop app's exit dialog)
+
+  pause() {
+    if (!this.started || this.finished || this.aborted || this.paused) return false;
+    this.clock.pause();
+    setInputPaused(true);
+    const trial = this.current;
+    this.paused = { at: performance.now(), trial, policy: trial && trial.attempt ? trial.attempt.ctx.pausePolicy : 'continue', state: this.root.dataset.cogflowState };
+    if (this.drt) this.drt.pause();
+    this.pauseEl = ui.showPaused();
+    this.root.dataset.cogflowState = 'paused';
+    return true;
+  }
+
+  resume() {
+    return this.endPause(false);
+  }
+
+  endPause(aborting) {
+    const p = this.paused;
+    if (!p) return false;
+    this.paused = null;
+    const ms = this.clock.resume();
+    setInputPaused(false);
+    if (this.pauseEl) { this.pauseEl.remove(); this.pauseEl = null; }
+    this.root.dataset.cogflowState = p.state === 'paused' ? 'running' : p.state;
+    const trial = p.trial && p.trial === this.current ? p.trial : null;
+    const action = aborting ? 'aborted' : !trial ? 'between_trials' : p.policy === 'restart' ? 'restarted' : 'continued';
+    const entry = {
+      trial_index: null, component_type: trial ? trial.spec.component_type : null,
+      paused_at_ms: this.rel(p.at), resumed_at_ms: this.rel(performance.now()), pause_ms: round3(ms), action,
+    };
+    this.pauses.push(entry);
+    if (trial) {
+      trial.pauseMs += ms;
+      trial.pauseEntries.push(entry);
+      if (action === 'restarted') {
+        trial.restarts += 1;
+        this.trialAc.abort();
+        trial.attempt.restart();
+      }
+    }
+    if (this.drt && !aborting) this.drt.resume();
+    return true;
   }
 
   // Rows that are not jsPsych trials (DRT stimuli) come in here too, so trial_index follows time.
@@ -138,13 +332,21 @@ export class Run {
     row.trial_index = this.rows.length;
     for (const f of ABS_TIME_FIELDS) if (typeof row[f] === 'number') row[f] = this.rel(row[f]);
     if (typeof row.rt_ms === 'number') row.rt_ms = round3(row.rt_ms);
+    stampVisualAngle(row, this.state);
     this.rows.push(row);
     if (this.queue) this.queue.add(row, this.rows.length);
     return row;
   }
 
   fingerprint() {
-    return { ...timingFingerprint(this.refresh, this.monitor, this.timer, this.jsPsych ? this.jsPsych.version() : null), ...this.attention };
+    const fp = timingFingerprint(this.refresh, this.clock, this.timer, this.jsPsych ? this.jsPsych.version() : null);
+    if (this.clockFinal) Object.assign(fp, this.clockFinal);
+    fp.frame_ms_in_use = this.timer ? round3(this.timer.frameMs) : null;
+    fp.remeasurements = this.remeasurements;
+    fp.warnings = [...fp.warnings, ...this.remeasurements.flatMap((m) => m.warnings.map((w) => `After a display change (${m.reason}): ${w}`))];
+    fp.pause_count = this.pauses.length;
+    fp.paused_ms_total = round3(this.pauses.reduce((a, e) => a + e.pause_ms, 0));
+    return { ...fp, ...this.attention };
   }
 
   payload(status, withTrials = true) {
@@ -160,11 +362,13 @@ export class Run {
       experiment_type: this.config.experiment_type ?? null,
       run_seed: this.runSeed,
       started_at: this.startedAt,
-      time_origin: 'stimulus_onset_ms, trial_start_ms and trial_end_ms are ms since run start (performance.now clock)',
+      time_origin: 'stimulus_onset_ms, stimulus_offset_ms, trial_start_ms and trial_end_ms are ms since run start (performance.now clock; onsets and offsets are animation-frame timestamps)',
       timing: this.fingerprint(),
+      pauses: this.pauses,
       trial_count: this.rows.length,
     };
     if (this.abortReason) p.abort_reason = this.abortReason;
+    if (this.unsupported.length) p.unsupported = this.unsupported;
     if (withTrials) {
       p.finished_at = new Date().toISOString();
       p.trials = this.rows;
@@ -174,12 +378,10 @@ export class Run {
 
   abort(reason = 'experimenter_abort') {
     if (this.finished || this.aborted) return false;
+    if (this.paused) this.endPause(true);
     this.aborted = true;
     this.abortReason = reason;
-    if (this.current) {
-      const { spec, start } = this.current;
-      this.record(spec, { ended_reason: 'aborted' }, start);
-    }
+    if (this.current) this.record(this.current.spec, { ended_reason: 'aborted' }, this.current);
     if (this.trialAc) this.trialAc.abort();
     try { this.jsPsych.abortExperiment(''); } catch { /* jsPsych not started */ }
     this.finish('failed');
@@ -190,12 +392,14 @@ export class Run {
     if (this.finished) return;
     this.finished = true;
     if (this.drt) this.drt.stop('run_end');
-    if (this.monitor) this.monitor.stop();
+    if (this.clock) this.clockFinal = this.clock.snapshot();
     if (this.queue) this.queue.stop();
+    // A preview that ran refused parts (?allow_unsupported=1) is never a completed run.
+    if (this.unsupported.length && status === 'completed') status = 'preview-unsupported';
     const summary = computeSummary(this.rows, { taskType: this.config.task_type ?? null, status });
     const payload = this.payload(status);
     if (this.preview) {
-      ui.showPreviewEnd(this.root, summary);
+      ui.showPreviewEnd(this.root, summary, this.unsupported);
       const msg = { type: 'cogflow:preview-finished', status, result_summary: summary, result_payload: payload };
       for (const w of [window.parent, window.opener]) if (w && w !== window) w.postMessage(msg, location.origin);
       window.cogflowResult = msg;
@@ -211,4 +415,11 @@ export class Run {
     if (res.ok) ui.showThanks(this.root, status);
     else ui.showMessage(this.root, { kind: 'error', title: 'This run was already saved differently', body: 'The server refused this result because the run already has another final result. Please tell the experimenter.' });
   }
+}
+
+// Hooks for the desktop shell (the kiosk's exit dialog): pause and resume the running study.
+// Both return true when they took effect.
+if (typeof window !== 'undefined') {
+  window.cogflowPause = () => Boolean(window.cogflowRun && window.cogflowRun.pause());
+  window.cogflowResume = () => Boolean(window.cogflowRun && window.cogflowRun.resume());
 }

@@ -1,7 +1,11 @@
-// Block parameter sampling: value lists, integer ranges, {min,max} windows (object or array form).
+// Block parameter sampling: value lists, integer ranges, numeric comma lists, {min,max} windows
+// (object or array form). Fields whose value is itself a list (a Stroop palette, choice keys,
+// word lists: see component-specs.js `lists`) are whole values; only a list of such lists is a
+// per-trial choice.
 
 const ROUNDED = /_(ms|px|count|trials|repetitions)$/;
 const INT_RANGE = /^\s*(-?\d+)\s*-\s*(-?\d+)\s*$/;
+const NUMBER_LIST = /^\s*-?\d+(?:\.\d+)?(?:\s*,\s*-?\d+(?:\.\d+)?)+\s*$/;
 
 export function shouldRound(name) {
   return ROUNDED.test(name) && !/cyc_per_px$/.test(name);
@@ -16,6 +20,12 @@ export function parseIntRange(value) {
   const hi = Number(m[2]);
   if (hi < lo || hi - lo > 100000) return null;
   return { lo, hi };
+}
+
+// '0,90,180' -> [0, 90, 180]; text with commas (a message, HTML) is not a list -> null.
+export function parseNumberList(value) {
+  if (typeof value !== 'string' || !NUMBER_LIST.test(value)) return null;
+  return value.split(',').map((s) => Number(s.trim()));
 }
 
 // Windows arrive as {name:{min,max}} or [{parameter,min,max}]; return [[name,{min,max}]].
@@ -39,25 +49,42 @@ export function sampleWindow(name, w, rng) {
   return rng.uniform(lo, hi);
 }
 
-export function sampleValue(value, rng) {
-  if (Array.isArray(value)) return value.length ? rng.pick(value) : undefined;
+// The options a block value offers per trial, or null when it is one fixed value.
+export function optionsOf(value, isList = false) {
+  if (Array.isArray(value)) {
+    if (!isList) return value;
+    return value.length && value.every((v) => Array.isArray(v)) ? value : null; // a list of palettes
+  }
+  if (isList) return null;
   const range = parseIntRange(value);
-  if (range) return rng.int(range.lo, range.hi);
-  return value;
+  if (range) return { range };
+  return parseNumberList(value);
 }
 
-// One set of sampled parameters for a block trial.
-export function sampleBlockParams(block, rng) {
-  const out = {};
-  for (const [k, v] of Object.entries(block.parameter_values || {})) {
-    const s = sampleValue(v, rng);
-    if (s !== undefined) out[k] = s;
+export function sampleValue(value, rng, isList = false) {
+  const opts = optionsOf(value, isList);
+  if (opts === null) return { value, sampled: false };
+  if (opts.range) return { value: rng.int(opts.range.lo, opts.range.hi), sampled: true };
+  return { value: opts.length ? rng.pick(opts) : undefined, sampled: true };
+}
+
+// One set of parameters for a block trial: {params, sampled: [names drawn for this trial]}.
+export function sampleBlockParams(values, windows, rng, lists = new Set()) {
+  const params = {};
+  const sampled = [];
+  for (const [k, v] of Object.entries(values || {})) {
+    const s = sampleValue(v, rng, lists.has(k));
+    if (s.value === undefined) continue;
+    params[k] = s.value;
+    if (s.sampled) sampled.push(k);
   }
-  for (const [k, w] of windowEntries(block.parameter_windows)) {
+  for (const [k, w] of windowEntries(windows)) {
     const s = sampleWindow(k, w, rng);
-    if (s !== undefined) out[k] = s;
+    if (s === undefined) continue;
+    params[k] = s;
+    sampled.push(k);
   }
-  return out;
+  return { params, sampled };
 }
 
 // Drop 'inherit' / null so the default underneath shows through.

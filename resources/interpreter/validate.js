@@ -1,7 +1,7 @@
 // Config validation against resources/schema/cogflow-config.schema.json.
 // Pure module: the caller supplies the schema (fetched in the browser, read from disk in node).
 import { Validator } from '../vendor/json-schema/index.js';
-import { KNOWN_COMPONENTS, STRUCTURAL_TYPES } from './catalogue.js';
+import { findUnsupported } from './support.js';
 
 // The validator reports every failing wrapper keyword (allOf/if/then/$ref) as well as the
 // real cause; keep only the leaf errors so the researcher sees what to fix.
@@ -28,26 +28,8 @@ export function validateConfig(config, schema) {
   return { valid: result.valid, errors, warnings: collectWarnings(config) };
 }
 
-// Unknown component types are valid configs (they run as a visible "unsupported" screen),
-// but the researcher should hear about them before the participant does.
+// Valid configs can still ask for things this Interpreter does not honour; those are refused
+// before a run (support.js) and listed here so the Builder shows them next to the errors.
 function collectWarnings(config) {
-  const warnings = [];
-  const walk = (items, path) => {
-    if (!Array.isArray(items)) return;
-    items.forEach((item, i) => {
-      const p = `${path}/${i}`;
-      if (!item || typeof item !== 'object') return;
-      const t = item.type;
-      if (t === undefined) warnings.push({ path: p, message: 'item has no "type"; it will show as an unsupported component' });
-      else if (t === 'block') {
-        const ct = item.component_type ?? item.block_component_type;
-        if (!KNOWN_COMPONENTS.has(ct)) warnings.push({ path: p, message: `block component "${ct}" is not supported; it will show as an unsupported component` });
-      } else if (!KNOWN_COMPONENTS.has(t) && !STRUCTURAL_TYPES.has(t)) {
-        warnings.push({ path: p, message: `component "${t}" is not supported; it will show as an unsupported component` });
-      }
-      if (Array.isArray(item.items)) walk(item.items, `${p}/items`);
-    });
-  };
-  walk(config.timeline, '/timeline');
-  return warnings;
+  return findUnsupported(config).map((u) => ({ path: u.path, message: u.message, item: u.item, where: u.where }));
 }

@@ -262,3 +262,53 @@ def test_progress_bar_draws_in_place() -> None:
     assert len(frames) == 3
     assert frames[1] == f"Exporting [{'#' * 15}{'.' * 15}] 1/2 runs, 240/480 trials"
     assert frames[2] == f"Exporting [{'#' * 30}] 2/2 runs, 480/480 trials\n"
+
+
+def test_cli_parquet_beside_csv_and_refused_for_a_folder_format(
+    cli_server: tuple[LiveServer, str, list[SeededRun]], tmp_path: Path
+) -> None:
+    pq = pytest.importorskip("pyarrow.parquet")
+    live, slug, _runs = cli_server
+    who = enrolled_researcher(live)
+    out = tmp_path / "typed.csv"
+    common = ["--study", slug, "--user", who.username, "--password-stdin"]
+    done = cli(
+        live,
+        *common,
+        "--format",
+        "csv",
+        "--parquet",
+        "--out",
+        str(out),
+        "--totp-code",
+        next_code(who),
+        stdin=password_of(who) + "\n",
+    )
+    assert done.returncode == 0, done.stderr
+    parquet = out.with_suffix(".parquet")
+    assert f"sha256 {sha256(parquet.read_bytes())}  typed.parquet" in done.stdout
+    table = pq.read_table(parquet)
+    _header, rows, _raw = read_csv(out)
+    assert table.num_rows == len(rows) == 9
+    assert str(table.schema.field("trial_index").type) == "int64"
+
+    other = enrolled_researcher(live)  # a TOTP step is accepted once per account
+    refused = cli(
+        live,
+        "--study",
+        slug,
+        "--user",
+        other.username,
+        "--password-stdin",
+        "--format",
+        "bids",
+        "--parquet",
+        "--out",
+        str(tmp_path / "bids"),
+        "--totp-code",
+        next_code(other),
+        stdin=password_of(other) + "\n",
+    )
+    assert refused.returncode != 0
+    assert "--parquet needs the csv or zip format, not bids" in refused.stderr
+    assert not (tmp_path / "bids").exists()

@@ -156,13 +156,20 @@ def test_bids_events_sidecars_and_manifest(
 
     description = json.loads((out / "dataset_description.json").read_text())
     assert description["BIDSVersion"] and description["Name"] == f"Study {slug}"
-    assert description["@type"] == "Dataset" and "onset" in description["variableMeasured"]
+    assert description["DatasetType"] == "raw"
+    assert (out / "README.md").stat().st_size > 150 and (out / "CHANGES").exists()
+    assert "manifest.json" in (out / ".bidsignore").read_text().split()
     for run in runs:
-        (tsv,) = out.glob(f"sub-*/*_ses-{run.run_session_id.replace('-', '')}_*_events.tsv")
-        assert tsv.parent.name == f"sub-{run.participant_key[:16]}"
+        sub = f"sub-{run.participant_key[:16]}"
+        ses = f"ses-{run.run_session_id.replace('-', '')[:8]}"
+        folder = out / sub / ses / "beh"
+        (tsv,) = folder.glob(f"{sub}_{ses}_task-flanker_events.tsv")
         header, rows = read_tsv(tsv)
         assert header[:4] == ["onset", "duration", "trial_type", "response_time"]
-        assert set(json.loads(tsv.with_suffix(".json").read_text())) == set(header)
+        described = json.loads(tsv.with_suffix(".json").read_text())
+        assert set(header) <= set(described)
+        assert all(described[c]["Description"] for c in header)
+        assert described["rt_ms"]["Units"] == "ms" and described["onset"]["Units"] == "s"
         first = min(t["stimulus_onset_ms"] for t in run.trials)
         for row, trial in zip(rows, run.trials, strict=True):
             assert float(row["onset"]) == pytest.approx((trial["stimulus_onset_ms"] - first) / 1000)
@@ -181,7 +188,22 @@ def test_bids_events_sidecars_and_manifest(
                 assert row["note"] == trial["note"].replace("\t", " ")
             if "duration" in trial:  # the trial's own field, beside the event duration
                 assert row["trial.duration"] == str(trial["duration"])
+            if "status" in trial:  # BIDS gives `status` a meaning of its own
+                assert row["trial.status"] == trial["status"]
+        # The trial table: every trial, every field, the vocabulary first.
+        beh_header, beh_rows = read_tsv(folder / f"{sub}_{ses}_task-flanker_beh.tsv")
+        assert beh_header[: len(VOCAB)] == list(VOCAB)
+        assert [int(r["trial_index"]) for r in beh_rows] == [t["trial_index"] for t in run.trials]
+        assert set(beh_header) <= set(
+            json.loads((folder / f"{sub}_{ses}_task-flanker_beh.json").read_text())
+        )
+        _h, sessions = read_tsv(out / sub / f"{sub}_sessions.tsv")
+        assert {r["session_id"]: r["run_session_id"] for r in sessions}[ses] == run.run_session_id
 
+    _h, participants = read_tsv(out / "participants.tsv")
+    assert sorted(r["participant_id"] for r in participants) == sorted(
+        f"sub-{r.participant_key[:16]}" for r in runs
+    )
     manifest = json.loads((out / "manifest.json").read_text())
     listed = {f["path"]: f["sha256"] for f in manifest["files"]}
     on_disk = {
@@ -214,6 +236,7 @@ def test_zip_bundles_everything_with_codebook_and_manifest(
     )
     assert members[f"{slug}_trials.csv"] == (tmp_path / "alone.csv").read_bytes()
     assert any(n.startswith("bids/sub-") and n.endswith("_events.tsv") for n in members)
+    assert any(n.startswith("psychds/data/study-") and n.endswith("_data.csv") for n in members)
     assert f"{slug}_results.json" in members
 
     codebook_path = tmp_path / "codebook.csv"

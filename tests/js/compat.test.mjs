@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { compatConfigs, loadSchema } from './helpers.mjs';
 import { compileConfig } from '../../resources/interpreter/compiler.js';
 import { validateConfig } from '../../resources/interpreter/validate.js';
-import { KNOWN_COMPONENTS } from '../../resources/interpreter/catalogue.js';
+import { COMPILED_TYPES, KNOWN_COMPONENTS } from '../../resources/interpreter/catalogue.js';
 
 const schema = loadSchema();
 const configs = compatConfigs();
@@ -22,7 +22,7 @@ for (const { name, config } of configs) {
     const { trials } = compileConfig(config, { runSeed: 7 });
     assert.ok(trials.length > 0);
     for (const t of trials) {
-      assert.ok(KNOWN_COMPONENTS.has(t.component_type) || ['unsupported', 'rdm-continuous'].includes(t.component_type), t.component_type);
+      assert.ok(KNOWN_COMPONENTS.has(t.component_type) || COMPILED_TYPES.has(t.component_type), t.component_type);
       assert.equal(typeof t.params, 'object');
       assert.equal(typeof t.meta.path, 'string');
     }
@@ -54,7 +54,7 @@ test('schema rejects wrong types, enums and missing required keys', () => {
 });
 
 test('schema allows unknown components and extra keys, and warns about unknown components', () => {
-  const cfg = { experiment_type: 'trial-based', experiment_meta: { x: 1 }, timeline: [{ type: 'no-such-component', foo: 1 }, { type: 'block', component_type: 'gabor-trial', length: 2 }] };
+  const cfg = { experiment_type: 'trial-based', experiment_meta: { x: 1 }, timeline: [{ type: 'no-such-component', foo: 1 }, { type: 'block', component_type: 'soc-dashboard', length: 2 }] };
   const r = validateConfig(cfg, schema);
   assert.equal(r.valid, true);
   assert.equal(r.warnings.length, 2);

@@ -128,9 +128,9 @@ test('choices forms: ALL_KEYS, single key, comma list, array, NO_KEYS', () => {
 });
 
 test('unknown components, blocks of unknown components and untyped items map to one unsupported spec each', () => {
-  const ts = compileConfig(base([{ type: 'no-such-component' }, { type: 'block', component_type: 'gabor-trial', length: 30 }, { foo: 1 }, 'junk']), { runSeed: 1 }).trials;
+  const ts = compileConfig(base([{ type: 'no-such-component' }, { type: 'block', component_type: 'soc-dashboard', length: 30 }, { foo: 1 }, 'junk']), { runSeed: 1 }).trials;
   assert.deepEqual(ts.map((t) => t.component_type), ['unsupported', 'unsupported', 'unsupported', 'unsupported']);
-  assert.deepEqual(ts.map((t) => t.params.original_type), ['no-such-component', 'block:gabor-trial', null, 'string']);
+  assert.deepEqual(ts.map((t) => t.params.original_type), ['no-such-component', 'block:soc-dashboard', null, 'string']);
   const c = compileConfig(byName['experiment_config_2026-01-07.json'], { runSeed: 1 }).trials;
   assert.equal(ofType(c, 'unsupported').length, 1);
 });
@@ -208,7 +208,7 @@ test('task switching trials get a task, tokens and the correct side', () => {
   assert.ok(ts.some((t) => t.params.task_index === 1) && ts.some((t) => t.params.task_index === 2));
   for (const t of ts) {
     assert.ok(['left', 'right'].includes(t.params.correct_side));
-    if (t.params.task_index === 1) assert.equal(t.params.correct_side, 'AEIU'.includes(t.params.stimulus_task_1) ? 'left' : 'right');
+    if (t.params.task_index === 1) assert.equal(t.params.correct_side, 'AEIOU'.includes(t.params.stimulus_task_1) ? 'left' : 'right');
     else assert.equal(t.params.correct_side, Number(t.params.stimulus_task_2) % 2 === 1 ? 'left' : 'right');
   }
 });
@@ -227,7 +227,7 @@ test('RDM parameter groups, dotted overrides and block response overrides are me
   assert.equal(cont[1].params.update_interval_ms, 16);
   const f = cont[1].params.frames[0];
   assert.equal(f.response_device, 'mouse');
-  assert.equal(f.response_target_group, 'group_2');
+  assert.equal(f.response_target_group, 2, "the override's 'group_2' is group 2");
   assert.ok(f.group_1_percentage >= 40 && f.group_1_percentage <= 60);
   assert.ok([0, 180].includes(f.group_1_direction));
 });

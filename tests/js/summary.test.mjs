@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { computeSummary } from '../../resources/interpreter/summary.js';
-import { createStaircase } from '../../resources/interpreter/staircase.js';
 import { hashSeed, makeRng } from '../../resources/interpreter/prng.js';
 
 test('summary: counts, mean RT and accuracy per component and for the task', () => {
@@ -35,25 +34,6 @@ test('summary of an empty run', () => {
   assert.equal(s.task.mean_rt_ms, null);
   assert.equal(s.task.accuracy, null);
   assert.equal(s.status, 'failed');
-});
-
-test('weighted staircase converges near the target performance', () => {
-  const sc = createStaircase({ initial_coherence: 0.8, step_size: 0.02, target_performance: 0.75 });
-  assert.ok(Math.abs(sc.stepUp - 0.06) < 1e-9, 'up step = down * p/(1-p)');
-  // Simulated observer: p(correct) = 0.5 + 0.5 * min(1, coherence / 0.4).
-  const rng = makeRng('observer');
-  const values = [];
-  for (let i = 0; i < 3000; i++) {
-    const p = 0.5 + 0.5 * Math.min(1, sc.value / 0.4);
-    sc.update(rng() < p);
-    if (i > 1000) values.push(sc.value);
-  }
-  const m = values.reduce((a, b) => a + b, 0) / values.length;
-  assert.ok(m > 0.14 && m < 0.26, `converged to ${m}, expected near 0.2`);
-  assert.ok(sc.reversals > 50);
-  const lo = createStaircase({ initial_coherence: 0.02, step_size: 0.05, min_coherence: 0.01 });
-  lo.update(true);
-  assert.equal(lo.value, 0.01, 'clamped to the minimum');
 });
 
 test('PRNG is deterministic per seed and roughly uniform', () => {

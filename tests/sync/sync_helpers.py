@@ -3,6 +3,7 @@ in-process, and a count of what arrived on the receiving side (decrypted there).
 
 from __future__ import annotations
 
+import hashlib
 import re
 import subprocess
 import sys
@@ -12,18 +13,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from central_server import SALT as CENTRAL_SALT
+from central_server import CentralServer
 from sqlalchemy import event, select
 
 from cogflow_desktop.services import results, runs, studies, users
 from cogflow_desktop.services.context import Context, open_context
 from cogflow_desktop.settings import Settings
 from cogflow_desktop.store.models import RunSession
+from cogflow_desktop.sync.client import Credentials
+from cogflow_desktop.sync.vocabulary import central_payload, central_rows
 
 LAB_USER = "lab"
 LAB_PASSWORD = "lab password long enough"
 REMOTE_ADMIN = "admin"
 REMOTE_PASSWORD = "remote admin password"
 SERVER_LINE = re.compile(r"CogFlow Desktop server on (http://\S+)")
+# Sync always logs in (an anonymous sync would make ownerless studies on the central server).
+REMOTE_CREDENTIALS = Credentials(REMOTE_ADMIN, REMOTE_PASSWORD)
 
 
 def cli(*args: str, stdin: str | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -229,19 +236,52 @@ def arrived(remote_data_dir: Path) -> Arrived:
         ctx.close()
 
 
-def assert_same(local: dict[str, Any], remote: dict[str, Any]) -> None:
-    """The remote result is the local one: payload (plus provenance), summary, every trial."""
+def arrived_central(central: CentralServer) -> Arrived:
+    """What reached the central test server, in the shape `arrived` gives."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    statuses: Counter[str] = Counter()
+    pkeys: dict[str, str] = {}
+    for run in list(central.runs.values()):
+        statuses[run.status] += 1
+        if run.payload is None:
+            continue
+        got = {
+            "run_session_id": run.id,
+            "status": run.status,
+            "participant_key": run.participant_key,
+            "config_version_id": run.version_id,
+            "result_payload": run.payload,
+            "trials": [t for _, t in sorted(run.trials.items())],
+        }
+        local_id = run.payload["cogflow_provenance"]["local_run_session_id"]
+        found.setdefault(local_id, []).append(got)
+        pkeys[run.id] = run.participant_key
+    return Arrived(found, statuses, pkeys)
+
+
+def central_key(participant_id: str) -> str:
+    return hashlib.sha256(f"{CENTRAL_SALT}:{participant_id}".encode()).hexdigest()
+
+
+def assert_same(
+    local: dict[str, Any], remote: dict[str, Any], experiment_type: str | None = "trial-based"
+) -> None:
+    """The remote result is the local one: payload (plus provenance), summary, every trial
+    (in the central vocabulary, which adds names and moves nothing out of reach)."""
     payload = dict(remote["result_payload"])
     provenance = payload.pop("cogflow_provenance")
     summary = payload.pop("_summary")
     expected = dict(local["result_payload"])
     expected.pop("_summary")
-    assert payload == expected
+    assert payload == central_payload(expected, experiment_type)
     assert summary == local["result_payload"]["_summary"]
     assert provenance["local_run_session_id"] == local["run_session_id"]
     assert provenance["config_version_label"] == local["config_version_label"]
-    assert remote["trials"] == local["trials"]
-    assert remote["participant_id"] == local["participant_id"]
+    assert remote["trials"] == central_rows(local["trials"], experiment_type)
+    if "participant_id" in remote:
+        assert remote["participant_id"] == local["participant_id"]
+    else:  # the central test server keeps only the pseudonym, as the reference does
+        assert remote["participant_key"] == central_key(local["participant_id"])
     interrupted = local.get("interrupted", False)
     assert remote["status"] == ("failed" if interrupted else local["status"])
     assert provenance["interrupted"] == interrupted

@@ -49,9 +49,14 @@ def acknowledged(db: Path) -> int:
         conn.close()
 
 
+# The lab researcher's password, then the central account's (--password-stdin reads both).
+PASSWORDS = f"{LAB_PASSWORD}\n{REMOTE_PASSWORD}\n"
+
+
 def sync_args(url: str, lab_dir: Path) -> list[str]:
     return [
         "sync", "--server", url, "--user", LAB_USER, "--password-stdin",
+        "--remote-user", REMOTE_ADMIN,
         "--data-dir", str(lab_dir), "--workers", "4", "--timeout", "10",
     ]  # fmt: skip
 
@@ -70,7 +75,7 @@ def test_sync_killed_with_kill_9_and_restarted_delivers_each_run_once(tmp_path: 
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
         assert proc.stdin is not None
-        proc.stdin.write(LAB_PASSWORD + "\n")
+        proc.stdin.write(PASSWORDS)
         proc.stdin.close()
         deadline = time.monotonic() + 120
         while acknowledged(lab_dir / "cogflow.sqlite3") < 15 and time.monotonic() < deadline:
@@ -84,7 +89,7 @@ def test_sync_killed_with_kill_9_and_restarted_delivers_each_run_once(tmp_path: 
         at_kill = acknowledged(lab_dir / "cogflow.sqlite3")
         assert 15 <= at_kill < 80
 
-        done = cli(*sync_args(proxy.url, lab_dir), stdin=LAB_PASSWORD + "\n", timeout=300)
+        done = cli(*sync_args(proxy.url, lab_dir), stdin=PASSWORDS, timeout=300)
         assert done.returncode == 0, done.stderr
         assert f"Synced {80 - at_kill} run(s)" in done.stdout
         assert acknowledged(lab_dir / "cogflow.sqlite3") == 80
@@ -111,7 +116,7 @@ def test_status_shows_states_and_the_servers_reason(
     seed_run(ctx, "status-study", "S1", make_trials(3))
     refused = seed_run(ctx, "status-study", "y" * 300, make_trials(3))
     ctx.close()
-    done = cli(*sync_args(shared_remote.url, lab_dir), stdin=LAB_PASSWORD + "\n")
+    done = cli(*sync_args(shared_remote.url, lab_dir), stdin=PASSWORDS)
     assert done.returncode == 1
     assert f"Run {refused} failed (refused): The server answered 400:" in done.stdout
     assert "1 acknowledged, 1 failed" in done.stdout
@@ -119,15 +124,21 @@ def test_status_shows_states_and_the_servers_reason(
     table = cli("sync", "status", "--data-dir", str(lab_dir))
     assert table.returncode == 0, table.stderr
     lines = table.stdout.splitlines()
-    assert lines[0].split()[:4] == ["RUN", "STUDY", "RUN", "STATUS"]
+    assert lines[0].split()[:6] == ["RUN", "STUDY", "STARTED", "(UTC)", "RUN", "STATUS"]
     failed_line = next(line for line in lines if line.startswith(refused))
     assert "failed" in failed_line and "participant_external_id" in failed_line
+    # Our own server as the receiving end does not name study owners: status says so.
+    assert (
+        f"  status-study/v1 → status-study (v1) on {shared_remote.url}: the server did not "
+        "say which account owns it." in lines
+    )
     assert lines[-1] == "1 acknowledged; 1 failed"
 
     as_json = json.loads(cli("sync", "status", "--json", "--data-dir", str(lab_dir)).stdout)
     assert as_json["counts"] == {"acknowledged": 1, "failed": 1}
     bad = next(r for r in as_json["runs"] if r["run_session_id"] == refused)
     assert bad["retryable"] is False and "participant_external_id" in bad["reason"]
+    assert [st["remote_study_slug"] for st in as_json["studies"]] == ["status-study"]
 
 
 def test_plain_errors(tmp_path: Path) -> None:
@@ -136,7 +147,7 @@ def test_plain_errors(tmp_path: Path) -> None:
     publish_local(ctx, "errors")
     seed_run(ctx, "errors", "E1", make_trials(2))
     ctx.close()
-    nobody = cli(*sync_args("http://127.0.0.1:9", lab_dir), stdin=LAB_PASSWORD + "\n")
+    nobody = cli(*sync_args("http://127.0.0.1:9", lab_dir), stdin=PASSWORDS)
     assert nobody.returncode == 1
     assert nobody.stderr.strip() == (
         "cogflow-desktop: Could not reach the server at http://127.0.0.1:9: "
@@ -163,7 +174,10 @@ def test_unattended_needs_an_os_keyring(tmp_path: Path) -> None:
     )  # fmt: skip
     assert on.returncode == 1
     assert "No OS keyring is available on this computer" in on.stderr
-    off = cli("sync", "--unattended", "--server", "http://127.0.0.1:9", "--data-dir", str(lab_dir))
+    off = cli(
+        "sync", "--unattended", "--server", "http://127.0.0.1:9", "--remote-user", REMOTE_ADMIN,
+        "--data-dir", str(lab_dir),
+    )  # fmt: skip
     assert off.returncode == 1 and "Unattended sync is off" in off.stderr
 
 
@@ -178,6 +192,8 @@ def test_unattended_sync_end_to_end(tmp_path: Path, shared_remote: ServerProcess
         "PYTHON_KEYRING_BACKEND": "file_keyring.FileKeyring",
         "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]),
         "COGFLOW_TEST_KEYRING_FILE": str(tmp_path / "keyring.json"),
+        "COGFLOW_REMOTE_USER": REMOTE_ADMIN,
+        "COGFLOW_REMOTE_PASSWORD": REMOTE_PASSWORD,
     }
 
     def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
@@ -229,7 +245,7 @@ def test_remote_login_password_from_the_next_stdin_line(
     publish_local(ctx, "remote-login")
     seed_run(ctx, "remote-login", "R1", make_trials(3))
     ctx.close()
-    args = [*sync_args(shared_remote.url, lab_dir), "--remote-user", REMOTE_ADMIN]
+    args = sync_args(shared_remote.url, lab_dir)
     env_free = {k: v for k, v in os.environ.items() if k != "COGFLOW_REMOTE_PASSWORD"}
     wrong = subprocess.run(
         [sys.executable, "-m", "cogflow_desktop", *args],

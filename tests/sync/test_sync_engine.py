@@ -1,5 +1,6 @@
-"""The sync engine against a real receiving server in another process, through a proxy that
-injects faults: every run arrives exactly once, whole, resumably, with a visible state."""
+"""The sync engine against real receiving servers (the central-like test server, and our own
+server in another process), through a proxy that injects faults: every run arrives exactly
+once, whole, on the config version it ran, resumably, with a visible state."""
 
 from __future__ import annotations
 
@@ -7,15 +8,19 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from central_server import CentralServer
 from fault_proxy import FaultPlan, FaultProxy
 from sqlalchemy import func, select
 from sync_helpers import (
     LAB_PASSWORD,
     LAB_USER,
     REMOTE_ADMIN,
+    REMOTE_CREDENTIALS,
     REMOTE_PASSWORD,
+    Arrived,
     ServerProcess,
     arrived,
+    arrived_central,
     assert_same,
     lab_context,
     local_results,
@@ -35,6 +40,7 @@ from cogflow_desktop.sync.engine import SyncEngine, SyncOptions
 from cogflow_desktop.sync.pieces import DEFAULT_PIECE_BYTES, REMAINDER_BYTES, cut
 from cogflow_desktop.sync.progress import Progress
 from cogflow_desktop.sync.retry import RetryPolicy
+from cogflow_desktop.sync.vocabulary import central_rows
 
 RETRY = RetryPolicy(max_attempts=12, base_seconds=0.05, cap_seconds=0.5)
 ALL_FAULTS = {"drop": 0.02, "delay": 0.01, "error500": 0.02, "throttle": 0.02, "lose": 0.03}
@@ -45,7 +51,7 @@ def engine(
     url: str,
     *,
     read_timeout: float = 3.0,
-    credentials: Credentials | None = None,
+    credentials: Credentials | None = REMOTE_CREDENTIALS,
     progress: Callable[[Progress], None] | None = None,
     retry_failed: bool = False,
     piece_bytes: int = DEFAULT_PIECE_BYTES,
@@ -78,9 +84,8 @@ def seed_many(data_dir: Path, completed: int, interrupted: int) -> None:
     ctx.close()
 
 
-def assert_exactly_once(ctx: Context, remote_dir: Path, expected: int) -> None:
+def assert_exactly_once(ctx: Context, got: Arrived, expected: int) -> None:
     local = local_results(ctx)
-    got = arrived(remote_dir)
     assert sorted(got.by_local_id) == sorted(local)
     assert len(local) == expected
     for local_id, remote_runs in got.by_local_id.items():
@@ -93,9 +98,12 @@ def assert_exactly_once(ctx: Context, remote_dir: Path, expected: int) -> None:
 def test_500_runs_under_faults_arrive_exactly_once(tmp_path: Path) -> None:
     seed_many(tmp_path / "lab", completed=495, interrupted=5)
     ctx = lab_context(tmp_path / "lab")  # this start-up flags the 5 open runs as interrupted
+    plan = FaultPlan(
+        rates=ALL_FAULTS, delay_seconds=3.5, paths=(*FaultPlan.paths, "/api/v1/studies/")
+    )
     try:
-        with ServerProcess(tmp_path / "remote") as remote:
-            with FaultProxy(remote.url, FaultPlan(rates=ALL_FAULTS, delay_seconds=3.5)) as proxy:
+        with CentralServer({REMOTE_ADMIN: REMOTE_PASSWORD}) as central:
+            with FaultProxy(central.url, plan) as proxy:
                 # Tiny pieces: most runs go as start, checkpoints, then submit with the rest.
                 report = engine(ctx, proxy.url, piece_bytes=300).run()
                 counts = proxy.plan.counts
@@ -105,9 +113,14 @@ def test_500_runs_under_faults_arrive_exactly_once(tmp_path: Path) -> None:
                 assert counts[fault] > 0, f"no {fault} fault was injected"
             assert counts["/api/v1/results/checkpoint"] > 500
             # Nothing left to do: a second sync sends nothing.
-            assert engine(ctx, remote.url).run().runs_total == 0
-            remote.stop()
-            assert_exactly_once(ctx, tmp_path / "remote", 500)
+            assert engine(ctx, central.url).run().runs_total == 0
+            got = arrived_central(central)
+            assert_exactly_once(ctx, got, 500)
+            # Each run is on the config version it ran here, though flanker has two there.
+            for local_id, (remote,) in got.by_local_id.items():
+                meant = remote["result_payload"]["cogflow_provenance"]["config_version_label"]
+                slug = central.runs[remote["run_session_id"]].study_slug
+                assert central.version(slug, remote["config_version_id"]).label == meant, local_id
         rows = state.status_rows(ctx)
         assert {r.state for r in rows} == {state.ACKNOWLEDGED}
         with ctx.read() as s:
@@ -148,7 +161,7 @@ def test_large_run_goes_in_pieces_and_resumes_after_cancel(tmp_path: Path) -> No
             assert report.acknowledged == 1
             # The resumed sync sent only the pieces not yet acknowledged.
             resent = proxy.plan.counts["/api/v1/results/checkpoint"] - sent_before
-            pieces = cut(make_trials(20_000, pad=150))
+            pieces = cut(central_rows(make_trials(20_000, pad=150), "trial-based"))
             assert len(pieces) == snap.pieces_total
             # A small last piece goes with the submit rather than as a checkpoint.
             checkpoints = len(pieces) - (pieces[-1].size <= REMAINDER_BYTES)
@@ -157,7 +170,7 @@ def test_large_run_goes_in_pieces_and_resumes_after_cancel(tmp_path: Path) -> No
             assert proxy.plan.counts["oversize"] == 0
             assert report.bytes_sent > 4 * 1024 * 1024
             remote.stop()
-            assert_exactly_once(ctx, tmp_path / "remote", 1)
+            assert_exactly_once(ctx, arrived(tmp_path / "remote"), 1)
     finally:
         ctx.close()
 
@@ -189,16 +202,34 @@ def test_refused_run_shows_the_servers_reason_and_does_not_block_others(
         ctx.close()
 
 
-def test_sync_to_a_server_with_login_and_csrf(tmp_path: Path) -> None:
+def test_server_without_participant_links_gets_only_runs_it_starts_on_their_version(
+    tmp_path: Path,
+) -> None:
+    """Our own server (session login, CSRF) has no participant links and starts every run on
+    the study's latest version: runs of that version go, the older version's are refused with
+    a sentence and send nothing."""
     ctx = lab_context(tmp_path / "lab")
     try:
-        publish_local(ctx, "login")
-        ids = [seed_run(ctx, "login", f"P{i}", make_trials(6)) for i in range(5)]
+        publish_local(ctx, "login", "v1")
+        old = [seed_run(ctx, "login", f"P{i}", make_trials(6)) for i in range(2)]
+        publish_local(ctx, "login", "v2")
+        new = [seed_run(ctx, "login", f"Q{i}", make_trials(6)) for i in range(3)]
         with ServerProcess(tmp_path / "remote") as remote:
-            creds = Credentials(REMOTE_ADMIN, REMOTE_PASSWORD)
-            report = engine(ctx, remote.url, credentials=creds).run()
-            assert report.acknowledged == 5
+            report = engine(ctx, remote.url).run()
+            assert report.acknowledged == 3
+            assert sorted(f.run_session_id for f in report.failed) == sorted(old)
+            for failure in report.failed:
+                assert not failure.retryable
+                assert (
+                    failure.reason.startswith("The server started the run on config v2 (version ")
+                    and "instead of login v1" in failure.reason
+                ), failure.reason
             remote.stop()
-            assert_exactly_once(ctx, tmp_path / "remote", len(ids))
+            got = arrived(tmp_path / "remote")
+        assert sorted(got.by_local_id) == sorted(new)
+        assert got.statuses == {"completed": 3, "started": 2}  # two empty orphans, said so
+        local = local_results(ctx)
+        for run_id in new:
+            assert_same(local[run_id], got.by_local_id[run_id][0])
     finally:
         ctx.close()

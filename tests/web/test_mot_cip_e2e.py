@@ -161,7 +161,14 @@ async def new_page(browser: Any, frame_hz: int | None = None) -> Any:
     return page
 
 
-KEY_SCREENS = ("html-keyboard-response", "instructions", "unsupported", "image-keyboard-response")
+KEY_SCREENS = (
+    "html-keyboard-response",
+    "instructions",
+    "unsupported",
+    "image-keyboard-response",
+    "reward-settings",
+    "miniblock-break",
+)
 
 
 def colour_category(rgb: list[int]) -> int:
@@ -174,7 +181,11 @@ async def answer(page: Any, probe: dict[str, Any], memory: dict[str, Any]) -> bo
     t, p = probe["type"], probe["params"] or {}
     if t in KEY_SCREENS:
         await asyncio.sleep(0.12)  # a human reads first (and the screen listens from its onset)
-        await page.keyboard.press("f" if t == "image-keyboard-response" else "Space")
+        key = "f" if t == "image-keyboard-response" else "Space"
+        if t == "reward-settings":  # the policy's continue key (reward screens)
+            key = str((p.get("policy") or {}).get("continue_key") or "space")
+            key = {"space": "Space", "enter": "Enter"}.get(key.lower(), key)
+        await page.keyboard.press(key)
         return True
     if t == "visual-angle-calibration":
         if not await page.query_selector("[data-role=calibration]"):
@@ -731,7 +742,8 @@ def check_stream(rows: list[dict[str, Any]], steps: int) -> None:
         ins = [f["step"] for f in r["cip_frames"] if f["phase"] == "mask_to_image"]
         outs = [f["step"] for f in r["cip_frames"] if f["phase"] == "image_to_mask"]
         assert ins == sorted(ins) and ins[0] == 0 and outs == sorted(outs) and outs[-1] == steps - 1
-        assert r["stimulus_frames"] == phases.count("image") > 0
+        # Refreshes from the image's onset to its offset; some may be dropped, never fewer drawn.
+        assert r["stimulus_frames"] >= phases.count("image") > 0
         assert r["stimulus_onset_ms"] >= r["transition_in_onset_ms"]
         times = [f["t_ms"] for f in r["cip_frames"]]
         assert times == sorted(times) and r["stimulus_onset_ms"] in times

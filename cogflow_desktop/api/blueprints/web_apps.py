@@ -28,6 +28,12 @@ def _serve(folder: str, path: str) -> Response:
     return send_from_directory(root, path or "index.html", max_age=0)
 
 
+@bp.get("/interpreter/selftest")
+def interpreter_selftest() -> Response:
+    """The timing self-test page (resources/interpreter/selftest.html)."""
+    return _serve("interpreter", "selftest.html")
+
+
 @bp.get("/")
 def index():  # type: ignore[no-untyped-def]
     return redirect("/portal/", code=302)

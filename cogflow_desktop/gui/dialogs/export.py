@@ -24,10 +24,11 @@ from cogflow_desktop.gui.dialogs.common import ErrorLabel
 FORMAT_LABELS = {
     "csv": "CSV: one row per trial",
     "json": "JSON: runs with their trials",
-    "bids": "BIDS-style folder of events files",
-    "zip": "ZIP of all three",
+    "bids": "BIDS dataset (a new folder)",
+    "psychds": "Psych-DS dataset (a new folder)",
+    "zip": "ZIP of all of them",
 }
-SUFFIX = {"csv": ".csv", "json": ".json", "bids": "", "zip": ".zip"}
+SUFFIX = {"csv": ".csv", "json": ".json", "bids": "", "psychds": "", "zip": ".zip"}
 
 
 def default_target(folder: Path, slug: str, fmt: str) -> Path:
@@ -82,10 +83,10 @@ class ExportDialog(QDialog):
         self.target.setText(str(default_target(current.parent, self._slug, self._fmt())))
 
     def _browse(self) -> None:
-        if self._fmt() == "bids":
+        if not SUFFIX[self._fmt()]:  # folder formats
             path = QFileDialog.getExistingDirectory(self, "Folder to create the export in")
             if path:
-                self.target.setText(str(default_target(Path(path), self._slug, "bids")))
+                self.target.setText(str(default_target(Path(path), self._slug, self._fmt())))
             return
         path, _ = QFileDialog.getSaveFileName(self, "Export to", self.target.text())
         if path:

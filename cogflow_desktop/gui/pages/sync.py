@@ -26,6 +26,7 @@ from cogflow_desktop.gui.state import AppState
 from cogflow_desktop.gui.viewmodels.table import Column, short_time
 from cogflow_desktop.gui.workers import Job, JobControl
 from cogflow_desktop.sync import keystore
+from cogflow_desktop.sync import state as sync_state
 from cogflow_desktop.sync.client import Credentials
 from cogflow_desktop.sync.progress import Progress, SyncReport
 
@@ -107,6 +108,10 @@ class SyncPage(Page):
         row.addStretch(1)
         self.layout_.addLayout(row)
         self.layout_.addWidget(self.status)
+        self.owners = QLabel()  # which central account owns each synced study
+        self.owners.setObjectName("centralOwners")
+        self.owners.setWordWrap(True)
+        self.layout_.addWidget(self.owners)
         self.table = make_table(COLUMNS, "syncTable")
         table_model(self.table).set_highlight(lambda r: STATE_COLOURS.get(r["sync_state"]))
         self.layout_.addWidget(self.table, 1)
@@ -117,6 +122,9 @@ class SyncPage(Page):
     def refresh(self) -> None:
         table_model(self.table).set_rows(queries.sync_rows(self.state.ctx))
         self.table.resizeColumnsToContents()
+        central = sync_state.central_studies(self.state.ctx)
+        self.owners.setText("\n".join(c.owner_sentence() for c in central))
+        self.owners.setVisible(bool(central))
 
     # -- settings ----------------------------------------------------------------------------
     def _store_prefs(self) -> None:

@@ -6,7 +6,9 @@ export async function run(el, p, ctx) {
   const labels = Array.isArray(p.choices) ? p.choices : String(p.choices ?? 'Continue').split(',').map((s) => s.trim());
   const tmpl = p.button_html || '<button class="cf-button">%choice%</button>';
   const buttons = labels.map((l, i) => `<span data-choice="${i}">${String(tmpl).replace(/%choice%/g, escapeHtml(l))}</span>`).join('');
-  const grid = p.button_layout === 'grid' ? ` style="display:grid;grid-template-columns:repeat(${num(p.grid_columns, labels.length)},auto);gap:16px;justify-content:center"` : '';
+  const rows = num(p.grid_rows, 0);
+  const cols = num(p.grid_columns, rows > 0 ? Math.ceil(labels.length / rows) : labels.length);
+  const grid = p.button_layout === 'grid' ? ` style="display:grid;grid-template-columns:repeat(${cols},auto);gap:16px;justify-content:center"` : '';
   let box;
   const r = await respond(ctx, {
     show: () => { box = stage(el, `<div><div class="cf-screen cf-html">${p.stimulus ?? ''}</div><div class="cf-buttons"${grid}>${buttons}</div>${p.prompt ? `<div class="cf-prompt">${p.prompt}</div>` : ''}</div>`); },

@@ -10,7 +10,7 @@ import { loadImage } from '../cip-media.js';
 import { transitionSchedule } from '../cip-masks.js';
 import { escapeHtml } from './common.js';
 import { drawLayer, drawSprite, drawStep, imageLayer, openStream, streamFor } from './cip-stage.js';
-import { everyFrame, framesSince, phaseOver, round } from './frames.js';
+import { elapsed, everyFrame, framesSince, phaseOver, round } from './frames.js';
 
 const keyLabel = (k) => (k === 'space' ? 'space' : k);
 
@@ -79,7 +79,7 @@ export async function run(el, p, ctx) {
     response = { key, timeStamp, source };
     const fb = p.cip_response_paradigm === 'nback' && p.show_feedback ? p.feedback_duration_ms : 0;
     if (fb > 0) st.prompt.textContent = key === p.correct_response ? 'Correct' : 'Incorrect';
-    endImageAt = timeStamp + fb;
+    endImageAt = { from: timeStamp, ms: fb };
   };
   const listen = () => {
     waitForKey(setup.keys, ac.signal).then((r) => onResponse(r.key, r.timeStamp, 'keyboard'));
@@ -90,17 +90,17 @@ export async function run(el, p, ctx) {
   };
   // A transition frame; true on the transition's last frame.
   const transition = (ts, start, draw, name) => {
-    const j = Math.min(transFrames - 1, framesSince(ctx.timer, start, ts));
+    const j = Math.min(transFrames - 1, framesSince(ctx, start, ts));
     if (schedule[j] !== lastStep) { draw(schedule[j]); lastStep = schedule[j]; }
     st.root.dataset.phase = name;
     log(ts, name, schedule[j]);
     return j >= transFrames - 1;
   };
 
-  await everyFrame((ts) => {
+  await everyFrame(ctx, (ts) => {
     if (phase === 'mask_to_image') {
       tIn ??= ts;
-      if (framesSince(ctx.timer, tIn, ts) < transFrames) { transition(ts, tIn, drawIn, phase); return true; }
+      if (framesSince(ctx, tIn, ts) < transFrames) { transition(ts, tIn, drawIn, phase); return true; }
       phase = 'image';
     }
     if (phase === 'image') {
@@ -110,7 +110,8 @@ export async function run(el, p, ctx) {
         st.root.dataset.phase = 'image';
         listen();
       }
-      const over = (t) => imageFrames === 0 || (endImageAt !== null ? t >= endImageAt - fm / 2 : phaseOver(ctx.timer, tImg, p.image_duration_ms, t));
+      const over = (t) => imageFrames === 0
+        || (endImageAt !== null ? elapsed(ctx, endImageAt.from, t) >= endImageAt.ms - fm / 2 : phaseOver(ctx, tImg, p.image_duration_ms, t));
       if (!over(ts)) {
         log(ts, 'image', null);
         return !(transFrames === 0 && over(ts + fm)); // without transitions the next image follows at once

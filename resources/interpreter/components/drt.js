@@ -3,9 +3,12 @@
 // interval drawn from [min_iti_ms, max_iti_ms], stimulus on for stimulus_duration_ms or until the
 // response, a hit is one response within [min_rt_ms, max_rt_ms]. Onsets are frame-locked (no
 // CSS fade), RTs use the key event's timeStamp, presses between stimuli are counted as false
-// alarms, and the DRT key is consumed so the task underneath never sees it.
+// alarms, and the DRT key is consumed so the task underneath never sees it. It runs on the run's
+// frame clock: onsets and offsets are frame timestamps (a response hides the stimulus on the
+// next frame, which is its offset), and a pause stops it (the stimulus on screen is closed as
+// truncated, and the next one is drawn a fresh interval after the resume).
 
-import { normalizeKey } from '../keys.js';
+import { matchKey, normalizeKey } from '../keys.js';
 import { num } from './common.js';
 
 const LOCATIONS = {
@@ -46,58 +49,78 @@ export class DrtEngine {
       ? `position:fixed;inset:0;border:${s.size_px}px solid ${s.stimulus_color};display:none;z-index:1000;pointer-events:none`
       : `position:fixed;${LOCATIONS[s.location]};width:${s.size_px}px;height:${s.size_px}px;background:${s.stimulus_color};border-radius:${s.stimulus_type === 'circle' ? '50%' : '0'};display:none;z-index:1000;pointer-events:none`;
     document.body.appendChild(el);
-    const a = { s, el, rng, trialNo: 0, nextOnset: null, current: null, falseAlarms: 0, segment: ++this.segments, running: true };
+    const a = { s, el, rng, trialNo: 0, nextOnset: null, current: null, falseAlarms: 0, segment: ++this.segments, running: true, stop: new AbortController() };
     a.onKey = (e) => {
-      if (e.repeat || normalizeKey(e.key) !== s.response_key) return;
+      if (e.repeat || this.run.paused || matchKey([s.response_key], e) === null) return;
       e.stopImmediatePropagation();
       e.preventDefault();
-      this.response(e.timeStamp);
+      this.response(e.timeStamp, e.code || null);
     };
     window.addEventListener('keydown', a.onKey, true);
-    const frame = this.run.timer.frameMs;
-    const tick = (ts) => {
-      if (!a.running) return;
+    const timer = this.run.timer;
+    this.run.timer.every((ts) => {
+      if (!a.running) return false;
+      const frame = timer.frameMs;
       if (a.nextOnset === null) a.nextOnset = ts + rng.uniform(s.min_iti_ms, s.max_iti_ms);
       const cur = a.current;
-      if (cur && cur.visible && ts - cur.onset >= s.stimulus_duration_ms - frame / 2) { el.style.display = 'none'; cur.visible = false; cur.offset = ts; }
+      if (cur && cur.visible && (cur.hideNow || ts - cur.onset >= (timer.frames(s.stimulus_duration_ms) - 0.5) * frame)) {
+        el.style.display = 'none'; cur.visible = false; cur.offset = ts;
+      }
       if (cur && ts - cur.onset >= s.max_rt_ms) { this.finalize(cur); a.current = null; }
       if (!a.current && ts >= a.nextOnset - frame / 2) {
-        el.style.display = 'block'; // painted in this frame: ts is the onset
+        el.style.display = 'block'; // drawn in this frame: ts is the onset
         a.trialNo += 1;
-        a.current = { onset: ts, offset: null, visible: true, responses: [], trialNo: a.trialNo, falseAlarms: a.falseAlarms };
+        a.current = { onset: ts, offset: null, visible: true, hideNow: false, responses: [], codes: [], trialNo: a.trialNo, falseAlarms: a.falseAlarms };
         a.falseAlarms = 0;
         a.nextOnset = Math.max(ts + rng.uniform(s.min_iti_ms, s.max_iti_ms), ts + s.max_rt_ms + frame);
       }
-      requestAnimationFrame(tick);
-    };
-    requestAnimationFrame(tick);
+      return true;
+    }, a.stop.signal);
     this.active = a;
     return s;
   }
 
-  response(ts) {
+  response(ts, code = null) {
     const a = this.active;
     if (!a) return;
     const cur = a.current;
     if (cur && ts >= cur.onset) {
       cur.responses.push(ts);
-      if (cur.visible) { a.el.style.display = 'none'; cur.visible = false; cur.offset = ts; }
+      cur.codes.push(code);
+      cur.hideNow = true; // hidden on the next frame, whose timestamp is the offset
     } else {
       a.falseAlarms += 1;
     }
   }
 
-  finalize(cur, truncated = false) {
+  // A pause closes the stimulus on screen (recorded as truncated and paused) and restarts the
+  // interval: the next stimulus comes a fresh min..max interval after the resume.
+  pause() {
+    const a = this.active;
+    if (!a) return;
+    a.el.style.display = 'none';
+    if (a.current) {
+      if (a.current.visible) { a.current.visible = false; a.current.offset = null; }
+      this.finalize(a.current, true, true);
+      a.current = null;
+    }
+    a.nextOnset = null;
+  }
+
+  resume() {}
+
+  finalize(cur, truncated = false, paused = false) {
     const s = this.active.s;
     const first = cur.responses.length ? cur.responses[0] - cur.onset : null;
     const row = this.run.baseRow('drt-stimulus');
     Object.assign(row, {
-      stimulus_onset_ms: cur.onset, stimulus_offset_ms: cur.offset, rt_ms: first,
-      response: first === null ? null : s.response_key,
+      stimulus_onset_ms: cur.onset, stimulus_offset_ms: cur.offset, rt_ms: first, stimulus_duration_ms: s.stimulus_duration_ms,
+      stimulus_frames: cur.offset === null ? null : Math.round((cur.offset - cur.onset) / this.run.timer.frameMs),
+      response: first === null ? null : s.response_key, response_code: first === null ? null : cur.codes[0],
       correct: first !== null && first >= s.min_rt_ms && first <= s.max_rt_ms,
       ended_reason: first === null ? 'timeout' : 'response',
       drt_segment_label: s.segment_label, drt_segment: this.active.segment, drt_trial_number: cur.trialNo,
-      drt_response_count: cur.responses.length, drt_false_alarms: cur.falseAlarms, drt_window_truncated: truncated,
+      drt_response_count: cur.responses.length, drt_false_alarms: cur.falseAlarms, drt_window_truncated: truncated, drt_paused: paused,
       trial_start_ms: cur.onset, trial_end_ms: performance.now(),
     });
     this.run.push(row);
@@ -107,6 +130,7 @@ export class DrtEngine {
     const a = this.active;
     if (!a) return null;
     a.running = false;
+    a.stop.abort();
     if (a.current) this.finalize(a.current, true);
     window.removeEventListener('keydown', a.onKey, true);
     a.el.remove();

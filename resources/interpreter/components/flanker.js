@@ -36,6 +36,5 @@ export async function run(el, p, ctx) {
   return {
     ...timing(r), response, correct: response === correctKey,
     stimulus: text, stimulus_type: p.stimulus_type || 'arrows', target_direction: dir, congruency: cong, correct_key: correctKey,
-    stimulus_frames: ctx.timer.frames(num(p.stimulus_duration_ms, 800)),
   };
 }

@@ -6,10 +6,11 @@
 // flashed during the cue), data-objects (frozen positions during the probe).
 
 import { childController } from '../input.js';
+import { iti } from './common.js';
 import { createView, drawFrame, feedbackRings } from './mot-draw.js';
 import { arenaGeometry, cueFlashOn, fixationSchedule, motSettings, pickTargets, placeObjects, scoreSelection, stepObjects } from './mot-motion.js';
 import { runProbe } from './mot-probe.js';
-import { everyFrame, phaseOver, round } from './frames.js';
+import { elapsed, everyFrame, phaseOver, round } from './frames.js';
 
 const deg = (rad) => (((rad * 180) / Math.PI) % 360 + 360) % 360;
 
@@ -66,7 +67,9 @@ export async function run(el, p, ctx) {
   let fixShown = null;
   let fixFrames = 0;
   const fixationOn = (ts, onset) => {
-    const on = !!fix && ts - onset >= fix.onset_ms - ctx.timer.frameMs / 2 && ts - onset < fix.onset_ms + fix.duration_ms - ctx.timer.frameMs / 2;
+    const t = elapsed(ctx, onset, ts);
+    const half = ctx.timer.frameMs / 2;
+    const on = !!fix && t >= fix.onset_ms - half && t < fix.onset_ms + fix.duration_ms - half;
     if (on) { fixShown ??= ts; fixFrames += 1; }
     return on;
   };
@@ -87,16 +90,16 @@ export async function run(el, p, ctx) {
     s, objects, targets, selected: new Set(), clicks: [], recognition: [], recognitionOrder, probe: null, first: null, probeOnset: null,
     redraw: () => drawFrame(v, { objects, selected: st.selected, probe: st.probe, numbers: s.probe_mode === 'number_entry' }),
   };
-  await everyFrame((ts) => {
-    stepObjects(objects, s, g, ts - last, ctx.rng);
+  await everyFrame(ctx, (ts) => {
+    stepObjects(objects, s, g, elapsed(ctx, last, ts), ctx.rng);
     last = ts;
-    if (phase === 'cue' && phaseOver(ctx.timer, onset, s.cue_ms, ts)) {
+    if (phase === 'cue' && phaseOver(ctx, onset, s.cue_ms, ts)) {
       phase = 'tracking';
       trackingOnset = ts;
       v.canvas.dataset.phase = 'tracking';
       v.instructions.textContent = 'Keep tracking…';
     }
-    if (phase === 'tracking' && phaseOver(ctx.timer, trackingOnset, s.tracking_ms, ts)) {
+    if (phase === 'tracking' && phaseOver(ctx, trackingOnset, s.tracking_ms, ts)) {
       probeOnset = ts;
       st.probeOnset = ts;
       st.probe = recognitionOrder.length ? recognitionOrder[0] : null;
@@ -107,7 +110,7 @@ export async function run(el, p, ctx) {
       logFrame(ts, 'probe');
       return false;
     }
-    const cued = phase === 'cue' && cueFlashOn(ts - onset, s.flash_hz) ? tset : null;
+    const cued = phase === 'cue' && cueFlashOn(elapsed(ctx, onset, ts), s.flash_hz) ? tset : null;
     drawFrame(v, { objects, cued, fixation: fixationOn(ts, onset) });
     logFrame(ts, phase);
     motionFrames += 1;
@@ -115,6 +118,9 @@ export async function run(el, p, ctx) {
   }, ac.signal);
   if (ctx.signal.aborted) return {};
 
+  // A pause during the motion runs the trial again; in the probe the frozen objects and the
+  // answers so far stay (a probe time limit stops while paused).
+  ctx.pausePolicy = 'continue';
   const resumeDrt = pauseDrt(ctx);
   const answer = await runProbe(v, ctx, st, ac.signal);
   ac.abort();
@@ -144,8 +150,7 @@ export async function run(el, p, ctx) {
     });
     await ctx.timer.until(feedbackOnset, s.feedback_ms, ctx.signal);
   }
-  const itiOnset = await ctx.timer.show(() => { drawFrame(v, { objects, blank: true }); v.instructions.textContent = ''; v.canvas.dataset.phase = 'iti'; });
-  await ctx.timer.until(itiOnset, s.iti_ms, ctx.signal);
+  await iti(el, ctx, s.iti_ms);
 
   const complete = answer.probe_end !== 'timeout';
   const correct = recognition
@@ -156,7 +161,7 @@ export async function run(el, p, ctx) {
     stimulus_onset_ms: onset, stimulus_offset_ms: probeOnset, stimulus_frames: motionFrames,
     stimulus_duration_ms: s.cue_ms + s.tracking_ms,
     tracking_onset_ms: ctx.run.rel(trackingOnset), probe_onset_ms: ctx.run.rel(probeOnset),
-    feedback_onset_ms: feedbackOnset === null ? null : ctx.run.rel(feedbackOnset), iti_onset_ms: ctx.run.rel(itiOnset),
+    feedback_onset_ms: feedbackOnset === null ? null : ctx.run.rel(feedbackOnset),
     rt_ms: st.first === null ? null : st.first - probeOnset,
     rt_first_response_ms: st.first === null ? null : round(st.first - probeOnset),
     rt_complete_ms: complete ? round(answer.end - probeOnset) : null,

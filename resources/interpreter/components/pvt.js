@@ -39,12 +39,12 @@ export async function run(el, p, ctx) {
   let onset = 0;
   // The counter is written in each frame's callback, so its first paint is the onset frame.
   const tick = (ts) => {
-    if (!running) return;
+    if (!running) return false;
     counter.textContent = String(Math.max(0, Math.floor(ts - onset)));
-    requestAnimationFrame(tick);
+    return true;
   };
   onset = await ctx.timer.show(() => { counter.textContent = '0'; });
-  requestAnimationFrame(tick);
+  ctx.timer.every(tick, ac2.signal);
   const ac2Waits = [
     ...(device !== 'mouse' ? [waitForKey([respKey], ac2.signal)] : []),
     ...(device !== 'keyboard' ? [waitForPointer(el, () => 'click', ac2.signal)] : []),
@@ -52,6 +52,7 @@ export async function run(el, p, ctx) {
   const r = await Promise.race([...ac2Waits, ctx.timer.until(onset, windowMs, ac2.signal).then((ts) => ({ kind: 'timeout', timeStamp: ts }))]);
   ac2.abort();
   running = false;
+  ctx.pausePolicy = 'continue'; // the response is in: a pause from here on continues
   const responded = r.kind !== 'timeout';
   const rt = responded ? r.timeStamp - onset : null;
   counter.textContent = responded ? String(Math.round(rt)) : '—';

@@ -31,7 +31,7 @@ export function segmentOf(angleDeg, segments, startDeg) {
 }
 
 export class DotField {
-  constructor(canvas, { width, height, background, shape, diameter, dotSize, lifetimeMs, noiseType }, rng) {
+  constructor(canvas, { width, height, background, shape, diameter, dotSize, lifetimeMs, noiseType, centerX, centerY, outline }, rng) {
     const dpr = window.devicePixelRatio || 1;
     canvas.width = Math.round(width * dpr);
     canvas.height = Math.round(height * dpr);
@@ -39,9 +39,9 @@ export class DotField {
     canvas.style.height = `${height}px`;
     this.ctx = canvas.getContext('2d');
     this.ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    Object.assign(this, { width, height, background, shape, r: diameter / 2, dotSize, lifetimeMs, noiseType, rng });
-    this.cx = width / 2;
-    this.cy = height / 2;
+    Object.assign(this, { width, height, background, shape, r: diameter / 2, dotSize, lifetimeMs, noiseType, rng, outline: Boolean(outline) });
+    this.cx = Number.isFinite(centerX) ? centerX : width / 2;
+    this.cy = Number.isFinite(centerY) ? centerY : height / 2;
     this.dots = [];
     this.border = null;
   }
@@ -115,21 +115,32 @@ export class DotField {
     c.stroke();
   }
 
+  strokeAperture(color, width) {
+    const c = this.ctx;
+    c.strokeStyle = color;
+    c.lineWidth = width;
+    c.beginPath();
+    if (this.shape === 'square') c.rect(this.cx - this.r, this.cy - this.r, 2 * this.r, 2 * this.r);
+    else c.arc(this.cx, this.cy, this.r + width / 2, 0, TAU);
+    c.stroke();
+  }
+
+  // Dots are round, dot_size px across, one path per colour.
   draw() {
     this.clear();
     const c = this.ctx;
-    if (this.border) {
-      c.strokeStyle = this.border.color;
-      c.lineWidth = this.border.width;
+    if (this.outline) this.strokeAperture('rgba(255,255,255,0.35)', 1);
+    if (this.border) this.strokeAperture(this.border.color, this.border.width);
+    const rad = this.dotSize / 2;
+    this.groups.forEach((g, gi) => {
+      c.fillStyle = g.color;
       c.beginPath();
-      if (this.shape === 'square') c.rect(this.cx - this.r, this.cy - this.r, 2 * this.r, 2 * this.r);
-      else c.arc(this.cx, this.cy, this.r + this.border.width, 0, TAU);
-      c.stroke();
-    }
-    const s = this.dotSize;
-    for (const d of this.dots) {
-      c.fillStyle = this.groups[d.g].color;
-      c.fillRect(this.cx + d.x - s / 2, this.cy + d.y - s / 2, s, s);
-    }
+      for (const d of this.dots) {
+        if (d.g !== gi) continue;
+        c.moveTo(this.cx + d.x + rad, this.cy + d.y);
+        c.arc(this.cx + d.x, this.cy + d.y, rad, 0, TAU);
+      }
+      c.fill();
+    });
   }
 }

@@ -27,24 +27,38 @@ export function rdmGroups(p, rng) {
     speed: speedPxPerS(p, `group_${i}_`),
     color: p[`group_${i}_color`] || color,
   });
-  const target = p.response_target_group === 'group_2' ? 1 : 0;
-  return { groups: [mk(1, n1), mk(2, total - n1)], target };
+  const groups = [mk(1, n1), mk(2, total - n1)];
+  // response_target_group 1 or 2 (rdm-params.js reads 'group_2' as 2); without one the
+  // reference answers to the more coherent group.
+  const g = Number(p.response_target_group);
+  const target = g === 1 || g === 2 ? g - 1 : (groups[1].coherence > groups[0].coherence ? 1 : 0);
+  return { groups, target };
 }
 
 export function fieldOptions(p) {
+  const width = num(p.canvas_width, 600);
+  const height = num(p.canvas_height, 600);
   return {
-    width: num(p.canvas_width, 600), height: num(p.canvas_height, 600), background: p.background_color || '#404040',
+    width, height, background: p.background_color || '#404040',
     shape: p.aperture_shape === 'square' ? 'square' : 'circle', diameter: num(p.aperture_diameter, 350),
+    centerX: num(p.center_x, width / 2), centerY: num(p.center_y, height / 2),
+    outline: p.show_aperture_outline === true || p.show_aperture_outline === 'true',
     dotSize: num(p.dot_size, 4), lifetimeMs: num(p.lifetime_frames, 60) * (1000 / 60),
     noiseType: ['random_walk', 'random_position'].includes(p.noise_type) ? p.noise_type : 'random_direction',
   };
 }
 
+// cue_border_mode off | custom (cue_border_color) | target-group-color; cue_border_width px.
 export function borderFor(p, groups, target) {
-  const cb = p.cue_border;
-  if (!cb || !cb.enabled) return null;
-  const color = cb.mode === 'target-group-color' ? groups[target].color : (cb.color || '#ffffff');
-  return { color, width: num(cb.width, 4) };
+  const mode = String(p.cue_border_mode ?? 'off').toLowerCase();
+  if (mode === 'off' || mode === 'none' || mode === '') return null;
+  const color = mode === 'target-group-color' && groups[target] ? groups[target].color : (p.cue_border_color || 'rgba(255,255,255,0.7)');
+  return { color, width: num(p.cue_border_width, 3) };
+}
+
+// A trial without a response is wrong only when a response was required.
+export function requireResponse(p) {
+  return !(p.require_response === false || p.require_response === 'false');
 }
 
 // Keyboard mapping: key_mapping {key: side}, else choices[0] = left, choices[1] = right.

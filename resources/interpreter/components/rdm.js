@@ -3,10 +3,10 @@
 
 import { childController, waitForKey, waitForPointer } from '../input.js';
 import { normalizeKey } from '../keys.js';
-import { createStaircase } from '../staircase.js';
-import { bool, num, stage } from './common.js';
+import { createProcedure, rdmProcedureOptions } from '../adaptive.js';
+import { bool, iti, num, stage } from './common.js';
 import { DotField, segmentOf } from './rdm-engine.js';
-import { borderFor, correctSideOf, fieldOptions, keyMap, rdmGroups } from './rdm-setup.js';
+import { borderFor, correctSideOf, fieldOptions, keyMap, rdmGroups, requireResponse } from './rdm-setup.js';
 
 export function mouseConfig(p) {
   const m = p.mouse_response || {};
@@ -26,8 +26,8 @@ export async function run(el, p0, ctx) {
   const p = { source_type: ctx.spec.component_type, ...p0 };
   let sc = null;
   if (p.adaptive) {
-    sc = ctx.state.staircases[p.adaptive.id] ??= createStaircase(p.adaptive);
-    p.coherence = sc.value;
+    sc = ctx.state.staircases[p.adaptive.id] ??= createProcedure(rdmProcedureOptions(p.adaptive));
+    p.coherence = sc.next();
   }
   const { groups, target } = rdmGroups(p, ctx.rng);
   const opts = fieldOptions(p);
@@ -46,24 +46,26 @@ export async function run(el, p0, ctx) {
 
   const stimMs = num(p.stimulus_duration, 1500);
   const windowMs = num(p.response_deadline, stimMs);
-  const endOnResponse = p.end_condition_on_response !== false;
+  // Trial-based RDM ends on a response unless end_trial_on_response is false (the reference's
+  // name; end_condition_on_response belongs to continuous RDM).
+  const endOnResponse = p.end_trial_on_response !== false && p.end_trial_on_response !== 'false';
+  const required = requireResponse(p);
   const ac = childController(ctx.signal);
   let onset = null;
   let offset = null;
   let last = null;
   let animating = true;
   const frame = (ts) => {
-    if (!animating) return;
-    if (onset !== null && ts - onset >= stimMs - ctx.frameMs / 2) { field.clear(); offset = ts; animating = false; return; }
-    if (last !== null) field.step(ts - last);
+    if (!animating) return false;
+    if (ts - onset >= (ctx.timer.frames(stimMs) - 0.5) * ctx.frameMs) { field.clear(); offset = ts; animating = false; return false; }
+    field.step(ts - last);
     last = ts;
     field.draw();
-    onset ??= ts;
-    requestAnimationFrame(frame);
+    return true;
   };
   onset = await ctx.timer.show(() => { field.draw(); canvas.dataset.phase = 'stimulus'; });
   last = onset;
-  requestAnimationFrame(frame);
+  ctx.timer.every(frame, ac.signal);
 
   const waits = [];
   if (!mouse || p.choices || p.key_mapping) waits.push(waitForKey(Object.keys(kmap), ac.signal));
@@ -84,32 +86,43 @@ export async function run(el, p0, ctx) {
     await deadline;
   }
   ac.abort();
+  if (animating) offset = await ctx.timer.show(() => field.clear()); // the first frame without dots
   animating = false;
-  field.clear();
+  ctx.pausePolicy = 'continue'; // the response window is closed: a pause from here on continues
   let responseSide = null;
   let correct = null;
   if (first && first.kind === 'key') { responseSide = kmap[first.key] ?? null; correct = responseSide === correctSide; }
   if (first && first.kind === 'pointer') { responseSide = `segment_${first.value.segment}`; correct = first.value.segment === correctSegment; }
-  if (!first) correct = false;
-  if (sc) sc.update(correct === true);
+  if (!first) correct = required ? false : null;
+  if (sc) sc.update(correct === true, groups[target].coherence); // a missed response counts as an error for the procedure
   const fb = p.feedback || {};
   if (bool(fb.enabled, false)) {
     el.innerHTML = `<div class="cf-stage"><div class="cf-feedback" style="position:static">${first ? (correct ? 'Correct' : 'Incorrect') : 'Too slow'}</div></div>`;
     await ctx.timer.wait(num(fb.duration_ms, 500), ctx.signal);
   }
-  el.innerHTML = '';
-  await ctx.timer.wait(num(p.inter_trial_interval, 0), ctx.signal);
+  await iti(el, ctx, num(p.inter_trial_interval, 0));
   const data = {
-    stimulus_onset_ms: onset, stimulus_offset_ms: offset, stimulus_frames: ctx.timer.frames(stimMs),
+    stimulus_onset_ms: onset, stimulus_offset_ms: offset, stimulus_duration_ms: stimMs,
     rt_ms: first ? first.timeStamp - onset : null,
     response: first ? (first.kind === 'key' ? first.key : responseSide) : null,
-    correct, ended_reason: first && endOnResponse ? 'response' : (endOnResponse ? 'timeout' : 'duration'),
+    correct, ended_reason: first && endOnResponse ? 'response' : (endOnResponse && required ? 'timeout' : 'duration'),
+    require_response: required,
     coherence: groups[target].coherence, direction_deg: groups[target].direction, speed_px_per_s: groups[target].speed,
     correct_side: mouse ? `segment_${correctSegment}` : correctSide, response_side: responseSide,
     response_device: mouse ? 'mouse' : 'keyboard', rdm_parameters: { ...opts, groups },
   };
   if (first && first.kind === 'pointer') data.response_angle_deg = first.value.angle;
-  if (groups.length > 1) data.target_group = target === 0 ? 'group_1' : 'group_2';
-  if (sc) Object.assign(data, { adaptive_value: groups[target].coherence, adaptive_next_value: sc.value, adaptive_reversals: sc.reversals });
+  // A direction expression ("0,180", "0-15") is drawn here: record the drawn value under its name.
+  const exprs = groups.length > 1 ? ['group_1_direction', 'group_2_direction'] : ['direction'];
+  exprs.forEach((k, i) => { if (typeof p[k] === 'string') data[k] = groups[i].direction; });
+  if (groups.length > 1) Object.assign(data, { target_group: target === 0 ? 'group_1' : 'group_2', response_target_group: target + 1 });
+  if (field.border) Object.assign(data, { cue_border_color: field.border.color, cue_border_width: field.border.width });
+  if (sc) {
+    Object.assign(data, {
+      adaptive_mode: sc.algorithm, adaptive_parameter: 'coherence', adaptive_value: groups[target].coherence,
+      adaptive_threshold_estimate: sc.mean(), adaptive_threshold_sd: sc.sd(), adaptive_trials: sc.trials,
+    });
+    if (sc.algorithm !== 'quest') Object.assign(data, { adaptive_next_value: sc.value, adaptive_reversals: sc.reversals });
+  }
   return data;
 }

@@ -23,6 +23,6 @@ export async function run(el, p, ctx) {
   await iti(el, ctx, num(p.iti_ms, 0));
   return {
     ...timing(r), response: responded ? r.response.key : null, correct: isNogo ? !responded : responded,
-    digit, nogo_digit: nogo, is_nogo: isNogo, stimulus_frames: ctx.timer.frames(stimMs),
+    digit, nogo_digit: nogo, is_nogo: isNogo,
   };
 }

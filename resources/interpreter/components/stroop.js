@@ -1,27 +1,23 @@
-// stroop-trial and emotional-stroop-trial: a colour word in an ink colour.
+// stroop-trial and emotional-stroop-trial: a word in an ink colour.
 // color_naming: press the key of the ink colour (choice_keys[i] <-> stimuli[i]);
 // congruency: press congruent_key / incongruent_key. Mouse: click a colour button.
+// Emotional Stroop shows a word from the study's word lists (chosen by the compiler, see
+// generators.js) and is always colour naming.
 
 import { escapeHtml, iti, key, num, respond, stage, timing } from './common.js';
 import { stroopStimuli } from '../generators.js';
 
 export async function run(el, p, ctx, emotional = false) {
   const stimuli = stroopStimuli(p);
-  let word = String(p.word ?? stimuli[0].name);
-  let listLabel = p.word_list_label ?? null;
-  if (emotional && Array.isArray(p.word_lists) && p.word_lists.length && !p.word) {
-    const list = ctx.rng.pick(p.word_lists);
-    listLabel = list.label ?? null;
-    const words = Array.isArray(list.words) ? list.words : String(list.words || '').split(',');
-    if (words.length) word = String(ctx.rng.pick(words)).trim();
-  }
+  const word = String(p.word ?? stimuli[0].name);
   const inkName = String(p.ink_color_name ?? stimuli[0].name).toUpperCase();
   const ink = stimuli.find((s) => s.name === inkName) || { name: inkName, color: p.ink_color_hex || inkName.toLowerCase() };
   const inkHex = p.ink_color_hex || ink.color;
   const mode = emotional ? 'color_naming' : (p.response_mode === 'congruency' ? 'congruency' : 'color_naming');
-  const congruency = word.toUpperCase() === inkName ? 'congruent' : 'incongruent';
+  const congruency = emotional ? null : (word.toUpperCase() === inkName ? 'congruent' : 'incongruent');
   const mouse = p.response_device === 'mouse';
-  const choiceKeys = (Array.isArray(p.choice_keys) && p.choice_keys.length ? p.choice_keys : stimuli.map((_, i) => String(i + 1))).map((k) => key(k));
+  const given = Array.isArray(p.choice_keys) ? p.choice_keys : typeof p.choice_keys === 'string' ? p.choice_keys.split(',') : [];
+  const choiceKeys = (given.length ? given : stimuli.map((_, i) => String(i + 1))).map((k) => key(String(k).trim()));
   const keyLabels = mode === 'congruency'
     ? [{ k: key(p.congruent_key, 'f'), name: 'congruent' }, { k: key(p.incongruent_key, 'j'), name: 'incongruent' }]
     : stimuli.map((s, i) => ({ k: choiceKeys[i], name: s.name }));
@@ -45,7 +41,7 @@ export async function run(el, p, ctx, emotional = false) {
     word, ink_color_name: ink.name, ink_color_hex: inkHex, congruency, response_mode: mode,
     response_device: mouse ? 'mouse' : 'keyboard', correct_response: correctName, response_choice_name: chosen?.name ?? null,
   };
-  if (emotional) out.word_list_label = listLabel;
+  if (emotional) Object.assign(out, { word_list_label: p.word_list_label ?? null, word_list_index: p.word_list_index ?? null });
   return out;
 }
 

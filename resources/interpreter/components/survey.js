@@ -1,5 +1,9 @@
 // survey-response (and mw-probe): likert, radio, checkbox, slider, number and text questions,
 // required answers and visible_if conditions. The response is {question_id: answer}.
+// timeout_ms ends the page; with nothing answered it ends only if allow_empty_on_timeout
+// (otherwise the participant is asked for at least one answer, as in the reference).
+// mw-probe rows also record the probe's label and title, where the compiler placed it inside a
+// block (schedule.js), and whether a DRT was running (it is paused around the probe).
 
 import { childController } from '../input.js';
 import { escapeHtml, num } from './common.js';
@@ -100,13 +104,36 @@ export async function run(el, p, ctx) {
     }, { signal: ac.signal });
   });
   const timeoutMs = num(p.timeout_ms, null);
+  const allowEmpty = p.allow_empty_on_timeout === true || p.allow_empty_on_timeout === 'true';
   const waits = [submitted];
-  if (timeoutMs) waits.push(ctx.timer.until(onset, timeoutMs, ac.signal).then((ts) => ({ timeout: true, timeStamp: ts, answers: collect() })));
+  if (timeoutMs) {
+    waits.push(ctx.timer.until(onset, timeoutMs, ac.signal).then((ts) => {
+      const answers = collect();
+      if (allowEmpty || Object.keys(answers).length) return { timeout: true, timeStamp: ts, answers };
+      const msg = form.querySelector('.cf-missing-msg');
+      msg.textContent = 'Time is up. Please give at least one answer to continue.';
+      msg.hidden = false;
+      return new Promise(() => {}); // only the submit button ends the page now
+    }));
+  }
   const r = await Promise.race(waits);
   ac.abort();
-  return {
+  const row = {
     stimulus_onset_ms: onset, rt_ms: r.timeout ? null : r.timeStamp - onset, response: r.answers,
     ended_reason: r.timeout ? 'timeout' : 'response', correct: null,
     questions_shown: Object.keys(r.answers).length,
+  };
+  if (ctx.spec && ctx.spec.component_type === 'mw-probe') Object.assign(row, probeFields(p, ctx.spec.meta || {}));
+  return row;
+}
+
+function probeFields(p, meta) {
+  const title = String(p.title || 'Thought probe');
+  return {
+    mw_probe_label: String(meta.label ?? p.title ?? ''), mw_probe_title: title,
+    mw_probe_placement: meta.mw_probe_placement ?? 'authored', mw_probe_target_ms: meta.mw_probe_target_ms ?? null,
+    mw_probe_block_index: meta.mw_probe_block_index ?? null, mw_probe_after_block_trial: meta.mw_probe_after_block_trial ?? null,
+    min_interval_ms: p.min_interval_ms ?? null, max_interval_ms: p.max_interval_ms ?? null,
+    drt_running_at_probe_start: p.drt_running_at_probe_start === true,
   };
 }
