@@ -1,6 +1,6 @@
 """One command to set up and run CogFlow Desktop or its tests, on Linux, Windows and macOS.
 
-    python scripts/dev.py run    [app arguments...]   # the app (headless `serve` without a display)
+    python scripts/dev.py run [--] [app arguments...] # the app (headless `serve` without a display)
     python scripts/dev.py test   [pytest arguments...] # the whole test suite
 
 Creates ./.venv on first use and installs the project into it (again only when pyproject.toml
@@ -50,8 +50,14 @@ def _has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
+def app_args(args: list[str]) -> list[str]:
+    """What goes to `cogflow-desktop`: `run -- users list` and `run users list` alike."""
+    return args[1:] if args[:1] == ["--"] else args
+
+
 def run(args: list[str]) -> int:
     python = _ensure_env("")
+    args = app_args(args)
     if not args:
         args = [] if _has_display() else ["serve"]
         if args:

@@ -9,7 +9,8 @@ import sys
 
 from cogflow_desktop.api.server import EmbeddedServer, PortInUse
 from cogflow_desktop.cli.common import CliError, add_data_dir, open_ctx
-from cogflow_desktop.settings import DEFAULT_HOST, DEFAULT_PORT
+from cogflow_desktop.services.instance_lock import DataFolderInUse, InstanceLock
+from cogflow_desktop.settings import DEFAULT_HOST, DEFAULT_PORT, Settings
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -33,6 +34,30 @@ def run(args: argparse.Namespace) -> int:
     )
     # Alembic narrates every start-up at INFO; a migration is announced below instead.
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    lock = _lock(args)
+    try:
+        return _serve(args)
+    finally:
+        lock.release()
+
+
+def _lock(args: argparse.Namespace) -> InstanceLock:
+    """One recording process per data folder (the app or a server), taken before the database
+    is opened: opening it would flag another process's live runs as interrupted."""
+    try:
+        data_dir = Settings.from_env(args.data_dir).data_dir
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
+    try:
+        return InstanceLock(data_dir, "`cogflow-desktop serve`").acquire()
+    except DataFolderInUse as exc:
+        raise CliError(str(exc)) from exc
+    except OSError as exc:
+        reason = exc.strerror or exc
+        raise CliError(f"The data folder {data_dir} cannot be used: {reason}.") from exc
+
+
+def _serve(args: argparse.Namespace) -> int:
     ctx = open_ctx(args, serving=True)
     try:
         try:

@@ -69,7 +69,8 @@ def export_study(
     try:
         out = _check(options)
     except ServiceError as exc:
-        audit_refusal(ctx, options, exc.message, actor=actor, client=client)
+        # A bad path is a failure, not a security refusal (those are audited as denied).
+        _audit_failure(ctx, options, Path(options.out), exc, actor=actor, client=client)
         raise
     if options.include_participant_ids:
         with ctx.write() as s:

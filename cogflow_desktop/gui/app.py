@@ -10,6 +10,7 @@ import time
 from collections.abc import Sequence
 
 from PySide6.QtCore import QCoreApplication, Qt, QTimer
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWebEngineWidgets import QWebEngineView  # loaded before the QApplication
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -40,6 +41,10 @@ def make_application(argv: Sequence[str]) -> QApplication:
         return existing
     harden_web_engine()
     QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
+    # Fractional scales (125 %, 150 %) as they are: sharp text and icons on HiDPI screens.
+    QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
+        Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
+    )
     app = QApplication(list(argv))
     app.setApplicationName("CogFlow Desktop")
     app.setOrganizationName("CogFlow")

@@ -4,7 +4,6 @@ Service on Linux), never in the data folder. No Qt here."""
 from __future__ import annotations
 
 import keyring
-from keyring.errors import KeyringError
 
 SERVICE_PREFIX = "CogFlow Desktop sync"
 
@@ -20,10 +19,11 @@ def _service(server_url: str) -> str:
 def save_password(server_url: str, username: str, password: str) -> None:
     try:
         keyring.set_password(_service(server_url), username, password)
-    except (KeyringError, RuntimeError) as exc:
+    # Backends fail in their own ways (D-Bus, a locked Keychain...): each means the same here.
+    except Exception as exc:
         raise CredentialError(
-            "The password could not be stored in this computer's keyring; "
-            "no usable keyring was found."
+            "The password could not be stored: this computer has no usable keyring (see "
+            "\"Keyring problems\" in the README). Type it each time you sync instead."
         ) from exc
 
 
@@ -32,5 +32,5 @@ def load_password(server_url: str, username: str) -> str | None:
         return None
     try:
         return keyring.get_password(_service(server_url), username)
-    except (KeyringError, RuntimeError):
+    except Exception:  # no usable keyring: the password is typed instead
         return None

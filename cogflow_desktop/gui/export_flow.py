@@ -12,15 +12,16 @@ from cogflow_desktop.export import ExportCancelled, ExportOptions, ExportProgres
 from cogflow_desktop.gui import queries
 from cogflow_desktop.gui.dialogs.export import ExportDialog
 from cogflow_desktop.gui.dialogs.unlock import ensure_unlocked
-from cogflow_desktop.gui.errors import show_error
+from cogflow_desktop.gui.errors import plain_sentence, show_error
 from cogflow_desktop.gui.researcher import Cancelled
 from cogflow_desktop.gui.state import AppState
 from cogflow_desktop.gui.workers import Job, JobControl
 
 
 def documents_folder() -> Path:
+    """Documents when this computer has that folder, else the home folder (which exists)."""
     found = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
-    return Path(found) if found else Path.home()
+    return Path(found) if found and Path(found).is_dir() else Path.home()
 
 
 class ExportFlow(QObject):
@@ -42,6 +43,16 @@ class ExportFlow(QObject):
         dialog = ExportDialog(slug, run_ids, documents_folder(), self.parent_widget)
         dialog.accepted.connect(lambda: self.run(dialog.options()))
         self.dialog = dialog
+        dialog.open()
+
+    def _failed(self, exc: BaseException) -> None:
+        """Back to the dialog, with its choices and the sentence, so the researcher can fix
+        the path (or whatever it was) and try again."""
+        dialog = self.dialog
+        if dialog is None:
+            show_error(self.parent_widget, "Export failed", exc)
+            return
+        dialog.error.show_error(plain_sentence(exc))
         dialog.open()
 
     def run(self, options: ExportOptions) -> Job | None:
@@ -70,9 +81,7 @@ class ExportFlow(QObject):
             progress.canceled.connect(job.control.cancel)
             job.signals.progress.connect(self._progress)
             job.signals.succeeded.connect(self._succeeded)
-            job.signals.failed.connect(
-                lambda exc: show_error(self.parent_widget, "Export failed", exc)
-            )
+            job.signals.failed.connect(self._failed)
             job.signals.finished.connect(self._finished)
 
         self.job = self.state.jobs.start(work, connect)
@@ -86,6 +95,7 @@ class ExportFlow(QObject):
 
     def _succeeded(self, result: ExportResult) -> None:
         self.last_result = result
+        self.dialog = None
         self.done.emit(result)
 
     def _finished(self) -> None:

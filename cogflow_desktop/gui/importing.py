@@ -44,6 +44,9 @@ def read_config(path: Path) -> dict[str, Any]:
         raise BadRequest(f"{path.name} is not valid JSON.") from exc
     if not isinstance(config, dict) or not isinstance(config.get("timeline"), list):
         raise BadRequest(f"{path.name} is not a CogFlow Builder config (it has no timeline).")
+    problem = studies.empty_timeline_problem(config)
+    if problem:
+        raise BadRequest(f"{path.name} cannot be imported. {problem}")
     return config
 
 

@@ -1,10 +1,19 @@
-"""The participant's window: the Interpreter full-screen, locked down, left only through a
-key chord plus a researcher's password (which ends the run as failed, keeping its data)."""
+"""The participant's window: the Interpreter full-screen, locked down.
+
+It watches the page's state (`#cogflow-root[data-cogflow-state]`):
+- `saved`: the result is stored; the end screen stays for the configured time, then the window
+  closes itself (or, with no time set, waits for the experimenter's key chord);
+- `unsupported`: the study was refused before a trial; the window closes at once and the app
+  shows the researcher the page's sentences (`window.cogflowRefusal.messages`).
+During a run the key chord pauses the page (`window.cogflowPause()`) behind a password dialog:
+cancel resumes it, a researcher's password ends the run as failed, keeping its data.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+import time
 from typing import Any
 from urllib.parse import urlencode
 
@@ -15,6 +24,7 @@ from PySide6.QtWebEngineWidgets import QWebEngineView
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from cogflow_desktop.gui.dialogs.kiosk import KioskExitDialog
+from cogflow_desktop.gui.kiosk_outcome import KioskOutcome, exit_intro
 from cogflow_desktop.gui.webviews import WebEnvironment, lock_view
 from cogflow_desktop.services.context import Context
 
@@ -25,21 +35,54 @@ EXIT_CHORD = "Ctrl+Shift+Q"
 # How long the page may take to submit the aborted run before the window closes anyway
 # (its checkpoints are already durable; the run then shows as interrupted).
 ABORT_WAIT_MS = 20000
-POLL_MS = 200
+POLL_MS = 250
+DEFAULT_END_SECONDS = 10
 
+# Everything the shell reads from the page, in one call (a few property reads: no work for
+# the page's frame loop).
+STATUS_JS = """JSON.stringify((() => {
+  const root = document.getElementById('cogflow-root');
+  const refusal = window.cogflowRefusal;
+  return {
+    state: root ? String(root.dataset.cogflowState || '') : '',
+    result: window.cogflowResult || null,
+    trials: window.cogflowRun && window.cogflowRun.rows ? window.cogflowRun.rows.length : null,
+    messages: refusal && Array.isArray(refusal.messages) ? refusal.messages.map(String) : [],
+  };
+})())"""
+PAUSE_JS = """JSON.stringify((() => {
+  const root = document.getElementById('cogflow-root');
+  const state = root ? String(root.dataset.cogflowState || '') : '';
+  let paused = false;
+  if (state === 'running' && typeof window.cogflowPause === 'function') {
+    try { paused = Boolean(window.cogflowPause()); } catch (e) { paused = false; }
+  }
+  return {state, paused, result: window.cogflowResult || null};
+})())"""
+RESUME_JS = (
+    "(typeof window.cogflowResume === 'function') ? Boolean(window.cogflowResume()) : false"
+)
 ABORT_JS = (
     "(typeof window.cogflowAbort === 'function') ? "
     "Boolean(window.cogflowAbort('experimenter_abort')) : false"
 )
-RESULT_JS = "window.cogflowResult ? JSON.stringify(window.cogflowResult) : ''"
+FINISHED_STATES = ("saved", "preview-done")
 
 
 def interpreter_query(study_slug: str, participant_id: str) -> str:
     return f"{INTERPRETER_PATH}?{urlencode({'study': study_slug, 'participant': participant_id})}"
 
 
+def _parse(raw: Any) -> dict[str, Any]:
+    try:
+        value = json.loads(raw) if isinstance(raw, str) and raw else {}
+    except ValueError:
+        value = {}
+    return value if isinstance(value, dict) else {}
+
+
 class KioskWindow(QWidget):
-    ended = Signal(object)  # dict: {"aborted": bool, "result": {...} | None}
+    ended = Signal(object)  # a KioskOutcome
 
     def __init__(
         self,
@@ -49,6 +92,7 @@ class KioskWindow(QWidget):
         participant_id: str,
         usernames: list[str],
         screen: QScreen | None = None,
+        end_seconds: int = DEFAULT_END_SECONDS,
     ) -> None:
         super().__init__(
             None,
@@ -62,9 +106,15 @@ class KioskWindow(QWidget):
         self._ctx = ctx
         self._usernames = usernames
         self.study_slug = study_slug
+        self.end_seconds = max(0, int(end_seconds))
         self._may_close = False
-        self._aborted = False
-        self._waited_ms = 0
+        self._ended = False
+        self._aborting_since: float | None = None
+        self.paused = False  # the page said it paused behind the exit dialog
+        self.page_state = ""
+        self.trials: int | None = None
+        self.result: dict[str, Any] | None = None
+        self.run_saved = False
         self.exit_dialog: KioskExitDialog | None = None
         self.view = QWebEngineView(self)
         self.page = env.kiosk_page(INTERPRETER_PATH, self.view)
@@ -84,6 +134,12 @@ class KioskWindow(QWidget):
         self.exit_shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
         self.exit_shortcut.setAutoRepeat(False)
         self.exit_shortcut.activated.connect(self.request_exit)
+        self.poll_timer = QTimer(self)
+        self.poll_timer.setInterval(POLL_MS)
+        self.poll_timer.timeout.connect(self._poll)
+        self.end_timer = QTimer(self)
+        self.end_timer.setSingleShot(True)
+        self.end_timer.timeout.connect(lambda: self._end("completed"))
         self.view.load(env.url(interpreter_query(study_slug, participant_id)))
 
     def start(self) -> None:
@@ -91,50 +147,122 @@ class KioskWindow(QWidget):
         self.raise_()
         self.activateWindow()
         self.view.setFocus()
+        self.poll_timer.start()
+
+    # -- watching the page -------------------------------------------------------------------
+    def _poll(self) -> None:
+        if not self._ended:
+            self.page.runJavaScript(STATUS_JS, 0, self._on_status)
+
+    def _on_status(self, raw: Any) -> None:
+        if self._ended:
+            return
+        status = _parse(raw)
+        self.page_state = str(status.get("state") or "")
+        if isinstance(status.get("trials"), int):
+            self.trials = status["trials"]
+        if isinstance(status.get("result"), dict):
+            self.result = status["result"]
+        if self.page_state == "unsupported":
+            self._end("refused", messages=[str(m) for m in status.get("messages") or []])
+        elif self.page_state in FINISHED_STATES and self.result is not None:
+            if self._aborting_since is not None:
+                self._end("aborted")
+            elif not self.run_saved:
+                self._run_saved()
+        elif self._aborting_since is not None and self._abort_overdue():
+            log.warning("The aborted run was not confirmed in time; it stays interrupted.")
+            self._end("abort_unconfirmed")
+
+    def _abort_overdue(self) -> bool:
+        assert self._aborting_since is not None
+        return (time.monotonic() - self._aborting_since) * 1000 >= ABORT_WAIT_MS
+
+    def _run_saved(self) -> None:
+        """The result is stored: show the end screen for a while, or wait for the chord."""
+        self.run_saved = True
+        if self.exit_dialog is not None:  # nothing left to end: the dialog has no purpose
+            self.exit_dialog.reject()
+        if self.end_seconds > 0:
+            self.end_timer.start(self.end_seconds * 1000)
 
     # -- the way out -------------------------------------------------------------------------
     def request_exit(self) -> None:
-        if self.exit_dialog is not None or self._aborted:
+        if self.exit_dialog is not None or self._ended or self._aborting_since is not None:
             return
-        dialog = KioskExitDialog(self._ctx, self.study_slug, self._usernames, self)
+        if self.run_saved:  # the experimenter's key after the end screen: nothing to lose
+            self._end("completed")
+            return
+        # Pause first, in the same call that reads the state, so nothing runs on behind the
+        # dialog; then ask.
+        self.page.runJavaScript(PAUSE_JS, 0, self._open_exit_dialog)
+
+    def _open_exit_dialog(self, raw: Any) -> None:
+        if self._ended or self.exit_dialog is not None:
+            return
+        status = _parse(raw)
+        state = str(status.get("state") or "")
+        self.paused = bool(status.get("paused"))
+        if state in FINISHED_STATES and isinstance(status.get("result"), dict):
+            self.result = status["result"]
+            self._end("completed")
+            return
+        dialog = KioskExitDialog(
+            self._ctx,
+            self.study_slug,
+            self._usernames,
+            self,
+            intro=exit_intro(state, self.paused),
+        )
         dialog.setWindowFlag(Qt.WindowType.WindowStaysOnTopHint, True)
         dialog.accepted.connect(self.abort_run)
+        dialog.rejected.connect(self._resume)
         dialog.finished.connect(lambda _r: setattr(self, "exit_dialog", None))
         self.exit_dialog = dialog
         dialog.open()
 
+    def _resume(self) -> None:
+        if self.paused and not self._ended:
+            self.page.runJavaScript(RESUME_JS, 0, lambda _ok: None)
+        self.paused = False
+        self.view.setFocus()
+
     def abort_run(self) -> None:
-        """Ask the page to submit the run as failed, then close once it has answered."""
-        self._aborted = True
+        """Ask the page to submit the run as failed; the poll closes the window once it has."""
+        self._aborting_since = time.monotonic()
         self.page.runJavaScript(ABORT_JS, 0, self._after_abort)
 
     def _after_abort(self, started: Any) -> None:
-        if not started:
-            self._finish(None)  # no run in progress (finished, or never started)
-            return
-        self._waited_ms = 0
-        self._poll_result()
+        if started or self._ended:
+            return  # the poll sees the result (or the time running out)
+        # No run in progress: it had already ended, or never started (an error screen).
+        self._end("completed" if self.result is not None else "closed")
 
-    def _poll_result(self) -> None:
-        self.page.runJavaScript(RESULT_JS, 0, self._on_result)
-
-    def _on_result(self, raw: Any) -> None:
-        if raw:
-            self._finish(json.loads(raw))
+    def _end(self, outcome: str, messages: list[str] | None = None) -> None:
+        if self._ended:
             return
-        self._waited_ms += POLL_MS
-        if self._waited_ms >= ABORT_WAIT_MS:
-            log.warning("The aborted run was not confirmed in time; it stays interrupted.")
-            self._finish(None)
-            return
-        QTimer.singleShot(POLL_MS, self._poll_result)
-
-    def _finish(self, result: dict[str, Any] | None) -> None:
-        self.ended.emit({"aborted": self._aborted, "result": result})
+        self._ended = True
+        self.poll_timer.stop()
+        self.end_timer.stop()
+        if self.exit_dialog is not None:
+            self.exit_dialog.reject()
+        self.ended.emit(
+            KioskOutcome(
+                outcome=outcome,
+                study_slug=self.study_slug,
+                result=self.result,
+                trials=self.trials,
+                page_state=self.page_state,
+                messages=tuple(messages or ()),
+            )
+        )
         self.force_close()
 
     def force_close(self) -> None:
         """Close without asking (the app is quitting): an unfinished run stays interrupted."""
+        self._ended = True
+        self.poll_timer.stop()
+        self.end_timer.stop()
         self._may_close = True
         self.close()
 

@@ -6,23 +6,27 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from PySide6.QtCore import QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtCore import QSize, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QIcon, QKeySequence, QPalette
 from PySide6.QtWidgets import (
+    QApplication,
     QHBoxLayout,
     QLabel,
     QListWidget,
+    QListWidgetItem,
     QMainWindow,
     QStackedWidget,
     QWidget,
 )
 
-from cogflow_desktop.gui import mfa_status, queries
+from cogflow_desktop.gui import icons, mfa_status, queries, theme
+from cogflow_desktop.gui.dialogs.about import AboutDialog
 from cogflow_desktop.gui.dialogs.kiosk import KioskStartDialog
 from cogflow_desktop.gui.dialogs.wizard import FirstRunWizard
 from cogflow_desktop.gui.errors import show_error
 from cogflow_desktop.gui.export_flow import ExportFlow
 from cogflow_desktop.gui.kiosk import KioskWindow
+from cogflow_desktop.gui.kiosk_outcome import KioskOutcome
 from cogflow_desktop.gui.pages.audit import AuditPage
 from cogflow_desktop.gui.pages.base import Page
 from cogflow_desktop.gui.pages.builder import BuilderPage
@@ -45,7 +49,8 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setObjectName("mainWindow")
         self.setWindowTitle("CogFlow Desktop")
-        self.resize(1180, 760)
+        self.resize(1180, 740)
+        self.setMinimumSize(900, 560)
         data_dir = runtime.ctx.settings.data_dir
         self.state = AppState(
             runtime=runtime,
@@ -54,6 +59,7 @@ class MainWindow(QMainWindow):
             jobs=JobRunner(self),
         )
         self.kiosk: KioskWindow | None = None
+        self.last_kiosk_outcome: KioskOutcome | None = None
         self._shut_down = False
         self.wizard: FirstRunWizard | None = None
         self.kiosk_dialog: KioskStartDialog | None = None
@@ -74,17 +80,22 @@ class MainWindow(QMainWindow):
         self.exports = ExportFlow(self.state, self)
         self.nav = QListWidget()
         self.nav.setObjectName("nav")
-        self.nav.setFixedWidth(150)
+        self.nav.setFixedWidth(176)
+        self.nav.setIconSize(QSize(20, 20))
         self.stack = QStackedWidget()
         for page in self.pages:
-            self.nav.addItem(page.title)
+            self.nav.addItem(QListWidgetItem(page.title))
             self.stack.addWidget(page)
         self.nav.currentRowChanged.connect(self._show_page)
         body = QWidget()
         layout = QHBoxLayout(body)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
         layout.addWidget(self.nav)
         layout.addWidget(self.stack, 1)
         self.setCentralWidget(body)
+        self.apply_theme(self.state.prefs.theme)
+        self.settings_page.theme_changed.connect(self.apply_theme)
         self._build_menu()
         self.server_label = QLabel(f"Local server {runtime.url} ✔")
         self.server_label.setObjectName("serverLabel")
@@ -95,6 +106,7 @@ class MainWindow(QMainWindow):
         self.status_timer.timeout.connect(self._update_status)
         self.status_timer.start(5000)
         self.studies.open_builder.connect(self.open_builder)
+        self.builder.run_study.connect(self.start_kiosk_dialog)
         self.studies.run_study.connect(self.start_kiosk_dialog)
         self.studies.show_results.connect(self.open_results)
         self.studies.export_study.connect(lambda slug: self.exports.start(slug, []))
@@ -108,23 +120,108 @@ class MainWindow(QMainWindow):
         self.nav.setCurrentRow(0)
         self._update_status()
 
+    # -- look ------------------------------------------------------------------------------
+    def apply_theme(self, choice: str) -> None:
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            theme.apply(app, choice)
+            if not app.property("cogflowFollowsSystem"):
+                theme.follow_system(app)
+                app.setProperty("cogflowFollowsSystem", True)
+                QGuiApplication.styleHints().colorSchemeChanged.connect(
+                    lambda _s: self._paint_icons()
+                )
+        self._paint_icons()
+
+    def _paint_icons(self) -> None:
+        colour = self.palette().color(QPalette.ColorRole.WindowText)
+        selected = self.palette().color(QPalette.ColorRole.HighlightedText)
+        for row, page in enumerate(self.pages):
+            name = getattr(page, "icon_name", "") or page.title.lower()
+            item_icon = icons.icon(name, colour)
+            item_icon.addPixmap(
+                icons.icon(name, selected).pixmap(20, 20), QIcon.Mode.Selected
+            )
+            self.nav.item(row).setIcon(item_icon)
+
+    # -- menus (every action shows its shortcut) ----------------------------------------------
+    def _action(
+        self, menu: Any, text: str, slot: Any, shortcut: QKeySequence | str | None = None
+    ) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+            action.setShortcutVisibleInContextMenu(True)
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
     def _build_menu(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
-        run = QAction("Run a participant…", self)
-        run.triggered.connect(lambda: self.start_kiosk_dialog(self.studies.selected_slug()))
-        file_menu.addAction(run)
-        imp = QAction("Import config…", self)
-        imp.triggered.connect(self.studies.choose_import)
-        file_menu.addAction(imp)
-        self.setup_action = QAction("Set up the researcher account…", self)
-        self.setup_action.triggered.connect(self._setup_if_needed)
-        file_menu.addAction(self.setup_action)
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self._action(
+            file_menu,
+            "Run a participant…",
+            lambda: self.start_kiosk_dialog(self.studies.selected_slug()),
+            "Ctrl+R",
+        )
+        self._action(file_menu, "Import config…", self.studies.choose_import, "Ctrl+O")
+        self._action(
+            file_menu,
+            "Export results…",
+            lambda: self._emit_export(),
+            "Ctrl+E",
+        )
+        self.setup_action = self._action(
+            file_menu, "Set up the researcher account…", self._setup_if_needed
+        )
         file_menu.aboutToShow.connect(lambda: self.setup_action.setVisible(self.needs_first_run()))
         file_menu.addSeparator()
-        quit_action = QAction("Quit", self)
-        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-        quit_action.triggered.connect(self.close)
-        file_menu.addAction(quit_action)
+        self._action(file_menu, "Quit", self.close, "Ctrl+Q")  # Cmd+Q on macOS
+
+        view = bar.addMenu("&View")
+        for i, page in enumerate(self.pages):
+            go = lambda _c=False, p=page: self.show_page(p)  # noqa: E731
+            self._action(view, page.title, go, f"Ctrl+{i + 1}")
+        view.addSeparator()
+        self._action(view, "Refresh", self._refresh_current, "F5")
+
+        results = bar.addMenu("&Results")
+        self._action(
+            results, "Decrypt selected runs", self._decrypt_selected, "Ctrl+D"
+        )
+        self._action(results, "Decrypt all runs", self._decrypt_all, "Ctrl+Shift+D")
+        self._action(results, "Lock results", self.results.lock, "Ctrl+L")
+        results.addSeparator()
+        self._action(results, "Sync now", lambda: self.sync.sync_now(), "Ctrl+Shift+S")
+        self._action(
+            results,
+            "Set up / replace authenticator…",
+            self.settings_page.open_authenticator,
+        )
+
+        help_menu = bar.addMenu("&Help")
+        self.about_action = self._action(help_menu, "About CogFlow Desktop", self.show_about)
+
+    def _emit_export(self) -> None:
+        slug = self.results.study.currentText() if self.stack.currentWidget() is self.results else (
+            self.studies.selected_slug()
+        )
+        if slug:
+            self.exports.start(slug, [])
+
+    def _decrypt_selected(self) -> None:
+        self.show_page(self.results)
+        self.results.decrypt_selected()
+
+    def _decrypt_all(self) -> None:
+        self.show_page(self.results)
+        self.results.decrypt_all()
+
+    def show_about(self) -> AboutDialog:
+        dialog = AboutDialog(self.state.ctx.settings.resources, self)
+        dialog.open()
+        return dialog
 
     # -- navigation --------------------------------------------------------------------------
     def _show_page(self, index: int) -> None:
@@ -176,6 +273,12 @@ class MainWindow(QMainWindow):
             self.start_first_run()
 
     def _first_run_done(self, _result: int) -> None:
+        if self.wizard is not None and self.wizard.skipped_authenticator:
+            self.statusBar().showMessage(
+                "No authenticator is set up yet: results cannot be read until it is "
+                "(Settings, or Decrypt on the Results page, offers it).",
+                0,
+            )
         name = self.state.session.username
         if name:
             self.state.prefs.last_username = name
@@ -207,7 +310,19 @@ class MainWindow(QMainWindow):
         screens = QGuiApplication.screens()
         screen = screens[screen_index] if 0 <= screen_index < len(screens) else None
         names = queries.usernames(self.state.ctx, self.state.prefs.last_username)
-        kiosk = KioskWindow(self.state.web(), self.state.ctx, slug, participant_id, names, screen)
+        # Whoever sits here after the run sees this window: results are locked first.
+        if self.state.session.username is not None:
+            self.state.session.sign_out()
+            self._update_status()
+        kiosk = KioskWindow(
+            self.state.web(),
+            self.state.ctx,
+            slug,
+            participant_id,
+            names,
+            screen,
+            end_seconds=self.state.prefs.kiosk_end_seconds,
+        )
         kiosk.ended.connect(self._kiosk_ended)
         kiosk.destroyed.connect(lambda *_: setattr(self, "kiosk", None))
         self.kiosk = kiosk
@@ -215,12 +330,19 @@ class MainWindow(QMainWindow):
         kiosk.start()
         return kiosk
 
-    def _kiosk_ended(self, outcome: dict[str, Any]) -> None:
-        result = outcome.get("result") or {}
-        self.statusBar().showMessage(
-            f"Run ended: {result.get('status', 'not confirmed by the page')}.", 10000
-        )
+    def _kiosk_ended(self, outcome: KioskOutcome) -> None:
         self.kiosk = None
+        self.last_kiosk_outcome = outcome
+        sentence = outcome.sentence()
+        log.info("Kiosk run ended (%s): %s", outcome.outcome, sentence)
+        self.statusBar().showMessage(sentence, 60000)
+        if outcome.problem:
+            text = sentence
+            if outcome.messages:
+                text += "\n\n" + "\n".join(f"• {m}" for m in outcome.messages)
+            title = "This study cannot run" if outcome.outcome == "refused" else "Run not saved"
+            box = show_error(self, title, text)
+            box.setObjectName("kioskProblemBox")
         self.state.changed()
 
     # -- shutdown ----------------------------------------------------------------------------

@@ -18,7 +18,11 @@ class Prefs:
     auto_sync: bool = False
     auto_sync_minutes: int = 15
     kiosk_screen: int = 0
+    # After a stored run the end screen stays this long, then the kiosk closes itself;
+    # 0 = it waits for the experimenter's key chord.
+    kiosk_end_seconds: int = 10
     last_username: str = ""
+    theme: str = "system"  # system (follows the OS), light or dark
 
     @classmethod
     def load(cls, data_dir: Path) -> Prefs:

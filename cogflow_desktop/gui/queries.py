@@ -4,6 +4,7 @@ plus what only the desktop knows (version counts, sync states, audit rows)."""
 from __future__ import annotations
 
 from collections import Counter
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -18,6 +19,7 @@ from cogflow_desktop.store.models import (
     Study,
     SyncState,
     User,
+    utcnow,
 )
 
 NOT_SYNCED = "not synced"
@@ -48,10 +50,82 @@ def study_rows(ctx: Context) -> list[dict[str, Any]]:
             .outerjoin(SyncState, SyncState.run_id == RunSession.id)
         ).all():
             states.setdefault(slug, Counter())[state or NOT_SYNCED] += 1
+    overview = study_overview(ctx)
     for row in rows:
         row["version_count"] = int(versions.get(row["study_slug"], 0))
         row["sync_summary"] = sync_summary(states.get(row["study_slug"], Counter()))
+        row.update(overview.get(row["study_slug"]) or {"per_day": [], "problems": "",
+                   "completion_rate": None, "last_sync_at": None})  # fmt: skip
+        row["runs_last_7_days"] = sum(row["per_day"][-7:])
     return rows
+
+
+def _day(value: datetime) -> date:
+    return value.astimezone(UTC).date()
+
+
+def study_overview(
+    ctx: Context, days: int = 14, today: date | None = None
+) -> dict[str, dict[str, Any]]:
+    """Per study, what the overview reads at a glance: runs per day (the last `days` days,
+    UTC), how many finished, the last acknowledged sync, and what needs attention."""
+    today = today or utcnow().date()
+    first = today - timedelta(days=days - 1)
+    out: dict[str, dict[str, Any]] = {}
+    with ctx.read() as s:
+        rows = s.execute(
+            select(
+                Study.slug,
+                RunSession.status,
+                RunSession.interrupted_at,
+                RunSession.started_at,
+                SyncState.state,
+                SyncState.updated_at,
+            )
+            .join(RunSession, RunSession.study_id == Study.id)
+            .outerjoin(SyncState, SyncState.run_id == RunSession.id)
+        ).all()
+    for slug, status, interrupted_at, started_at, sync_state, synced_at in rows:
+        o = out.setdefault(
+            slug,
+            {
+                "per_day": [0] * days,
+                "runs": 0,
+                "completed": 0,
+                "failed": 0,
+                "interrupted": 0,
+                "sync_failed": 0,
+                "last_sync_at": None,
+            },
+        )
+        o["runs"] += 1
+        if status == "started" and interrupted_at is not None:
+            o["interrupted"] += 1
+        elif status in ("completed", "failed"):
+            o[status] += 1
+        if sync_state == "failed":
+            o["sync_failed"] += 1
+        if sync_state == "acknowledged" and synced_at is not None and (
+            o["last_sync_at"] is None or synced_at > o["last_sync_at"]
+        ):
+            o["last_sync_at"] = synced_at
+        if started_at is not None and first <= _day(started_at) <= today:
+            o["per_day"][(_day(started_at) - first).days] += 1
+    for o in out.values():
+        finished = o["completed"] + o["failed"] + o["interrupted"]
+        o["completion_rate"] = o["completed"] / finished if finished else None
+        problems = [
+            f"{o[k]} {label}"
+            for k, label in (
+                ("interrupted", "interrupted"),
+                ("failed", "failed"),
+                ("sync_failed", "sync failed"),
+            )
+            if o[k]
+        ]
+        o["problems"] = ", ".join(problems)
+        o["last_sync_at"] = o["last_sync_at"].isoformat() if o["last_sync_at"] else None
+    return out
 
 
 def run_state(item: dict[str, Any]) -> str:

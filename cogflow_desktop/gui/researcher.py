@@ -15,7 +15,7 @@ from cogflow_desktop.export import (
     audit_refusal,
     export_for_session,
 )
-from cogflow_desktop.services import auth, results
+from cogflow_desktop.services import auth, authenticator, results
 from cogflow_desktop.services.context import Context
 from cogflow_desktop.services.errors import AuthRequired, ServiceError
 from cogflow_desktop.services.vault import SessionSecrets
@@ -66,8 +66,15 @@ class ResearcherSession:
         return found
 
     # -- TOTP --------------------------------------------------------------------------------
-    def enrol_totp(self) -> auth.TotpSetup:
-        return auth.mfa_setup(self.ctx, self._require(), regenerate=False, client=CLIENT)
+    def enrol_totp(self, regenerate: bool = False) -> auth.TotpSetup:
+        """A secret to enrol; replacing an active one (`regenerate`) needs a fresh code."""
+        return auth.mfa_setup(self.ctx, self._require(), regenerate=regenerate, client=CLIENT)
+
+    def replace_totp_with_recovery_key(self, recovery_key: str) -> auth.TotpSetup:
+        """A new authenticator when the old one is lost: the recovery key is the proof."""
+        return authenticator.replace_with_recovery_key(
+            self.ctx, self._require(), recovery_key, CLIENT
+        )
 
     def verify_code(self, code: str) -> datetime:
         return auth.verify_code(self.ctx, self._require(), code.strip(), CLIENT)

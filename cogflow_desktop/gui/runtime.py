@@ -13,6 +13,7 @@ from pathlib import Path
 
 from cogflow_desktop.api.server import EmbeddedServer, PortInUse
 from cogflow_desktop.services.context import Context, open_context
+from cogflow_desktop.services.instance_lock import DataFolderInUse, InstanceLock
 from cogflow_desktop.settings import DEFAULT_PORT, Settings
 
 PORT_ENV = "COGFLOW_PORT"
@@ -28,6 +29,7 @@ class AppRuntime:
     ctx: Context
     server: EmbeddedServer
     app_token: str
+    lock: InstanceLock | None = None
 
     @property
     def url(self) -> str:
@@ -41,6 +43,8 @@ class AppRuntime:
         """Stop serving first (no request may touch a closing database), then close it."""
         self.server.stop()
         self.ctx.close()
+        if self.lock is not None:
+            self.lock.release()  # last: another app may only start once this one is gone
 
 
 def preferred_port() -> int:
@@ -91,9 +95,20 @@ def start_runtime(
 ) -> AppRuntime:
     token = secrets.token_urlsafe(32)
     settings = app_settings(data_dir, token, **overrides)
+    # Before the database is opened: opening it flags open runs as interrupted, and those
+    # could be another app's live runs.
+    try:
+        lock = InstanceLock(settings.data_dir, "the CogFlow Desktop app").acquire()
+    except DataFolderInUse as exc:
+        raise StartupError(str(exc)) from exc
+    except OSError as exc:
+        raise StartupError(
+            f"The data folder {settings.data_dir} could not be used: {exc.strerror or exc}."
+        ) from exc
     try:
         ctx = open_context(settings)
     except Exception as exc:
+        lock.release()
         raise StartupError(
             f"The data folder {settings.data_dir} could not be opened: {exc}"
         ) from exc
@@ -102,5 +117,6 @@ def start_runtime(
         wait_healthy(server.url)
     except Exception:
         ctx.close()
+        lock.release()
         raise
-    return AppRuntime(ctx, server, token)
+    return AppRuntime(ctx, server, token, lock)

@@ -139,10 +139,26 @@ class WebEnvironment(QObject):
             shiboken6.delete(self.profile)
 
 
+class LinkCatcher(QWebEnginePage):
+    """Stands in for a window a page asked to open (a target=_blank link): it reports the
+    address and loads nothing, so the app decides what such a link does."""
+
+    caught = Signal(QUrl)
+
+    def acceptNavigationRequest(
+        self, url: QUrl | str, nav_type: QWebEnginePage.NavigationType, is_main_frame: bool
+    ) -> bool:
+        self.caught.emit(QUrl(url))
+        self.deleteLater()
+        return False
+
+
 class AppPage(QWebEnginePage):
     """A page of our own server: console messages to the app log, no navigation elsewhere."""
 
     navigation_refused = Signal(QUrl)
+    # A link meant for a new window (e.g. the Builder's "Run it in the Interpreter").
+    window_requested = Signal(QUrl)
 
     def __init__(self, env: WebEnvironment, parent: QObject | None = None) -> None:
         super().__init__(env.profile, parent)
@@ -169,7 +185,10 @@ class AppPage(QWebEnginePage):
         return False
 
     def createWindow(self, _type: QWebEnginePage.WebWindowType) -> QWebEnginePage | None:
-        return None  # no pop-ups: everything stays in the app's own views
+        # No pop-ups: everything stays in the app's own views; the app hears where it went.
+        catcher = self.env._track(LinkCatcher(self.env.profile, self))
+        catcher.caught.connect(self.window_requested)
+        return catcher
 
 
 class KioskPage(AppPage):
@@ -178,6 +197,9 @@ class KioskPage(AppPage):
     def __init__(self, env: WebEnvironment, allowed_path: str, parent: QObject | None = None):
         super().__init__(env, parent)
         self._allowed_path = allowed_path
+
+    def createWindow(self, _type: QWebEnginePage.WebWindowType) -> QWebEnginePage | None:
+        return None  # the participant's page opens nothing
 
     def acceptNavigationRequest(
         self, url: QUrl | str, nav_type: QWebEnginePage.NavigationType, is_main_frame: bool

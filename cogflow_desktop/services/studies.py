@@ -48,8 +48,40 @@ class PublishRequest:
     builder_version: str | None = None
 
 
+def empty_timeline_problem(config: dict[str, Any]) -> str | None:
+    """The app's own ways to publish (Builder, Import) refuse a study with nothing to run. The
+    v1 API itself accepts one, as the central server does."""
+    timeline = config.get("timeline")
+    if isinstance(timeline, list) and not timeline:
+        return (
+            "The timeline is empty: add at least one component before publishing, "
+            "or a participant would have nothing to do."
+        )
+    return None
+
+
+def _has_runs(s: Session, version: ConfigVersion) -> bool:
+    return (
+        s.scalar(select(RunSession.id).where(RunSession.config_version_id == version.id).limit(1))
+        is not None
+    )
+
+
+def _free_label(s: Session, study_id: int, label: str) -> str:
+    """`v1` -> `v1-2` (or `-3`...): the first label the study does not use yet."""
+    taken = set(s.scalars(select(ConfigVersion.label).where(ConfigVersion.study_id == study_id)))
+    n = 2
+    while f"{label}-{n}" in taken:
+        n += 1
+    return f"{label}-{n}"
+
+
 def publish(ctx: Context, req: PublishRequest, *, actor: str, client: str | None) -> dict[str, Any]:
-    """Upsert by slug + label; the published label becomes the study's latest version."""
+    """Upsert by slug + label; the published label becomes the study's latest version.
+
+    A label that already has runs keeps the config those runs used: different content is
+    stored as a new version (`v1` -> `v1-2`) and the answer says so, as the contract lets the
+    central server do (`config_version_label_adjusted`)."""
     now = utcnow()
     task_type = req.config.get("task_type")
     task_type = task_type if isinstance(task_type, str) else None
@@ -84,10 +116,16 @@ def publish(ctx: Context, req: PublishRequest, *, actor: str, client: str | None
                 ConfigVersion.study_id == study.id, ConfigVersion.label == req.config_version_label
             )
         )
+        label = req.config_version_label
+        if (
+            version is not None
+            and version.content_hash != config_hash(req.config)
+            and _has_runs(s, version)
+        ):
+            label = _free_label(s, study.id, req.config_version_label)
+            version = None
         if version is None:
-            version = ConfigVersion(
-                study_id=study.id, label=req.config_version_label, created_at=now
-            )
+            version = ConfigVersion(study_id=study.id, label=label, created_at=now)
             s.add(version)
         version.config = req.config
         version.task_type = task_type
@@ -104,6 +142,7 @@ def publish(ctx: Context, req: PublishRequest, *, actor: str, client: str | None
             target=study.slug,
             details={
                 "config_version_label": version.label,
+                "requested_config_version_label": req.config_version_label,
                 "content_hash": version.content_hash,
                 "created_study": created,
             },
@@ -115,7 +154,7 @@ def publish(ctx: Context, req: PublishRequest, *, actor: str, client: str | None
             "dashboard_url": dashboard_url(study.slug),
             "config_version_label": version.label,
             "requested_config_version_label": req.config_version_label,
-            "config_version_label_adjusted": False,
+            "config_version_label_adjusted": version.label != req.config_version_label,
             "requested_study_slug": req.study_slug,
             "study_slug_adjusted": False,
             "content_hash": version.content_hash,

@@ -5,16 +5,20 @@
 import { el, clear } from './dom.js';
 import { renderFields, fieldRow, makeControl, resolve, renderExtras, lazySection, isImageField } from './forms.js';
 import { blockComponentType, getBlockParameter, setBlockParameter, parseList, catalogue } from './model.js';
+import { FIELD_GROUPS, fieldGroupOf } from './widgets.js';
+import { renderConditions } from './table.js';
 
 const NOT_PARAMETERS = new Set(['type', 'name', 'data', 'detection_response_task_enabled']);
 const OWN_FIELDS_SKIP = new Set(['type', 'component_type', 'block_component_type', 'parameter_values', 'parameter_windows']);
 const MODES = [['inherit', 'Default'], ['fixed', 'Fixed'], ['list', 'List'], ['window', 'Range']];
 
 let uid = 0;
+// Sections of a long parameter list that start open (the others open when the block sets one).
+const OPEN_SECTIONS = new Set(['main', 'responses', 'timing']);
 
 /** Render the block editor into `parent`; returns {fields, paramErrors: Map(name -> setError)}.
  * `get()` returns the block as the model holds it now, `put(next, opts)` replaces it. */
-export function renderBlock(parent, { schema, get, put, onImage }) {
+export function renderBlock(parent, { schema, get, put, onImage, onRowsAsTrials }) {
   const block = get();
   const defs = schema.$defs ?? {};
   const blockDef = defs.block ?? { properties: {} };
@@ -27,6 +31,7 @@ export function renderBlock(parent, { schema, get, put, onImage }) {
     title: 'Component type',
     description: 'Each trial of this block is one of these.',
     enum: components.map((c) => c.type),
+    'x-labels': components.map((c) => c.title),
   };
   const fields = new Map();
   fields.set(typeKey, fieldRow(parent, {
@@ -46,6 +51,7 @@ export function renderBlock(parent, { schema, get, put, onImage }) {
     },
   })) fields.set(k, f);
 
+  if (ctype) renderConditions(parent, { schema, get, put, onRowsAsTrials });
   const paramErrors = renderParameters(parent, { schema, block, ctype, get, put, onImage });
   parent.append(more);
   const known = new Set([...Object.keys(blockDef.properties ?? {}), 'type', 'items']);
@@ -70,13 +76,30 @@ function renderParameters(parent, { schema, block, ctype, get, put, onImage }) {
   const windowNames = Array.isArray(windows) ? windows.map((w) => w && w.parameter) : Object.keys(windows ?? {});
   for (const n of [...Object.keys(values), ...windowNames]) if (n && !names.includes(n)) names.push(n);
 
-  const table = el('table', { class: 'params' },
-    el('caption', {}, `Parameters per trial${ctype ? ` (${def.title ?? ctype})` : ''}`),
-    el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'Parameter'), el('th', { scope: 'col' }, 'How'), el('th', { scope: 'col' }, 'Value'))));
-  const body = el('tbody');
-  table.append(body);
-  parent.append(el('div', { class: 'params-wrap' }, table,
-    el('p', { class: 'desc' }, 'Default: the task default. Fixed: one value. List: picked at random per trial (comma-separated). Range: a uniform value between min and max per trial; names ending in _ms, _px, _count are rounded.')));
+  const wrap = el('div', { class: 'params-wrap' }, el('h3', { class: 'params-title' }, `Parameters per trial${ctype ? ` (${def.title ?? ctype})` : ''}`),
+    el('p', { class: 'desc' }, 'Default: the task default. Fixed: one value. List: picked at random per trial (comma-separated). Range: a uniform value between min and max per trial; names ending in _ms, _px, _count are rounded.'));
+  parent.append(wrap);
+  // Long parameter lists (RDM has ~30) get one collapsible table per kind of setting; the
+  // parameters the block sets are listed in their section, which starts open.
+  const sectioned = names.length > 8;
+  const bodies = new Map();
+  const bodyFor = (name) => {
+    const gid = sectioned ? fieldGroupOf(name, resolve(schema, props[name] ?? {})) : 'main';
+    if (!bodies.has(gid)) {
+      const body = el('tbody');
+      const table = el('table', { class: 'params' },
+        el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'Parameter'), el('th', { scope: 'col' }, 'How'), el('th', { scope: 'col' }, 'Value'))), body);
+      const label = FIELD_GROUPS.find((g) => g.id === gid)?.label ?? gid;
+      const details = el('details', { class: 'group sub', 'data-section': gid }, el('summary', {}, label), table);
+      details.open = !sectioned || OPEN_SECTIONS.has(gid);
+      bodies.set(gid, { body, details });
+    }
+    return bodies.get(gid);
+  };
+  if (sectioned) {
+    const used = new Set(names.map((n) => fieldGroupOf(n, resolve(schema, props[n] ?? {}))));
+    for (const g of FIELD_GROUPS) if (used.has(g.id)) wrap.append(bodyFor(names.find((n) => fieldGroupOf(n, resolve(schema, props[n] ?? {})) === g.id)).details);
+  } else wrap.append(bodyFor(names[0] ?? 'x').details);
 
   const errors = new Map();
   for (const name of names) {
@@ -90,8 +113,10 @@ function renderParameters(parent, { schema, block, ctype, get, put, onImage }) {
     const row = el('tr', { 'data-param': name },
       el('th', { scope: 'row' }, el('span', { class: 'pname' }, title), el('code', {}, name)),
       el('td', {}, mode), el('td', {}, cell, err));
-    body.append(row);
+    const section = bodyFor(name);
+    section.body.append(row);
     const current = getBlockParameter(block, name);
+    if (current.mode !== 'inherit') section.details.open = true;
     mode.value = current.mode;
     const numeric = (prop.type === 'number' || prop.type === 'integer' || (Array.isArray(prop.type) && prop.type.some((t) => t === 'number' || t === 'integer')));
     const write = (m, v) => put(setBlockParameter(get(), name, m, v));
@@ -141,6 +166,7 @@ function renderParameters(parent, { schema, block, ctype, get, put, onImage }) {
       err.textContent = text || '';
       err.hidden = !text;
       row.classList.toggle('invalid', !!text);
+      if (text) section.details.open = true;
     });
   }
   return errors;

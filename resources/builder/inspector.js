@@ -4,13 +4,15 @@
 
 import { el, clear } from './dom.js';
 import { renderFields, fieldRow, renderExtras, lazySection, resolve } from './forms.js';
+import { DATA_SWITCHES, iconFor } from './families.js';
+import { icon } from './icons.js';
 import { renderBlock } from './block.js';
-import { RUNTIME_MODES, getItem, isContainer, settingsKeyFor, setConfigField, studyErrors } from './model.js';
+import { RUNTIME_MODES, blockComponentType, blockTitle, getItem, isContainer, settingsKeyFor, setConfigField, setExperimentType, studyErrors } from './model.js';
 
 // Top-level keys edited elsewhere or not by hand.
 const STUDY_SKIP = new Set(['timeline', 'schema_version']);
 const ITEM_SKIP = new Set(['type', 'items']);
-// Fields of a component that are not task defaults.
+// A task's defaults are its trial's fields, less those that only mean something on one trial.
 const SETTINGS_SKIP = new Set(['type', 'name', 'data', 'detection_response_task_enabled']);
 
 function section(parent, title, open = true) {
@@ -19,6 +21,43 @@ function section(parent, title, open = true) {
   details.open = open;
   parent.append(details);
   return body;
+}
+
+/** The data_collection switches as check boxes with plain names; aliases only when present. */
+function renderDataCollection(body, { app, fields }) {
+  const dc = app.state.config.data_collection;
+  const write = (key, v) => app.editConfig((c) => {
+    const inner = { ...(c.data_collection && typeof c.data_collection === 'object' ? c.data_collection : {}) };
+    if (v === undefined) delete inner[key]; else inner[key] = v;
+    return { ...c, data_collection: inner };
+  });
+  if (dc !== undefined && (dc === null || typeof dc !== 'object' || Array.isArray(dc))) {
+    fields.set('data_collection', fieldRow(body, { key: 'data_collection', prop: { title: 'Data collection (JSON)' }, value: dc, prefix: 'dc', onChange: (v) => app.editConfig((c) => setConfigField(c, 'data_collection', v)) }));
+    return;
+  }
+  const values = dc ?? {};
+  body.append(el('p', { class: 'desc' }, 'What each trial row records, here and on the reference Interpreter; a switch that is off leaves its column empty.'));
+  const sub = new Map();
+  for (const s of DATA_SWITCHES) {
+    for (const key of [s.key, s.alias].filter(Boolean)) {
+      if (key === s.alias && values[key] === undefined) continue;
+      const v = values[key];
+      const label = key === s.alias ? `${s.label} (written as ${key})` : s.label;
+      if (v !== undefined && typeof v !== 'boolean') {
+        sub.set(key, fieldRow(body, { key, prop: { title: label, description: s.description }, value: v, prefix: 'dc', onChange: (nv) => write(key, nv) }));
+        continue;
+      }
+      const id = `dc-${key}`;
+      const box = el('input', { type: 'checkbox', id });
+      box.checked = v === true;
+      box.addEventListener('change', () => write(key, box.checked));
+      const err = el('p', { class: 'error', hidden: '' });
+      const row = el('div', { class: 'field check', 'data-field': key }, el('label', { for: id, title: `Config key: data_collection.${key}` }, box, ` ${label}`), el('p', { class: 'desc' }, s.description), err);
+      body.append(row);
+      sub.set(key, { setError: (t) => { err.textContent = t; err.hidden = !t; }, control: box, row });
+    }
+  }
+  fields.set('data_collection', { setError: () => {}, sub });
 }
 
 export function renderStudyInspector(root, { app, schema }) {
@@ -32,7 +71,7 @@ export function renderStudyInspector(root, { app, schema }) {
     (v) => app.setStudy({ name: v ?? '' }));
   studyField('study_slug', { type: 'string', title: 'Study slug', description: "Derived from the name until you edit it; letters, digits, '-' and '_', at most 50." },
     (v) => app.setStudy({ slug: v ?? '' }));
-  studyField('config_version_label', { type: 'string', title: 'Version label', description: 'Publishing the same label again replaces that version.' },
+  studyField('config_version_label', { type: 'string', title: 'Version label', description: 'Publishing the same label again replaces that version; once it has runs, changes become a new version (v1-2).' },
     (v) => app.setStudy({ config_version_label: v ?? '' }));
   studyField('runtime_mode', { title: 'Runtime mode', enum: RUNTIME_MODES, description: 'Not set keeps the study\'s current mode on the server.' },
     (v) => app.setStudy({ runtime_mode: v ?? '' }));
@@ -42,33 +81,64 @@ export function renderStudyInspector(root, { app, schema }) {
 
   const props = schema.properties ?? {};
   const top = section(root, 'Experiment');
-  const scalar = Object.fromEntries(Object.entries(props).filter(([k, p]) => !STUDY_SKIP.has(k) && !k.endsWith('_settings') && !(p.type === 'object')));
+  // Settings objects are often only a $ref to a component's definition ("Stroop defaults" ->
+  // stroop-trial): resolve before deciding what kind of field a property is.
+  const resolved = Object.fromEntries(Object.entries(props).map(([k, p]) => [k, { ...resolve(schema, p), title: p.title ?? resolve(schema, p).title }]));
+  const isGroup = (p) => p.type === 'object' || (p.properties && !p.type);
+  const scalar = Object.fromEntries(Object.entries(resolved).filter(([k, p]) => !STUDY_SKIP.has(k) && !k.endsWith('_settings') && !isGroup(p)));
   const fields = renderFields(top, {
     schema, props: scalar, values: config, prefix: 'cfg', more: lazySection(top, 'More experiment fields'),
-    onChange: (key, v) => app.editConfig((c) => setConfigField(c, key, v), { rerender: key === 'task_type' || key === 'experiment_type' }),
+    onChange: (key, v) => app.editConfig((c) => (key === 'experiment_type' && v ? setExperimentType(c, v) : setConfigField(c, key, v)),
+      { rerender: key === 'task_type' || key === 'experiment_type' }),
   });
 
+  renderDataCollection(section(root, 'Data collection'), { app, fields });
+
   const taskKey = settingsKeyFor(schema, config.task_type);
-  // The task's defaults may be described by reference to its component ($ref): resolved here.
-  const groups = Object.entries(props).map(([k, p]) => [k, k === taskKey ? resolve(schema, p) : p])
-    .filter(([k, p]) => p.type === 'object' && p.properties && (k === taskKey || !k.endsWith('_settings')));
+  // The task's defaults open; other tasks' defaults only when the config carries them (closed).
+  const groups = Object.entries(resolved).filter(([k, p]) => isGroup(p) && p.properties && !STUDY_SKIP.has(k) && k !== 'data_collection'
+    && (k === taskKey || !k.endsWith('_settings') || config[k] !== undefined));
+  groups.sort(([a], [b]) => (a === taskKey ? -1 : b === taskKey ? 1 : 0));
   for (const [key, p] of groups) {
     const body = section(root, p.title ?? key, key === taskKey);
-    if (p.description) body.append(el('p', { class: 'desc' }, p.description));
+    body.closest('details').dataset.group = key;
+    const value = config[key];
+    if (value !== undefined && (value === null || typeof value !== 'object' || Array.isArray(value))) {
+      // Not an object (as imported): a JSON field keeps it exactly.
+      fields.set(key, fieldRow(body, { key, prop: { ...p, type: undefined, properties: undefined }, value, prefix: 'grp', onChange: (v) => app.editConfig((c) => setConfigField(c, key, v)) }));
+      continue;
+    }
+    const desc = key.endsWith('_settings')
+      ? `Defaults for every ${p.title?.replace(/ defaults$/, '') ?? 'task'} trial and block of this study; a trial's or block's own value wins.`
+      : p.description;
+    if (desc) body.append(el('p', { class: 'desc' }, desc));
+    const own = Object.fromEntries(Object.entries(p.properties).filter(([k]) => !(key.endsWith('_settings') && SETTINGS_SKIP.has(k))));
     const f = renderFields(body, {
-      schema, props: p.properties, values: config[key] ?? {}, prefix: key, skip: SETTINGS_SKIP,
+      schema, props: own, values: value ?? {}, prefix: key, more: lazySection(body, 'More fields'), grouped: true,
       onChange: (k, v) => app.editConfig((c) => setConfigField(c, k, v, key)),
+    });
+    renderExtras(body, {
+      known: new Set(Object.keys(p.properties)), values: value ?? {}, prefix: `${key}-extra`, title: 'Other fields',
+      onChange: (old, extras) => app.editConfig((c) => {
+        const inner = { ...(c[key] ?? {}) };
+        for (const k of Object.keys(old)) delete inner[k];
+        return { ...c, [key]: Object.assign(inner, extras) };
+      }),
     });
     fields.set(key, { setError: (t) => [...f.values()][0]?.setError(t), sub: f });
   }
-  // Free-form parameter groups (RDM) and other *_settings: JSON, folded away.
-  const rest = Object.entries(props).filter(([k, p]) => !STUDY_SKIP.has(k) && p.type === 'object' && !groups.some(([g]) => g === k));
-  const adv = section(root, 'Other settings (JSON)', false);
-  for (const [key, p] of rest) {
-    fields.set(key, fieldRow(adv, {
-      key, prop: { ...p, type: 'object' }, value: config[key], prefix: 'adv',
-      onChange: (v) => app.editConfig((c) => setConfigField(c, key, v)),
-    }));
+  // Free-form parameter groups (RDM) and other objects without a form: JSON, folded away,
+  // shown when the config has them or the task uses them.
+  const rest = Object.entries(resolved).filter(([k, p]) => !STUDY_SKIP.has(k) && k !== 'data_collection' && isGroup(p)
+    && !groups.some(([g]) => g === k) && (config[k] !== undefined || (!k.endsWith('_settings') && config.task_type === 'rdm')));
+  if (rest.length) {
+    const adv = section(root, 'Other settings (JSON)', false);
+    for (const [key, p] of rest) {
+      fields.set(key, fieldRow(adv, {
+        key, prop: { ...p, type: 'object', properties: undefined }, value: config[key], prefix: 'adv',
+        onChange: (v) => app.editConfig((c) => setConfigField(c, key, v)),
+      }));
+    }
   }
   const known = new Set([...Object.keys(props)]);
   renderExtras(root, {
@@ -103,9 +173,19 @@ export function renderItemInspector(root, { app, schema, path }) {
   const item = getItem(app.state.config, path);
   const defs = schema.$defs ?? {};
   const def = defs[item?.type];
-  const title = def?.title ?? item?.type ?? 'Untyped item';
-  root.append(el('h2', { id: 'inspector-title' }, title), el('p', { class: 'type' }, el('code', {}, `type: ${item?.type ?? '(none)'}`)));
-  if (def?.description) root.append(el('p', { class: 'desc' }, def.description));
+  const title = item?.type === 'block' ? blockTitle(item, schema) : def?.title ?? item?.type ?? 'Untyped item';
+  const head = el('div', { class: 'inspector-head' },
+    icon(iconFor(item?.type === 'block' ? blockComponentType(item) || 'block' : item?.type)),
+    el('div', {}, el('h2', { id: 'inspector-title', title: `Config type: ${item?.type ?? '(none)'}` }, title),
+      def?.description ? el('p', { class: 'desc' }, def.description) : null));
+  root.append(head);
+  const actions = el('div', { class: 'item-actions', role: 'toolbar', 'aria-label': 'Preview this item' });
+  for (const [action, text, hint] of [['preview-item', 'Preview this item', 'Runs only this item in the Interpreter'], ['preview-from', 'Preview from here', 'Runs the study from this item to the end']]) {
+    const b = el('button', { type: 'button', class: 'small', 'data-preview': action, title: hint }, text);
+    b.addEventListener('click', () => app.previewPart(action === 'preview-item' ? 'item' : 'from', path));
+    actions.append(b);
+  }
+  root.append(actions);
   const itemError = el('div', { class: 'item-errors', role: 'group', 'aria-label': 'Problems with this item', hidden: '' });
   root.append(itemError);
   const get = () => getItem(app.state.config, path);
@@ -118,7 +198,7 @@ export function renderItemInspector(root, { app, schema, path }) {
   if (item === null || typeof item !== 'object' || Array.isArray(item)) {
     body.append(el('p', { class: 'note' }, 'This timeline entry is not an object, so it has no fields; it is kept exactly as imported.'));
   } else if (item.type === 'block') {
-    ({ fields, paramErrors } = renderBlock(body, { schema, get, put, onImage }));
+    ({ fields, paramErrors } = renderBlock(body, { schema, get, put, onImage, onRowsAsTrials: () => app.rowsAsTrials(path) }));
   } else {
     if (!def) {
       body.append(el('p', { class: 'note' }, 'The Interpreter does not run this component type; participants will see an "unsupported component" screen. Its fields are kept as imported.'));
@@ -127,7 +207,7 @@ export function renderItemInspector(root, { app, schema, path }) {
     const more = el('div', { class: 'wide' });
     fields = renderFields(body, {
       schema, props: def?.properties ?? {}, values: item ?? {}, skip, prefix: 'item', onImage,
-      more: lazySection(more, 'More fields'),
+      more: lazySection(more, 'More fields'), grouped: true,
       onChange: (key, v) => {
         const next = { ...get() };
         if (v === undefined) delete next[key]; else next[key] = v;
@@ -158,14 +238,17 @@ export function renderItemInspector(root, { app, schema, path }) {
           const name = e.message.split(':')[0];
           if (paramErrors.has(name)) { byField.set(`param:${name}`, [...(byField.get(`param:${name}`) ?? []), e.message]); continue; }
         }
-        if (field && fields.has(field)) byField.set(field, [...(byField.get(field) ?? []), e.message]);
-        else general.push(field ? `${field}: ${e.message}` : e.message);
+        if (e.kind === 'unsupported') general.push({ text: e.message, kind: 'unsupported' });
+        else if (field && fields.has(field)) byField.set(field, [...(byField.get(field) ?? []), e.message]);
+        else general.push({ text: field ? `${field}: ${e.message}` : e.message, kind: 'error' });
       }
       for (const [k, f] of fields) f.setError((byField.get(k) ?? []).join(' '));
       for (const [k, set] of paramErrors) set((byField.get(`param:${k}`) ?? []).join(' '));
       clear(itemError);
       itemError.hidden = general.length === 0;
-      for (const g of general) itemError.append(el('p', { class: 'error' }, g));
+      for (const g of general) {
+        itemError.append(el('p', { class: g.kind }, g.kind === 'unsupported' ? el('strong', {}, 'Will not run in this version: ') : null, g.text));
+      }
     },
     focusField(key) {
       const row = root.querySelector(`[data-field="${CSS.escape(key)}"], tr[data-param="${CSS.escape(key)}"]`);

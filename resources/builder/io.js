@@ -4,6 +4,7 @@
 import * as m from './model.js';
 import { el, clear } from './dom.js';
 import * as api from './api.js';
+import { loadRecent, rememberAssets } from './assets.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -31,6 +32,10 @@ export function createIo(app) {
 
   async function publish() {
     if (!app.ready('publishing', { needStudy: true })) return;
+    if (!app.state.config.timeline?.length) {
+      app.setStatus('error', 'The timeline is empty: add at least one component before publishing, or a participant would have nothing to do.');
+      return;
+    }
     const button = $('publish');
     button.disabled = true;
     app.setStatus('info', 'Publishing…');
@@ -42,7 +47,8 @@ export function createIo(app) {
       app.state.study = { ...app.state.study, study_slug: slug, config_version_label: label, slug_edited: true };
       app.saveSoon();
       app.drawHeader();
-      const adjusted = res.config_version_label_adjusted || res.study_slug_adjusted ? ' (the server adjusted the name)' : '';
+      let adjusted = res.study_slug_adjusted ? ' (the server adjusted the name)' : '';
+      if (res.config_version_label_adjusted) adjusted = `: version ${res.requested_config_version_label} already has collected runs, so these changes are stored as a new version and those runs keep theirs`;
       app.setStatus('success', `Published ${slug}, version ${label}${adjusted}.`, { href: `../interpreter/?study=${encodeURIComponent(slug)}`, text: 'Run it in the Interpreter' });
     } catch (err) {
       app.setStatus('error', `Publishing failed: ${err.message}`);
@@ -116,6 +122,7 @@ export function createIo(app) {
         }
       }
       if (urls.length) {
+        rememberAssets(urls.map((url, i) => ({ url, name: files[i].name })));
         apply(urls);
         app.setStatus('success', `Added ${files.map((f) => f.name).join(', ')}.`);
       }
@@ -123,5 +130,10 @@ export function createIo(app) {
     input.click();
   };
 
-  return { importFile, exportFile, publish, openDialog, openStudy, pickImages };
+  /** Images from disk into the asset library only: resolves to [{url, name}]. */
+  const uploadImages = () => new Promise((resolve) => {
+    pickImages({ multiple: true, apply: () => resolve(loadRecent().slice(-20)) });
+  });
+
+  return { importFile, exportFile, publish, openDialog, openStudy, pickImages, uploadImages };
 }

@@ -5,12 +5,20 @@
 
 import * as m from './model.js';
 import { el, clear, debounce } from './dom.js';
-import { renderTimeline, makeDraggableNew, pathKey } from './timeline.js';
+import { renderTimeline, pathKey } from './timeline.js';
+import { renderLibrary } from './library.js';
+import { openStartDialog } from './start.js';
+import { renderJsonView } from './jsonview.js';
+import { estimateDuration, formatDuration } from './estimate.js';
+import { rowsAsTrials } from './table.js';
+import { openAssets } from './assets.js';
 import { renderStudyInspector, renderItemInspector } from './inspector.js';
 import { loadDraft, saveDraft } from './drafts.js';
 import { Preview } from './preview.js';
 import { createIo } from './io.js';
 import { validateConfig } from '../interpreter/validate.js';
+import { studyProblems, whatWillNotRun } from './problems.js';
+import { fieldLabel } from './families.js';
 
 const $ = (id) => document.getElementById(id);
 const UNDO_LIMIT = 200;
@@ -22,6 +30,8 @@ const app = {
   redo: [],
   lastEdit: { key: null, at: 0 },
   validation: { errors: [], warnings: [] },
+  unsupported: [], // the Interpreter's refusals, [{where, item, message, path}]
+  publishAnyway: false,
   grouped: { byItem: new Map(), byConfig: new Map() },
   showStudyErrors: false,
   serverStudyErrors: {}, // the server's own field errors from the last publish
@@ -78,7 +88,14 @@ app.replaceItem = (path, next, opts = {}) => {
   pushUndo(opts.rerender ? null : `item:${pathKey(path)}`);
   app.state.config = m.replaceItem(app.state.config, path, next);
   changed({ inspector: !!opts.rerender });
+  if (opts.focus) $('inspector').querySelector(opts.focus)?.focus();
+  if (opts.message) setStatus('success', opts.message);
 };
+
+app.rowsAsTrials = (path) => structural((c) => {
+  const block = m.getItem(c, path);
+  return { config: m.replaceItem(c, path, rowsAsTrials(block, c)), path };
+}, 'The block now runs its rows as written, in a randomized group. Undo with Ctrl+Z.');
 
 app.setStudy = ({ name, slug, config_version_label, runtime_mode }) => {
   pushUndo('study');
@@ -121,6 +138,8 @@ function changed({ inspector = false }) {
   drawTimeline();
   if (inspector) drawInspector();
   drawHeader();
+  drawLibraryIfScopeChanged();
+  jsonSoon();
 }
 
 // ---- views ----------------------------------------------------------------------------------
@@ -150,15 +169,25 @@ function drawInspector() {
   const sel = app.state.selected;
   if (sel && !m.getItem(app.state.config, sel)) app.state.selected = null;
   app.onStudyChange = null;
+  // Re-drawing the same selection (after an edit) keeps the researcher's place in the form.
+  const key = pathKey(app.state.selected);
+  const keep = root.dataset.shows === key ? root.scrollTop : 0;
   app.inspector = app.state.selected
     ? renderItemInspector(root, { app, schema, path: app.state.selected })
     : renderStudyInspector(root, { app, schema });
+  root.dataset.shows = key;
+  root.scrollTop = keep;
   showErrorsInInspector();
 }
 
 function drawHeader() {
   const s = app.state.study;
   $('study-summary').textContent = s.study_slug ? `${s.study_slug} · ${s.config_version_label || 'no label'}` : 'Not yet named';
+  const { ms, selfPaced } = estimateDuration(app.state.config, schema);
+  $('duration').textContent = app.state.config.timeline.length ? `Duration ${formatDuration(ms)}` : '';
+  $('duration').title = selfPaced
+    ? `Estimated from the timeline; ${selfPaced} screen(s) wait for the participant and count with a typical time (15 s per screen, 8 s per question).`
+    : 'Estimated from the timeline: trials, durations and inter-trial intervals.';
   $('undo').disabled = app.undo.length === 0;
   $('redo').disabled = app.redo.length === 0;
 }
@@ -175,66 +204,105 @@ function select(path, { focusTree = false } = {}) {
   drawInspector();
   if (focusTree) $('tree').querySelector('[aria-selected="true"]')?.focus();
   saveSoon();
+  jsonSoon();
 }
 
 // ---- validation -----------------------------------------------------------------------------
 
 function runValidation() {
-  const result = validateConfig(m.exportConfig(app.state.config), schema);
-  app.validation = result;
-  app.grouped = m.groupErrors(result.errors);
+  const config = m.exportConfig(app.state.config);
+  const result = validateConfig(config, schema);
+  // Problems the schema cannot express count as errors; what the Interpreter refuses is listed
+  // (and shown at its item) in the Interpreter's own words, and asked about before publishing.
+  app.validation = { errors: [...result.errors, ...studyProblems(config)], warnings: result.warnings };
+  app.unsupported = whatWillNotRun(config);
+  app.grouped = m.groupErrors(app.validation.errors, app.unsupported);
   drawTimeline();
   showErrorsInInspector();
   drawProblems();
-  return result;
+  return app.validation;
+}
+
+const STUDY_FIELD_LABELS = { study_name: 'Study name', study_slug: 'Study slug', config_version_label: 'Version label', runtime_mode: 'Runtime mode' };
+
+// "Block: 4 × Flanker trial › Trials" / "Study › Task type": where a problem is, in words.
+function placeText(where) {
+  const sub = where.sub?.length ? ` › ${where.sub.join('.')}` : '';
+  if (where.scope === 'item') {
+    const item = m.getItem(app.state.config, where.path);
+    const def = schema.$defs?.[item?.type === 'block' ? 'block' : item?.type];
+    const field = where.field ? ` › ${def?.properties?.[where.field]?.title ?? where.field}` : '';
+    return `${m.itemLabel(item, schema)}${field}${sub}`;
+  }
+  return `Study › ${where.field ? STUDY_FIELD_LABELS[where.field] ?? fieldLabel(schema, where.field) : 'Timeline'}${sub}`;
 }
 
 function drawProblems() {
   const list = $('problem-list');
   clear(list);
   const studyErrs = app.showStudyErrors ? Object.entries(m.studyErrors(app.state.study)) : [];
-  const total = app.validation.errors.length + studyErrs.length;
+  const total = app.validation.errors.length + studyErrs.length + app.unsupported.length;
   $('problems-title').textContent = total ? `Problems (${total})` : 'No problems found';
   const add = (text, path, field, cls = 'error') => {
     const b = el('button', { type: 'button', class: `link ${cls}` }, text);
     b.addEventListener('click', () => { select(path); app.inspector?.focusField(field); });
-    list.append(el('li', {}, b));
+    list.append(el('li', { class: cls }, b));
   };
-  for (const [field, msg] of studyErrs) add(`Study › ${field}: ${msg}`, null, field);
+  for (const [field, msg] of studyErrs) add(`Study › ${STUDY_FIELD_LABELS[field]}: ${msg}`, null, field);
   for (const e of app.validation.errors) {
     const where = m.locateError(e.path);
-    if (where.scope === 'item') {
-      const item = m.getItem(app.state.config, where.path);
-      add(`${m.itemLabel(item, schema)} › ${where.field || 'item'}${where.sub.length ? `.${where.sub.join('.')}` : ''}: ${e.message}`, where.path, where.field);
-    } else {
-      add(`Study › ${where.field}${where.sub.length ? `.${where.sub.join('.')}` : ''}: ${e.message}`, null, where.field);
-    }
+    add(`${placeText(where)}: ${e.message}`, where.scope === 'item' ? where.path : null, where.field);
   }
-  for (const w of [...m.studyNotes(app.state.config), ...app.validation.warnings]) {
+  for (const u of app.unsupported) {
+    const where = m.locateError(u.path);
+    add(`Will not run: ${u.message}`, where.scope === 'item' ? where.path : null, where.field, 'unsupported');
+  }
+  // The Interpreter's checker already said it (as "Will not run"): no second note.
+  const said = new Set(app.unsupported.map((u) => u.message));
+  for (const w of [...m.studyNotes(app.state.config), ...app.validation.warnings].filter((x) => !said.has(x.message))) {
     const where = m.locateError(w.path);
     add(`Note: ${w.message}`, where.scope === 'item' ? where.path : null, where.field, 'warning');
   }
 }
 
-/** Full check before preview and publish; false (with messages at their fields) if not ready. */
+/** Full check before preview and publish; false (with messages at their fields) if not ready.
+ * Publishing a study the Interpreter would refuse asks first (the list says what and where). */
 function ready(what, { needStudy }) {
   validateSoon.flush();
   if (needStudy) app.showStudyErrors = true;
   const result = runValidation();
   const studyErrs = needStudy ? Object.keys(m.studyErrors(app.state.study)).length : 0;
   const n = result.errors.length + studyErrs;
-  if (n === 0) return true;
-  setStatus('error', `Fix the ${n} problem${n > 1 ? 's' : ''} listed under the timeline before ${what}.`);
-  $('problems').querySelector('button.link')?.focus();
-  return false;
+  if (n > 0) {
+    setStatus('error', `Fix the ${n} problem${n > 1 ? 's' : ''} listed under the timeline before ${what}.`);
+    $('problems').querySelector('button.link')?.focus();
+    return false;
+  }
+  if (what === 'publishing' && app.unsupported.length && !app.publishAnyway) {
+    confirmUnsupported();
+    return false;
+  }
+  app.publishAnyway = false;
+  return true;
+}
+
+function confirmUnsupported() {
+  const dialog = $('refusal-dialog');
+  const list = $('refusal-list');
+  clear(list);
+  for (const u of app.unsupported) list.append(el('li', {}, u.message));
+  $('refusal-count').textContent = `${app.unsupported.length} part${app.unsupported.length > 1 ? 's' : ''} of this study will not run in this version of the Interpreter. Participants who open it here see these sentences instead of the study; the central server's Interpreter may run it.`;
+  setStatus('error', `Not published yet: ${app.unsupported.length} part${app.unsupported.length > 1 ? 's' : ''} of this study will not run in this version.`);
+  dialog.showModal();
+  $('refusal-cancel').focus();
 }
 
 // ---- timeline actions -----------------------------------------------------------------------
 
-function addItem(type, where) {
+function addItem(type, where, component) {
   const sel = app.state.selected;
   const at = where ?? m.insertionPoint(app.state.config, sel);
-  const item = m.newItem(schema, app.state.config, type, m.taskComponent(schema, app.state.config.task_type));
+  const item = m.newItem(schema, app.state.config, type, component ?? m.taskComponent(schema, app.state.config.task_type));
   structural((c) => m.insertItem(c, at.parentPath, at.index, item), `Added ${m.itemLabel(item, schema)}.`);
 }
 
@@ -284,27 +352,68 @@ function loadStudy(study, config, message) {
 
 Object.assign(app, { setStatus, loadStudy, ready, saveSoon, drawHeader, select });
 const io = createIo(app);
-app.pickImages = io.pickImages;
+app.pickImages = (opts) => (opts.library
+  ? openAssets({ config: app.state.config, pick: opts.apply, multiple: opts.multiple, upload: io.uploadImages })
+  : io.pickImages(opts));
 
-function buildLibrary() {
-  const list = $('library-list');
-  const groups = [['Components', (c) => !c.structural], ['Structure', (c) => c.structural]];
-  for (const [title, pick] of groups) {
-    list.append(el('h3', {}, title));
-    const ul = el('ul');
-    for (const c of m.catalogue(schema).filter(pick)) {
-      const b = el('button', { type: 'button', class: 'lib', 'data-type': c.type, title: c.description }, c.title);
-      b.setAttribute('aria-label', `Add ${c.title}`);
-      b.addEventListener('click', () => addItem(c.type));
-      makeDraggableNew(b, c.type);
-      ul.append(el('li', {}, b));
-    }
-    list.append(ul);
-  }
+const library = { query: '', showAll: false, scope: '' };
+
+function drawLibrary() {
+  const c = app.state.config;
+  library.scope = `${c.task_type}|${c.experiment_type}`;
+  renderLibrary($('library-list'), { schema, config: c, query: library.query, showAll: library.showAll, onAdd: (type, component) => addItem(type, undefined, component) });
 }
 
+function drawLibraryIfScopeChanged() {
+  const c = app.state.config;
+  if (`${c.task_type}|${c.experiment_type}` !== library.scope) drawLibrary();
+}
+
+const jsonSoon = debounce(() => drawJson(), 250);
+function drawJson() {
+  if ($('json-panel').hidden) return;
+  renderJsonView($('json-panel'), { app, schema, whole: $('json-whole')?.checked ?? true });
+}
+
+function showPreview(config, what) {
+  $('preview-panel').hidden = false;
+  document.body.classList.add('previewing');
+  $('preview-title').textContent = what;
+  $('preview-title').title = what;
+  preview.start(config);
+  setStatus('info', `${what} started beside the editor. Click into it to respond; Ctrl+Shift+Q stops it.`);
+}
+
+app.previewPart = (kind, path) => {
+  let config;
+  try {
+    config = m.partConfig(app.state.config, path, kind);
+  } catch (err) {
+    setStatus('error', err.message);
+    return;
+  }
+  const errors = validateConfig(config, schema).errors;
+  if (errors.length) {
+    setStatus('error', `Fix the ${errors.length} problem${errors.length > 1 ? 's' : ''} of this part before previewing it (listed under the timeline).`);
+    runValidation();
+    return;
+  }
+  const label = m.itemLabel(m.getItem(app.state.config, path), schema);
+  showPreview(config, kind === 'item' ? `Preview: ${label}` : `Preview from ${label}`);
+};
+
 function bindToolbar() {
-  $('new').addEventListener('click', () => loadStudy(m.emptyStudy().study, m.emptyStudy().config, 'New study. Ctrl+Z brings back the previous one.'));
+  $('new').addEventListener('click', () => openStartDialog({ schema, onChoose: ({ study, config, message }) => loadStudy(study, config, message) }));
+  $('assets').addEventListener('click', () => openAssets({ config: app.state.config, upload: io.uploadImages }));
+  $('library-search').addEventListener('input', (e) => { library.query = e.target.value; drawLibrary(); });
+  $('library-all').addEventListener('change', (e) => { library.showAll = e.target.checked; drawLibrary(); });
+  $('json-toggle').addEventListener('click', () => {
+    const on = $('json-panel').hidden;
+    $('json-panel').hidden = !on;
+    $('json-toggle').setAttribute('aria-pressed', String(on));
+    document.body.classList.toggle('json-open', on);
+    drawJson();
+  });
   $('open').addEventListener('click', io.openDialog);
   $('open-cancel').addEventListener('click', () => $('open-dialog').close());
   $('import').addEventListener('click', () => { $('import-file').value = ''; $('import-file').click(); });
@@ -315,11 +424,9 @@ function bindToolbar() {
   });
   $('preview').addEventListener('click', () => {
     if (!ready('previewing', { needStudy: false })) return;
-    $('preview-panel').hidden = false;
-    document.body.classList.add('previewing');
-    preview.start(m.exportConfig(app.state.config));
-    setStatus('info', 'Preview started beside the editor. Click into it to respond; Ctrl+Shift+Q stops it.');
+    showPreview(m.exportConfig(app.state.config), 'Preview of the whole study');
   });
+  $('preview-restart').addEventListener('click', () => preview.restart());
   $('preview-close').addEventListener('click', () => {
     preview.stop();
     $('preview-panel').hidden = true;
@@ -327,6 +434,12 @@ function bindToolbar() {
     $('preview').focus();
   });
   $('publish').addEventListener('click', io.publish);
+  $('refusal-cancel').addEventListener('click', () => $('refusal-dialog').close());
+  $('refusal-publish').addEventListener('click', () => {
+    $('refusal-dialog').close();
+    app.publishAnyway = true;
+    io.publish();
+  });
   $('undo').addEventListener('click', () => restore(app.undo, app.redo));
   $('redo').addEventListener('click', () => restore(app.redo, app.undo));
   for (const b of document.querySelectorAll('#tree-actions button')) {
@@ -354,7 +467,7 @@ async function main() {
     return;
   }
   preview = new Preview($('preview-frame'));
-  buildLibrary();
+  drawLibrary();
   bindToolbar();
   const draft = loadDraft();
   if (draft) {
@@ -365,6 +478,7 @@ async function main() {
   drawTimeline();
   drawInspector();
   drawHeader();
+  drawLibraryIfScopeChanged();
   runValidation();
   // The desktop app's "Open in Builder" links here with ?study=<slug>: open it as the
   // "Open published" dialog would (undo brings the draft back).

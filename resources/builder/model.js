@@ -7,6 +7,8 @@
 // Every operation returns a new config and leaves its argument untouched (the editor keeps the
 // previous one for undo).
 
+import { CONTINUOUS_ONLY, CONTINUOUS_TASKS, familyOf, genericGroupOf, iconFor, taskLabel } from './families.js';
+
 export const SLUG_RE = /^[a-zA-Z0-9_-]+$/;
 export const SLUG_MAX = 50;
 export const LABEL_MAX = 50;
@@ -20,10 +22,44 @@ const clone = (v) => (v === undefined ? undefined : JSON.parse(JSON.stringify(v)
 
 // ---- the study -------------------------------------------------------------------------------
 
+/**
+ * The top-level settings the reference Builder writes into every config it makes, with its
+ * values. The reference Interpreter reads them (it records rt_ms/accuracy/correctness only
+ * when data_collection asks for them, sizes continuous blocks from frame_rate and duration,
+ * uses default_iti as the base ITI), so a study made here records the same there.
+ */
+export function referenceDefaults(experimentType = 'trial-based') {
+  const common = {
+    data_collection: { 'reaction-time': true, accuracy: true, correctness: true, 'eye-tracking': false },
+    ui_settings: { theme: 'dark' },
+    reward_settings: { enabled: false },
+    frame_rate: 60,
+    duration: 30,
+    update_interval: 1000,
+  };
+  if (experimentType === 'continuous') return { ...common, transition_settings: { duration_ms: 0, type: 'both' } };
+  return { ...common, default_iti: 1000, randomize_order: false };
+}
+
+/** A new, empty config of a task and experiment type, with the reference's defaults. */
+export function newConfig(taskType = 'flanker', experimentType = 'trial-based') {
+  return {
+    schema_version: SCHEMA_VERSION, experiment_type: experimentType, task_type: taskType,
+    ...referenceDefaults(experimentType), timeline: [],
+  };
+}
+
+/** Switching the experiment type adds the defaults the other type needs (nothing is removed). */
+export function setExperimentType(config, experimentType) {
+  const next = { ...config, experiment_type: experimentType };
+  for (const [k, v] of Object.entries(referenceDefaults(experimentType))) if (!(k in next)) next[k] = clone(v);
+  return next;
+}
+
 export function emptyStudy() {
   return {
     study: { study_name: '', study_slug: '', slug_edited: false, config_version_label: 'v1', runtime_mode: '' },
-    config: { schema_version: SCHEMA_VERSION, experiment_type: 'trial-based', task_type: 'flanker', timeline: [] },
+    config: newConfig(),
   };
 }
 
@@ -384,6 +420,9 @@ export function catalogue(schema) {
     title: defs[t].title ?? t,
     description: defs[t].description ?? '',
     structural: STRUCTURAL.includes(t),
+    family: STRUCTURAL.includes(t) ? null : familyOf(t),
+    group: STRUCTURAL.includes(t) ? 'structure' : familyOf(t) ? 'task' : genericGroupOf(t),
+    icon: iconFor(t),
   }));
 }
 
@@ -426,6 +465,15 @@ export function taskComponent(schema, taskType) {
   return known.includes('flanker-trial') ? 'flanker-trial' : known[0];
 }
 
+/** The inspector's heading for a block: "Block of Flanker trials". */
+export function blockTitle(block, schema) {
+  const t = blockComponentType(block);
+  const def = (schema?.$defs ?? {})[t];
+  if (!t) return 'Block (no component type yet)';
+  const title = def?.title ?? t;
+  return `Block of ${/s$/.test(title) ? title : `${title}s`}`;
+}
+
 /** A short line that names an item in the timeline. */
 export function itemLabel(item, schema) {
   if (!item || typeof item !== 'object') return 'Not an object';
@@ -442,20 +490,16 @@ export function itemLabel(item, schema) {
   return `${title(item.type)}${suffix}`;
 }
 
-// Which task types the reference Builder offers per experiment type (others run, but as
-// ordinary trials; the researcher should know).
-const CONTINUOUS_TASKS = new Set(['rdm', 'soc-dashboard', 'custom', 'nback', 'continuous-image', 'pvt']);
-const CONTINUOUS_ONLY = new Set(['soc-dashboard', 'continuous-image']);
 
 /** Notes on settings that are valid but probably not what the researcher means. */
 export function studyNotes(config) {
   const notes = [];
   const { experiment_type: exp, task_type: task } = config;
   if (exp === 'continuous' && task && !CONTINUOUS_TASKS.has(task)) {
-    notes.push({ path: '/task_type', message: `"${task}" has no continuous mode; its trials run one after another as in a trial-based study.` });
+    notes.push({ path: '/task_type', message: `${taskLabel(task)} has no continuous mode; its trials run one after another as in a trial-based study.` });
   }
   if (exp === 'trial-based' && CONTINUOUS_ONLY.has(task)) {
-    notes.push({ path: '/task_type', message: `"${task}" is meant for continuous studies.` });
+    notes.push({ path: '/task_type', message: `${taskLabel(task)} is meant for continuous studies.` });
   }
   return notes;
 }
@@ -484,9 +528,21 @@ export function locateError(pointer) {
 }
 
 /** Group validation errors ({path, message}) by where the editor shows them. */
-export function groupErrors(errors) {
+export function groupErrors(errors, unsupported = []) {
   const byItem = new Map();
   const byConfig = new Map();
+  // What the Interpreter will not run sits at its item, in the Interpreter's own sentence.
+  for (const u of unsupported) {
+    const where = locateError(u.path);
+    if (where.scope !== 'item') {
+      if (!byConfig.has(where.field)) byConfig.set(where.field, []);
+      byConfig.get(where.field).push(u.message);
+      continue;
+    }
+    const key = where.path.join('.');
+    if (!byItem.has(key)) byItem.set(key, []);
+    byItem.get(key).push({ field: '', message: u.message, kind: 'unsupported' });
+  }
   for (const e of errors) {
     const where = locateError(e.path);
     const text = where.sub && where.sub.length ? `${where.sub.join('.')}: ${e.message}` : e.message;
@@ -514,4 +570,29 @@ export function serverErrorText(status, body) {
     if (parts.length) return parts.join(' ');
   }
   return `The server answered with an error (HTTP ${status}).`;
+}
+
+// ---- partial previews -----------------------------------------------------------------------
+
+/**
+ * A config that runs part of the study: `kind` "item" runs the item at `path` alone, "from"
+ * runs it and everything after it. Inside a loop or group, "from" runs the rest of that loop
+ * or group once, then what follows it. Top-level settings are kept; shuffling the top level is
+ * off, so the part starts where the researcher asked.
+ */
+export function partConfig(config, path, kind) {
+  const item = getItem(config, path);
+  if (item === undefined) throw new Error('That item is no longer in the timeline.');
+  let timeline;
+  if (kind === 'item') {
+    timeline = [clone(item)];
+  } else {
+    timeline = [];
+    for (let depth = path.length; depth >= 1; depth -= 1) {
+      const parentPath = path.slice(0, depth - 1);
+      const siblings = parentPath.length ? getItem(config, parentPath).items : config.timeline;
+      timeline.push(...clone(siblings.slice(path[depth - 1] + (depth === path.length ? 0 : 1))));
+    }
+  }
+  return { ...clone({ ...config, timeline: [] }), randomize_order: false, timeline };
 }

@@ -26,6 +26,11 @@ export class Preview {
     this.frame.src = `../interpreter/?preview=1&n=${this.count}`;
   }
 
+  /** Run the same config again from its start. */
+  restart() {
+    if (this.config) this.start(this.config);
+  }
+
   stop() {
     this.config = null;
     try { sessionStorage.removeItem(PREVIEW_KEY); } catch { /* nothing stored */ }

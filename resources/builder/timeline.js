@@ -4,7 +4,9 @@
 // Mouse: click selects, drag and drop reorders (drop on the middle of a loop/group to nest).
 
 import { el, clear } from './dom.js';
-import { walk, isContainer, itemLabel } from './model.js';
+import { walk, isContainer, itemLabel, blockComponentType } from './model.js';
+import { icon } from './icons.js';
+import { iconFor } from './families.js';
 
 const DRAG_TYPE = 'application/x-cogflow-path';
 const NEW_TYPE = 'application/x-cogflow-new';
@@ -49,18 +51,21 @@ function buildRow(path, item, { state, schema, errorCount, selectedKey }) {
     'data-path': key,
     tabindex: key === selectedKey ? '0' : '-1',
     draggable: path ? 'true' : 'false',
-    style: `--level:${level - 1}`,
   },
   path ? el('span', { class: 'grip', 'aria-hidden': 'true' }, '⠿') : null,
+  path ? icon(iconFor(item?.type === 'block' ? blockComponentType(item) || 'block' : item?.type), { size: 16 }) : null,
   el('span', { class: 'label' }, text),
   count ? el('span', { class: 'badge', title: `${count} problem${count > 1 ? 's' : ''}` }, `⚠ ${count}`) : null);
+  // A CSSOM property, not a style attribute: the page's CSP allows no inline styles.
+  row.style.setProperty('--level', String(level - 1));
   if (count) row.setAttribute('aria-description', `${count} problem${count > 1 ? 's' : ''}`);
   if (isContainer(item)) row.setAttribute('aria-expanded', 'true');
   return row;
 }
 
 function patchRow(row, fresh) {
-  for (const name of ['class', 'aria-level', 'aria-selected', 'tabindex', 'draggable', 'style', 'aria-description', 'aria-expanded']) {
+  row.style.setProperty('--level', fresh.style.getPropertyValue('--level'));
+  for (const name of ['class', 'aria-level', 'aria-selected', 'tabindex', 'draggable', 'aria-description', 'aria-expanded']) {
     const v = fresh.getAttribute(name);
     if (v === null) row.removeAttribute(name);
     else if (row.getAttribute(name) !== v) row.setAttribute(name, v);

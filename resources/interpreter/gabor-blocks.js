@@ -138,7 +138,7 @@ export function expandGaborBlock(block, { settings = {}, rng, length, resolve, i
   const present = [];
   const sample = () => {
     const own = {};
-    for (const [k, v] of Object.entries(values)) if (!BLOCK_KEYS.has(k)) { const s = sampleValue(v, rng); if (s !== undefined) own[k] = s; }
+    for (const [k, v] of Object.entries(values)) if (!BLOCK_KEYS.has(k)) { const s = sampleValue(v, rng).value; if (s !== undefined) own[k] = s; }
     for (const [k, w] of windows) { const s = sampleWindow(k, w, rng); if (s !== undefined) own[k] = s; }
     return own;
   };
@@ -215,7 +215,7 @@ export function learningTrialMaker(values0, windowsRaw, settings, rng) {
   const cursor = { left: 0, right: 0, pairLeft: 0, pairRight: 0 };
   return (index) => {
     const t = {};
-    for (const [k, v] of Object.entries(values)) if (!BLOCK_KEYS.has(k)) { const s = sampleValue(v, rng); if (s !== undefined) t[k] = s; }
+    for (const [k, v] of Object.entries(values)) if (!BLOCK_KEYS.has(k)) { const s = sampleValue(v, rng).value; if (s !== undefined) t[k] = s; }
     for (const [k, w] of windows) { const s = sampleWindow(k, w, rng); if (s !== undefined) t[k] = s; }
     const valuePresent = gate(t, o, rng);
     const cue = lower(t.spatial_cue);

@@ -87,6 +87,8 @@ export class Run {
       if (this.current) this.current.blurred = true;
     });
     this.watchDisplay();
+    await this.whilePaused();
+    if (this.aborted) return;
     ui.clear(this.root);
     // The run's time origin is a fresh frame; the first trial starts on it (or the next one).
     this.t0 = await this.clock.next();
@@ -284,7 +286,14 @@ export class Run {
   // ---- pausing (window.cogflowPause / cogflowResume; the desktop app's exit dialog)
 
   pause() {
-    if (!this.started || this.finished || this.aborted || this.paused) return false;
+    if (this.finished || this.aborted || this.paused) return false;
+    if (!this.started) {
+      // Still preparing (refresh measurement, timing warning): hold the first trial until resumed.
+      this.paused = { at: performance.now(), trial: null, policy: 'continue', state: this.root.dataset.cogflowState, beforeStart: true };
+      this.pauseEl = ui.showPaused();
+      this.root.dataset.cogflowState = 'paused';
+      return true;
+    }
     this.clock.pause();
     setInputPaused(true);
     const trial = this.current;
@@ -303,7 +312,7 @@ export class Run {
     const p = this.paused;
     if (!p) return false;
     this.paused = null;
-    const ms = this.clock.resume();
+    const ms = p.beforeStart ? performance.now() - p.at : this.clock.resume();
     setInputPaused(false);
     if (this.pauseEl) { this.pauseEl.remove(); this.pauseEl = null; }
     this.root.dataset.cogflowState = p.state === 'paused' ? 'running' : p.state;
@@ -323,8 +332,14 @@ export class Run {
         trial.attempt.restart();
       }
     }
-    if (this.drt && !aborting) this.drt.resume();
+    if (this.drt && !aborting && !p.beforeStart) this.drt.resume();
+    if (this.unpaused) { this.unpaused(); this.unpaused = null; }
     return true;
+  }
+
+  // Resolves at once, or when a pause made before the first trial ends.
+  whilePaused() {
+    return this.paused ? new Promise((resolve) => { this.unpaused = resolve; }) : Promise.resolve();
   }
 
   // Rows that are not jsPsych trials (DRT stimuli) come in here too, so trial_index follows time.

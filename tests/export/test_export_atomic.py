@@ -130,4 +130,4 @@ def test_bids_refuses_an_existing_folder(
         )
     assert [p.name for p in (tmp_path / "bids").iterdir()] == ["keep.txt"]
     outcome, reason = _last_outcome(live_server, slug)
-    assert outcome == "denied" and "already exists" in reason
+    assert outcome == "failed" and "already exists" in reason

@@ -155,3 +155,37 @@ class CentralServer:
     def stop(self) -> None:
         self.server.stop()
         self.ctx.close()
+
+
+def click_in_box(object_name: str, button_text: str, timeout_ms: int = WAIT_MS) -> list[str]:
+    """Click a button of the modal message box named `object_name` once it is up (it runs its
+    own event loop, so this is scheduled before the call that opens it). Returns the box's text
+    in a list, filled once clicked."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    seen: list[str] = []
+    deadline = time.monotonic() + timeout_ms / 1000
+
+    def poll() -> None:
+        box = next(
+            (
+                w
+                for w in QApplication.topLevelWidgets()
+                if isinstance(w, QMessageBox) and w.objectName() == object_name and w.isVisible()
+            ),
+            None,
+        )
+        if box is None:
+            if time.monotonic() < deadline:
+                QTimer.singleShot(50, poll)
+            return
+        seen.append(box.text())
+        for button in box.buttons():
+            if button.text() == button_text:
+                button.click()
+                return
+        raise AssertionError(f"no button {button_text!r} in {object_name}")
+
+    QTimer.singleShot(0, poll)
+    return seen

@@ -109,8 +109,8 @@ def test_wizard_kiosk_decrypt_export_sync(
     with qtbot.waitSignal(kiosk.ended, timeout=RUN_WAIT_MS) as ended:
         dialog._check()
     outcome = ended.args[0]
-    assert outcome["aborted"] and outcome["result"]["status"] == "failed"
-    assert outcome["result"]["submitted"] is True
+    assert outcome.outcome == "aborted" and outcome.status == "failed"
+    assert "ended by the experimenter and saved as failed" in outcome.sentence()
     with ctx.read() as s:
         run = s.scalars(select(RunSession)).one()
         run_id, trial_count = run.id, run.trial_count

@@ -70,5 +70,5 @@ def test_failure_arrives_as_the_exception(qtbot) -> None:
     exc = failures[0]
     assert isinstance(exc, Forbidden) and plain_sentence(exc) == "MFA verification required."
     assert plain_sentence(RuntimeError("internal detail")) == (
-        "Something went wrong; the details say what."
+        "Something unexpected went wrong; the details say what, and the app log has more."
     )

@@ -259,3 +259,16 @@ test('Builder: the new components are in the library with forms, and gabor_setti
   assert.equal(kind('reward-settings', 'scoring_basis'), 'enum');
   assert.equal(schema.$defs['rdm-adaptive'].properties.algorithm.default, 'quest');
 });
+
+test('a Gabor block samples list values per trial as plain values (not sampling records)', () => {
+  const cfg = {
+    experiment_type: 'trial-based', task_type: 'gabor',
+    timeline: [{ type: 'block', component_type: 'gabor-trial', length: 6, parameter_values: { left_key: ['f', 'd'], target_tilt_deg: [-45, 45] } }],
+  };
+  const trials = compileConfig(cfg, { runSeed: 3 }).trials.filter((t) => t.component_type === 'gabor-trial');
+  assert.equal(trials.length, 6);
+  for (const t of trials) {
+    assert.ok(['f', 'd'].includes(t.params.left_key), JSON.stringify(t.params.left_key));
+    assert.ok([-45, 45].includes(t.params.target_tilt_deg), JSON.stringify(t.params.target_tilt_deg));
+  }
+});

@@ -42,7 +42,10 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 VIEWPORT = {"width": 1280, "height": 800}
-COMPAT = sorted(COMPAT_CONFIGS.glob("*.json"))
+# The public configs and the ones authored for features without a public sample.
+COMPAT = sorted(COMPAT_CONFIGS.glob("*.json")) + sorted(
+    (COMPAT_CONFIGS.parent / "configs-authored").glob("*.json")
+)
 
 pytestmark = [
     pytest.mark.slow,
@@ -180,6 +183,20 @@ def test_build_flanker_study_publish_and_start_a_run(page: Any, live: LiveServer
         "schema_version": "1.0",
         "experiment_type": "trial-based",
         "task_type": "flanker",
+        # The reference Builder's top-level defaults (issue #13, fix 3).
+        "data_collection": {
+            "reaction-time": True,
+            "accuracy": True,
+            "correctness": True,
+            "eye-tracking": False,
+        },
+        "ui_settings": {"theme": "dark"},
+        "reward_settings": {"enabled": False},
+        "frame_rate": 60,
+        "duration": 30,
+        "update_interval": 1000,
+        "default_iti": 1000,
+        "randomize_order": False,
         "timeline": [
             {"type": "instructions", "stimulus": "<p>Press F for left and J for right.</p>"},
             {
@@ -226,7 +243,7 @@ def test_build_flanker_study_publish_and_start_a_run(page: Any, live: LiveServer
     run_page.close()
 
 
-@pytest.mark.parametrize("path", COMPAT, ids=[p.stem for p in COMPAT])
+@pytest.mark.parametrize("path", COMPAT, ids=[f"{p.parent.name}/{p.stem}" for p in COMPAT])
 def test_compat_config_imports_and_exports_unchanged(shared_page: Any, path: Path) -> None:
     page = shared_page
     original = json.loads(path.read_text(encoding="utf-8"))
@@ -241,6 +258,7 @@ def test_compat_config_imports_and_exports_unchanged(shared_page: Any, path: Pat
 
 def test_nesting_by_keys_buttons_and_drag(page: Any) -> None:
     pg = page
+    pg.get_by_label("Show other tasks").check()  # the study is a flanker study
     for name in ("Add SART trial", "Add PVT trial", "Add Simon trial"):
         pg.get_by_role("button", name=name).click()
     # Put the PVT trial in a loop (toolbar button), then move the Simon trial into it (Alt+→).
@@ -299,7 +317,7 @@ def test_validation_messages_sit_at_their_fields(page: Any, live: LiveServer) ->
     sync_api.expect(tree_row(pg, "Block: -2")).to_contain_text("⚠ 1")
     assert pg.locator("#preview-panel").is_hidden()
     # A problem in the list takes you to its field.
-    pg.get_by_role("button", name="Study › study_slug: Use letters, digits").click()
+    pg.get_by_role("button", name="Study › Study slug: Use letters, digits").click()
     sync_api.expect(pg.get_by_label("Study slug")).to_be_focused()
     sync_api.expect(pg.get_by_label("Study slug")).to_have_attribute("aria-invalid", "true")
 
@@ -326,6 +344,7 @@ def test_server_error_text_is_shown(page: Any, live: LiveServer) -> None:
 def test_draft_survives_reload_and_a_closed_window(page: Any, live: LiveServer) -> None:
     pg = page
     pg.get_by_label("Study name").fill("Draft study")
+    pg.get_by_label("Task type").select_option("stroop")
     pg.get_by_role("button", name="Add Stroop trial").click()
     pg.get_by_label("Word", exact=True).fill("RED")
     sync_api.expect(pg.locator("#draft-state")).to_contain_text("Draft saved")

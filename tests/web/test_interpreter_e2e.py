@@ -762,15 +762,17 @@ def test_attentive_answers_are_mostly_scored_correct(
 
 def test_durations_are_counted_in_frames(compat_runs: dict[str, dict[str, Any]]) -> None:
     """SART digits are planned as 250 ms in whole frames of the measured refresh interval: never
-    shorter than that (minus half a frame of slack), at most a few frames longer on a loaded
-    machine; `stimulus_frames` is what was delivered, not the plan."""
+    shorter than that (minus half a frame of slack), and longer only by frames the display
+    dropped during the trial (a loaded machine drops some; each is counted on the row), so the
+    check holds whatever the load; `stimulus_frames` is what was delivered, not the plan."""
     run = compat_runs["ABC1234-sart-01"]
     frame = run["refresh"]["frame_ms"]
     planned = round(250 / frame)
     for r in rows_of(run, "sart-trial"):
         shown = r["stimulus_offset_ms"] - r["stimulus_onset_ms"]
         assert r["stimulus_frames"] == round(shown / frame) and r["stimulus_duration_ms"] == 250
-        assert (planned - 0.5) * frame - 0.5 <= shown <= (planned + 6) * frame, (shown, frame, r)
+        late = planned + r["dropped_frames"] + 0.5
+        assert (planned - 0.5) * frame - 0.5 <= shown <= late * frame, (shown, frame, r)
 
 
 def test_flanker_screenshot_was_taken(compat_runs: dict[str, dict[str, Any]]) -> None:

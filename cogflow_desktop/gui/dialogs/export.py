@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from PySide6.QtWidgets import (
@@ -33,6 +34,23 @@ SUFFIX = {"csv": ".csv", "json": ".json", "bids": "", "psychds": "", "zip": ".zi
 
 def default_target(folder: Path, slug: str, fmt: str) -> Path:
     return folder / f"{slug}-export{SUFFIX[fmt]}"
+
+
+def path_problem(target: Path, fmt: str) -> str | None:
+    """Why the export cannot be written there, in one sentence; None when it can."""
+    if not str(target) or str(target) == ".":
+        return "Choose where to save the export."
+    target = target.expanduser()
+    folder = target.parent
+    if not folder.is_dir():
+        return f"The folder {folder} does not exist; choose another one."
+    if not os.access(folder, os.W_OK):
+        return f"The folder {folder} cannot be written to; choose another one."
+    if fmt == "bids" and target.exists():
+        return f"{target} already exists; a BIDS export needs a new folder name."
+    if fmt != "bids" and target.is_dir():
+        return f"{target} is a folder; give a file name to export to."
+    return None
 
 
 class ExportDialog(QDialog):
@@ -93,9 +111,11 @@ class ExportDialog(QDialog):
             self.target.setText(path)
 
     def _check(self) -> None:
-        if not self.target.text().strip():
-            self.error.show_error("Choose where to save the export.")
+        problem = path_problem(Path(self.target.text().strip()), self._fmt())
+        if problem:
+            self.error.show_error(problem)
             return
+        self.error.clear_error()
         self.accept()
 
     def options(self) -> ExportOptions:

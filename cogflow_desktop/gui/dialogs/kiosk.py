@@ -51,9 +51,10 @@ class KioskStartDialog(QDialog):
             self.screen.setCurrentIndex(screen_index)
         self.error = ErrorLabel()
         hint = QLabel(
-            "The experiment opens full-screen. To leave it early, press Ctrl+Shift+Q and "
-            "type a researcher's password: the run is then saved as failed with what was "
-            "collected."
+            "The experiment opens full-screen. To leave it early, press Ctrl+Shift+Q: the run "
+            "pauses, and a researcher's password ends it (saved as failed, with what was "
+            "collected). After the last trial the end screen closes by itself or on "
+            "Ctrl+Shift+Q, as set in Settings."
         )
         hint.setWordWrap(True)
         buttons = QDialogButtonBox(
@@ -91,7 +92,12 @@ class KioskExitDialog(QDialog):
     """Accepted only with a researcher's correct password (throttled and audited)."""
 
     def __init__(
-        self, ctx: Context, study_slug: str, usernames: list[str], parent: QWidget | None = None
+        self,
+        ctx: Context,
+        study_slug: str,
+        usernames: list[str],
+        parent: QWidget | None = None,
+        intro: str = "Ending now saves this run as failed, with every response collected so far.",
     ) -> None:
         super().__init__(parent)
         self.setObjectName("kioskExitDialog")
@@ -105,8 +111,9 @@ class KioskExitDialog(QDialog):
         self.password = password_field()
         self.password.setObjectName("password")
         self.error = ErrorLabel()
-        intro = QLabel("Ending now saves this run as failed, with every response collected so far.")
-        intro.setWordWrap(True)
+        self.intro = QLabel(intro)
+        self.intro.setObjectName("intro")
+        self.intro.setWordWrap(True)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -114,7 +121,7 @@ class KioskExitDialog(QDialog):
         buttons.accepted.connect(self._check)
         buttons.rejected.connect(self.reject)
         form = QFormLayout(self)
-        form.addRow(intro)
+        form.addRow(self.intro)
         form.addRow("Researcher", self.username)
         form.addRow("Password", self.password)
         form.addRow(self.error)

@@ -49,6 +49,7 @@ class UnlockDialog(QDialog):
         self.enrol_hint.setWordWrap(True)
         self.enrol_hint.hide()
         self.error = ErrorLabel()
+        self.enrol_secret = ""
         form = QFormLayout(self)
         form.addRow(self.intro)
         if signed_in is None:
@@ -68,6 +69,8 @@ class UnlockDialog(QDialog):
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
         self._needs_password = signed_in is None
+        if signed_in is not None and not session.mfa_enabled():
+            self._show_enrolment()  # a code cannot exist yet: offer the enrolment right away
 
     @property
     def needs_password(self) -> bool:
@@ -102,9 +105,10 @@ class UnlockDialog(QDialog):
         self.qr.setPixmap(qr_pixmap(setup.otpauth_uri, scale=4))
         self.qr.show()
         self.enrol_hint.setText(
-            "Two-step verification was never finished for this account: scan this code with "
-            f"an authenticator app (or type the key {setup.secret}) and enter its code."
+            "No authenticator is set up for this account yet: scan this code with an "
+            f"authenticator app (or type the key {setup.secret}) and enter the code it shows."
         )
+        self.enrol_secret = setup.secret
         self.enrol_hint.show()
 
 

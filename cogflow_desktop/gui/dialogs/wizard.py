@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
@@ -128,6 +129,11 @@ class TotpPage(QWizardPage):
         layout.addWidget(holder, 1)
         self.registerField("code*", self.code)
         self.secret_value = ""
+        # Skipping is a choice made on purpose, never a side effect of Esc.
+        self.skip_button = QPushButton("Skip for now…")
+        self.skip_button.setObjectName("skipTotp")
+        self.skip_button.clicked.connect(wizard.skip_authenticator)
+        side.addRow("", self.skip_button)
 
     def initializePage(self) -> None:
         try:
@@ -158,6 +164,7 @@ class FirstRunWizard(QWizard):
         self.setObjectName("firstRunWizard")
         self.session = session
         self.created: users.CreatedUser | None = None
+        self.skipped_authenticator = False
         self.setWindowTitle("Welcome to CogFlow Desktop")
         self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
         self.setOption(QWizard.WizardOption.NoBackButtonOnStartPage, True)
@@ -173,3 +180,45 @@ class FirstRunWizard(QWizard):
     def create_account(self, username: str, password: str) -> None:
         self.created = users.create_user(self.session.ctx, username, password)
         self.session.sign_in(username, password)
+
+    # -- leaving early -----------------------------------------------------------------------
+    def reject(self) -> None:
+        """Esc or the close button. Before the account exists nothing is lost; after it, leaving
+        skips the recovery key and/or the authenticator, so it must be confirmed."""
+        if self.created is None:
+            super().reject()
+        elif self.currentPage() is self.recovery_page and not self.recovery_page.saved.isChecked():
+            if self.confirm(
+                "Close without saving the recovery key?",
+                "The recovery key is shown only now: without it, a forgotten password means "
+                "the results recorded here can never be read. No authenticator will be set up "
+                "either (Settings can do that later).",
+                "Close anyway",
+            ):
+                self.skipped_authenticator = True
+                super().reject()
+        else:
+            self.skip_authenticator()
+
+    def skip_authenticator(self) -> bool:
+        if not self.confirm(
+            "Skip the authenticator?",
+            "Without an authenticator, results cannot be read on this computer: decrypting and "
+            "exporting ask for its code. You can set it up later in Settings (Set up / replace "
+            "authenticator), or when you first decrypt results.",
+            "Skip for now",
+        ):
+            return False
+        self.skipped_authenticator = True
+        super().reject()
+        return True
+
+    def confirm(self, title: str, text: str, yes: str) -> bool:
+        box = QMessageBox(QMessageBox.Icon.Question, title, text, parent=self)
+        box.setObjectName("wizardConfirm")
+        go = box.addButton(yes, QMessageBox.ButtonRole.AcceptRole)
+        back = box.addButton("Go back", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(back)
+        box.setEscapeButton(back)
+        box.exec()
+        return box.clickedButton() is go

@@ -23,6 +23,12 @@ COLUMNS = [
 ]
 
 
+def _role(label: QLabel, role: str) -> None:
+    label.setProperty("role", role)
+    label.style().unpolish(label)
+    label.style().polish(label)
+
+
 class AuditPage(Page):
     title = "Audit"
 
@@ -63,13 +69,13 @@ class AuditPage(Page):
             self.chain_label.setText(
                 f"✔ Chain verified: all {report.rows_checked} events are intact and in order."
             )
-            self.chain_label.setStyleSheet("color: #146c2e;")
+            _role(self.chain_label, "ok")
         else:
             self.chain_label.setText(
                 f"✘ The chain is broken at event {report.first_broken_id}: {report.problem}. "
                 "Events from there on may have been changed or removed."
             )
-            self.chain_label.setStyleSheet("color: #b00020; font-weight: bold;")
+            _role(self.chain_label, "danger")
             self._select(report.first_broken_id)
 
     def _select(self, event_id: int | None) -> None:

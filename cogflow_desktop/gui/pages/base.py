@@ -16,18 +16,23 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cogflow_desktop.gui import theme
 from cogflow_desktop.gui.state import AppState
 from cogflow_desktop.gui.viewmodels.table import Column, RowsModel
 
 
 class Page(QWidget):
     title = ""
+    icon_name = ""  # a name in icons.PATHS; the title in lower case when empty
 
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.state = state
         self.layout_ = QVBoxLayout(self)
-        heading = QLabel(f"<h2>{self.title}</h2>")
+        margin = theme.PAGE_MARGIN
+        self.layout_.setContentsMargins(margin, margin - 4, margin, theme.SPACE)
+        self.layout_.setSpacing(theme.SPACE)
+        heading = QLabel(self.title)
         heading.setObjectName("pageTitle")
         self.layout_.addWidget(heading)
 
@@ -81,6 +86,7 @@ def select_row(view: QTableView, row: int) -> None:
 def button_row(*buttons: tuple[str, str, Callable[[], None]]) -> tuple[QHBoxLayout, dict]:
     """(object name, label, slot) triples -> a layout and the buttons by name."""
     row = QHBoxLayout()
+    row.setSpacing(theme.SPACE)
     made: dict[str, QPushButton] = {}
     for name, label, slot in buttons:
         button = QPushButton(label)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode
 
+from PySide6.QtCore import QUrl, Signal
 from PySide6.QtWebEngineWidgets import QWebEngineView
 from PySide6.QtWidgets import QLabel, QWidget
 
@@ -12,14 +13,25 @@ from cogflow_desktop.gui.state import AppState
 from cogflow_desktop.gui.webviews import lock_view
 
 BUILDER_PATH = "/builder/"
+INTERPRETER_PATH = "/interpreter/"
 
 
 def builder_path(study_slug: str | None) -> str:
     return f"{BUILDER_PATH}?{urlencode({'study': study_slug})}" if study_slug else BUILDER_PATH
 
 
+def study_to_run(url: QUrl, server_url: str) -> str | None:
+    """The study slug of a link to the Interpreter on our own server, else None."""
+    if not url.toString().startswith(server_url.rstrip("/") + INTERPRETER_PATH):
+        return None
+    slugs = parse_qs(url.query()).get("study") or []
+    return slugs[0] if slugs and slugs[0] else None
+
+
 class BuilderPage(Page):
     title = "Builder"
+    # The Builder's "Run it in the Interpreter": the app opens its kiosk dialog instead.
+    run_study = Signal(str)
 
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(state, parent)
@@ -41,7 +53,9 @@ class BuilderPage(Page):
         if self.view is None:
             self.view = QWebEngineView(self)
             self.view.setObjectName("builderView")
-            self.view.setPage(self.state.web().app_page(self.view))
+            page = self.state.web().app_page(self.view)
+            page.window_requested.connect(self._link_opened)
+            self.view.setPage(page)
             lock_view(self.view)
             self.layout_.addWidget(self.view, 1)
         return self.view
@@ -58,6 +72,11 @@ class BuilderPage(Page):
         view = self._ensure_view()
         view.load(self.state.web().url(self._pending))
         self._pending = None
+
+    def _link_opened(self, url: QUrl) -> None:
+        slug = study_to_run(url, self.state.runtime.url)
+        if slug is not None:
+            self.run_study.emit(slug)
 
     def release(self) -> None:
         """Drop the view (and its page) before the web profile goes away at shutdown."""

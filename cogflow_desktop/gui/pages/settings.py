@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QUrl
+from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QGuiApplication
-from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QWidget,
+)
 
 from cogflow_desktop import __version__
+from cogflow_desktop.gui import queries, theme
+from cogflow_desktop.gui.dialogs.authenticator import AuthenticatorDialog
 from cogflow_desktop.gui.logs import log_path
 from cogflow_desktop.gui.pages.base import Page
 from cogflow_desktop.gui.state import AppState
@@ -19,13 +29,19 @@ def _selectable(text: str) -> QLabel:
     return label
 
 
+THEME_LABELS = {"system": "Follow the system", "light": "Light", "dark": "Dark"}
+
+
 class SettingsPage(Page):
     title = "Settings"
+    theme_changed = Signal(str)
 
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(state, parent)
         settings = state.ctx.settings
         form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
+        form.setVerticalSpacing(theme.SPACE)
         self.layout_.addLayout(form)
         form.addRow("Version", _selectable(__version__))
         form.addRow("Data folder", _selectable(str(settings.data_dir)))
@@ -41,7 +57,23 @@ class SettingsPage(Page):
             self.screen.addItem(f"{i + 1}: {screen.name()} ({size.width()}×{size.height()})")
         self.screen.setCurrentIndex(min(state.prefs.kiosk_screen, self.screen.count() - 1))
         self.screen.currentIndexChanged.connect(self._screen_changed)
+        self.theme = QComboBox()
+        self.theme.setObjectName("theme")
+        for key, label in THEME_LABELS.items():
+            self.theme.addItem(label, key)
+        self.theme.setCurrentIndex(max(0, self.theme.findData(state.prefs.theme)))
+        self.theme.currentIndexChanged.connect(self._theme_changed)
+        form.addRow("Appearance", self.theme)
         form.addRow("Run participants on", self.screen)
+        self.end_seconds = QSpinBox()
+        self.end_seconds.setObjectName("kioskEndSeconds")
+        self.end_seconds.setRange(0, 600)
+        self.end_seconds.setSuffix(" s")
+        # 0 reads as what it means: the end screen stays until the experimenter's key.
+        self.end_seconds.setSpecialValueText("until Ctrl+Shift+Q")
+        self.end_seconds.setValue(state.prefs.kiosk_end_seconds)
+        self.end_seconds.valueChanged.connect(self._end_seconds_changed)
+        form.addRow("After a run, end screen for", self.end_seconds)
         open_folder = QPushButton("Open data folder")
         open_folder.setObjectName("openDataFolder")
         open_folder.clicked.connect(
@@ -51,7 +83,33 @@ class SettingsPage(Page):
         folder_row.addWidget(open_folder)
         folder_row.addStretch(1)
         form.addRow("", folder_row)
+        self.authenticator_button = QPushButton("Set up / replace authenticator…")
+        self.authenticator_button.setObjectName("authenticatorButton")
+        self.authenticator_button.clicked.connect(self.open_authenticator)
+        auth_row = QHBoxLayout()
+        auth_row.addWidget(self.authenticator_button)
+        auth_row.addStretch(1)
+        form.addRow("Two-step verification", auth_row)
+        self.authenticator_dialog: AuthenticatorDialog | None = None
         self.layout_.addStretch(1)
+
+    def open_authenticator(self) -> AuthenticatorDialog:
+        names = queries.usernames(self.state.ctx, self.state.prefs.last_username)
+        dialog = AuthenticatorDialog(self.state.session, names, self)
+        dialog.accepted.connect(self.state.changed)
+        self.authenticator_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _theme_changed(self, _index: int) -> None:
+        choice = str(self.theme.currentData())
+        self.state.prefs.theme = choice
+        self.state.save_prefs()
+        self.theme_changed.emit(choice)
+
+    def _end_seconds_changed(self, value: int) -> None:
+        self.state.prefs.kiosk_end_seconds = value
+        self.state.save_prefs()
 
     def _screen_changed(self, index: int) -> None:
         if index >= 0:

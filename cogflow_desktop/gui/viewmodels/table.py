@@ -10,7 +10,11 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
+from cogflow_desktop.gui import theme
+
 Index = QModelIndex | QPersistentModelIndex
+HIGHLIGHT_TEXT = "#1d2330"
+DARK_TINT = 330  # percent: QColor.darker
 
 
 @dataclass(frozen=True)
@@ -80,9 +84,20 @@ class RowsModel(QAbstractTableModel):
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             value = row.get(col.key)
             return col.fmt(value) if col.fmt else display(value)
-        if role == Qt.ItemDataRole.BackgroundRole and self._highlight is not None:
+        if self._highlight is not None and role in (
+            Qt.ItemDataRole.BackgroundRole,
+            Qt.ItemDataRole.ForegroundRole,
+        ):
             colour = self._highlight(row)
-            return QBrush(QColor(colour)) if colour else None
+            if not colour:
+                return None
+            # Highlights are pale tints: in the dark theme the same hue, dark, under light text.
+            if theme.is_dark():
+                if role == Qt.ItemDataRole.BackgroundRole:
+                    return QBrush(QColor(colour).darker(DARK_TINT))
+                return None
+            background = role == Qt.ItemDataRole.BackgroundRole
+            return QBrush(QColor(colour if background else HIGHLIGHT_TEXT))
         return None
 
     def headerData(
