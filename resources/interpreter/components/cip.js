@@ -130,7 +130,7 @@ export async function run(el, p, ctx) {
   const { category, correct } = score(p, response);
   const nback = p.cip_response_paradigm === 'nback';
   return {
-    stimulus_onset_ms: tImg, stimulus_offset_ms: tOut, stimulus_frames: counts.image, stimulus_duration_ms: p.image_duration_ms,
+    stimulus_onset_ms: tImg, stimulus_offset_ms: tOut, image_frames_drawn: counts.image, stimulus_duration_ms: p.image_duration_ms,
     transition_in_onset_ms: tIn === null ? null : ctx.run.rel(tIn), transition_in_frames: counts.mask_to_image,
     transition_out_frames: counts.image_to_mask, transition_duration_ms: p.transition_duration_ms, cip_transition_frames: steps,
     rt_ms: response && tImg !== null ? response.timeStamp - tImg : null,

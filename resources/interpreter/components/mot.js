@@ -158,7 +158,7 @@ export async function run(el, p, ctx) {
     : score.num_correct === s.num_targets && score.num_false_alarms === 0;
   const last1 = rec[rec.length - 1] ?? null;
   return {
-    stimulus_onset_ms: onset, stimulus_offset_ms: probeOnset, stimulus_frames: motionFrames,
+    stimulus_onset_ms: onset, stimulus_offset_ms: probeOnset, motion_frames_drawn: motionFrames,
     stimulus_duration_ms: s.cue_ms + s.tracking_ms,
     tracking_onset_ms: ctx.run.rel(trackingOnset), probe_onset_ms: ctx.run.rel(probeOnset),
     feedback_onset_ms: feedbackOnset === null ? null : ctx.run.rel(feedbackOnset),
