@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,10 @@ GENESIS = "0" * 64
 # Built once: statement construction is a large part of the cost of an append.
 _LAST_ROW = select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
 _INSERT = insert(AuditEvent)
+
+# Where record() leaves the chain's new head in the session (Context.write hands it to the
+# anchor once the transaction has committed).
+HEAD_INFO = "cogflow_audit_head"
 
 SYSTEM_ACTOR = "system"
 ANONYMOUS_ACTOR = "anonymous"
@@ -74,7 +79,20 @@ def record(
     # A Core insert: the row is never read back in this transaction, so the ORM's unit of work
     # (identity map, flush) would be pure overhead on every checkpoint.
     conn.execute(_INSERT, {c.key: getattr(event, c.key) for c in AuditEvent.__table__.columns})
+    session.info[HEAD_INFO] = (event.id, event.hash)
     return event
+
+
+def chain_state(session: Session, ids: Sequence[int]) -> tuple[int, dict[int, str]]:
+    """The chain's row count (its last id) and the hashes of the rows asked for (and of the
+    last one)."""
+    conn = session.connection()
+    last = conn.execute(_LAST_ROW).first()
+    if last is None:
+        return 0, {}
+    wanted = {*ids, last[0]}
+    rows = conn.execute(select(AuditEvent.id, AuditEvent.hash).where(AuditEvent.id.in_(wanted)))
+    return int(last[0]), {int(i): h for i, h in rows}
 
 
 @dataclass(frozen=True)

@@ -14,13 +14,8 @@ APP_AUTHOR = "CogFlow"
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
-# The web apps' dev servers (Builder on 5500, Interpreter on 5501) may call the local API.
-DEFAULT_DEV_ORIGINS = (
-    "http://127.0.0.1:5500",
-    "http://localhost:5500",
-    "http://127.0.0.1:5501",
-    "http://localhost:5501",
-)
+# No other web origin is trusted unless COGFLOW_ALLOWED_ORIGINS lists it (e.g. a web app's dev
+# server); even then it never reaches results, auth or researcher endpoints (api/guards.py).
 MAX_BODY_BYTES = 64 * 1024 * 1024
 
 
@@ -57,7 +52,7 @@ class Settings:
     data_dir: Path
     mfa_reauth_seconds: int = 900
     session_idle_seconds: int = 8 * 3600
-    extra_origins: tuple[str, ...] = DEFAULT_DEV_ORIGINS
+    extra_origins: tuple[str, ...] = ()
     # Failed logins / TOTP codes allowed per window, per account and per client.
     throttle_limit: int = 10
     throttle_window_seconds: int = 60
@@ -84,7 +79,7 @@ class Settings:
         origins = (
             tuple(o.strip().rstrip("/") for o in origins_env.split(",") if o.strip())
             if origins_env is not None
-            else DEFAULT_DEV_ORIGINS
+            else ()
         )
         values: dict[str, object] = {
             "data_dir": Path(data_dir).expanduser() if data_dir else default_data_dir(),

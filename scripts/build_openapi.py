@@ -361,6 +361,74 @@ def extend(doc: dict[str, Any]) -> dict[str, Any]:
         }
     }
 
+    # Lab hardware (README: Lab hardware: LSL and triggers): the Interpreter's events for the
+    # marker host of `cogflow-desktop serve --lsl` (cogflow_desktop/hardware/protocol.py).
+    number = {"type": "number"}
+    scalar = {"anyOf": [{"type": "string", "maxLength": 200}, number, {"type": "boolean"}]}
+    schemas["MarkerRequest"] = {
+        "type": "object",
+        "properties": {
+            "op": {"type": "string", "enum": ["hello", "clock", "markers", "summary"]},
+            "run_session_id": {"type": "string", "format": "uuid", "nullable": True},
+            "samples": {
+                "type": "array",
+                "maxItems": 64,
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "page_sent_ms": number,
+                        "page_received_ms": number,
+                        "lsl_s": number,
+                    },
+                    "required": ["page_sent_ms", "page_received_ms", "lsl_s"],
+                },
+            },
+            "markers": {
+                "type": "array",
+                "maxItems": 1000,
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "seq": {"type": "integer", "minimum": 0},
+                        "event": {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,39}$"},
+                        "page_ms": number,
+                        "lsl_time": {"type": "number", "nullable": True},
+                        "live": {"type": "boolean"},
+                        "data": {
+                            "type": "object",
+                            "maxProperties": 24,
+                            "additionalProperties": {**scalar, "nullable": True},
+                        },
+                    },
+                    "required": ["seq", "event", "page_ms"],
+                },
+            },
+            "end": {"type": "boolean"},
+        },
+        "required": ["op"],
+    }
+    paths["/api/hardware/markers"] = {
+        "post": {
+            "tags": ["Interpreter"],
+            "summary": "Lab hardware: LSL markers, clock round trips and trigger codes of a run",
+            "description": "Answers only when the server runs with `serve --lsl` or "
+            "`--trigger-port` (else 404). `hello` says whether markers go anywhere for the run, "
+            "`clock` answers the LSL clock (one round trip) or takes a finished burst, "
+            "`markers` pushes events, `summary` answers the run's record.",
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/MarkerRequest"}}
+                },
+            },
+            "responses": {
+                "200": _json({"type": "object"}, "The host's answer"),
+                "400": _json({"anyOf": [VALIDATION, DETAIL, ERR]}, "Invalid request"),
+                "404": _json(ERR, "Lab hardware off on this server, or an unknown run"),
+            },
+        }
+    }
+
     # Answers the contract leaves out but this server gives, documented so clients can rely on them.
     resp = lambda path, method: paths[path][method]["responses"]  # noqa: E731
     resp("/api/v1/auth/login", "post").update(
@@ -402,12 +470,86 @@ def extend(doc: dict[str, Any]) -> dict[str, Any]:
     resp("/api/v1/results/decrypt", "post")["400"] = _json(
         {"anyOf": [VALIDATION, DETAIL]}, "Validation error"
     )
+    _security_extensions(doc)
     for _path, item in paths.items():
         for method, op in item.items():
             if method == "post":
                 for code, answer in _common_unsafe().items():
                     op["responses"].setdefault(code, answer)
     return doc
+
+
+def _security_extensions(doc: dict[str, Any]) -> None:
+    """Issue 11: sealed page buffers, run integrity, integrity errors (README, Security)."""
+    schemas, paths = doc["components"]["schemas"], doc["paths"]
+    resp = lambda path, method: paths[path][method]["responses"]  # noqa: E731
+    schemas["StartRunResponse"]["properties"]["seal_public_key"] = {
+        "type": "string",
+        "description": "The install's X25519 public key (base64): the Interpreter seals what it "
+        "must keep locally to it (this server only).",
+    }
+    schemas["DecryptResultResponse"]["properties"]["integrity"] = {
+        "type": "string",
+        "description": "'verified' (checked against the run's sealed manifest) or "
+        "'unverified: recorded before run binding'.",
+    }
+    integrity = _json(ERR, "Stored data failed its integrity check (audited)")
+    for path in ("/api/v1/results/decrypt", "/api/v1/auth/login", "/api/v1/auth/mfa/verify"):
+        resp(path, "post")["409"] = integrity
+    schemas["SealedTrial"] = {
+        "type": "object",
+        "required": ["trial_index", "ciphertext"],
+        "properties": {
+            "trial_index": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1},
+            "ciphertext": {"type": "string", "format": "byte"},
+        },
+    }
+    schemas["RecoverSealedRequest"] = {
+        "type": "object",
+        "required": ["run_session_id", "sealed_key", "key_fingerprint"],
+        "properties": {
+            "run_session_id": {"type": "string", "format": "uuid"},
+            "sealed_key": {"type": "string", "format": "byte", "maxLength": 200},
+            "key_fingerprint": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+            "trial_count": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1},
+            "trials": {"type": "array", "items": {"$ref": "#/components/schemas/SealedTrial"}},
+            "result_payload_sealed": {"type": "string", "format": "byte", "nullable": True},
+        },
+    }
+    paths["/api/v1/results/recover"] = {
+        "post": {
+            "tags": ["Interpreter"],
+            "summary": "Hand over a page's sealed local buffer (stored still sealed)",
+            "description": "What an earlier Interpreter page could not deliver, sealed to the "
+            "install key in the page: a content key of its own, trials encrypted under it, "
+            "optionally the result payload. Trials already stored are kept as they are.",
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {"$ref": "#/components/schemas/RecoverSealedRequest"}
+                    }
+                },
+            },
+            "responses": {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "properties": {
+                            "run_session_id": {"type": "string"},
+                            "stored": {"type": "boolean"},
+                            "trial_records_stored": {"type": "integer"},
+                            "reason": {"type": "string"},
+                        },
+                    },
+                    "Stored (or nothing to store, or the run already finished)",
+                ),
+                "400": _json({"anyOf": [VALIDATION, DETAIL, ERR]}, "Validation error"),
+                "404": _json(ERR, "Run session not found"),
+                **_common_unsafe(),
+            },
+        }
+    }
 
 
 def main() -> None:

@@ -44,7 +44,7 @@ def main() -> int:
         try:
             with sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
-                page = browser.new_page(viewport={"width": 1280, "height": 800})
+                page = browser.new_page(viewport={"width": 1280, "height": 800}, bypass_csp=True)
                 page.goto(f"{live.url}/builder/")
                 page.wait_for_selector('body[data-ready="true"]')
                 with page.expect_file_chooser() as chooser:

@@ -6,7 +6,16 @@ import mimetypes
 
 from flask import Flask
 
-from cogflow_desktop.api.blueprints import auth, builder, interpreter, media, ops, studies, web_apps
+from cogflow_desktop.api.blueprints import (
+    auth,
+    builder,
+    interpreter,
+    markers,
+    media,
+    ops,
+    studies,
+    web_apps,
+)
 from cogflow_desktop.api.errors import register_error_handlers
 from cogflow_desktop.api.guards import install_guards
 from cogflow_desktop.services.context import Context
@@ -35,4 +44,5 @@ def create_app(context: Context, port: int) -> Flask:
     register_error_handlers(app)
     for bp in (ops.bp, auth.bp, studies.bp, builder.bp, interpreter.bp, media.bp, web_apps.bp):
         app.register_blueprint(bp)
+    app.register_blueprint(markers.bp)  # lab hardware (serve --lsl)
     return app

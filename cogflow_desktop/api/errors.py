@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from cogflow_desktop import audit
 from cogflow_desktop.api.validation import FrameworkError
+from cogflow_desktop.api.web import actor, client, ctx
+from cogflow_desktop.security.envelopes import DecryptionError
 from cogflow_desktop.services.errors import ServiceError, Throttled, ValidationFailed
 
 log = logging.getLogger(__name__)
@@ -25,6 +28,23 @@ def register_error_handlers(app: Flask) -> None:
         if isinstance(exc, FrameworkError):
             return jsonify({"detail": exc.message}), exc.status
         return jsonify({"error": exc.message}), exc.status
+
+    @app.errorhandler(DecryptionError)
+    def _integrity(exc: DecryptionError):  # type: ignore[no-untyped-def]
+        # A safety net: services turn tamper findings into Corrupted themselves; anything that
+        # slips through is still an audited integrity error, never a 500.
+        with ctx().write() as s:
+            audit.record(
+                s,
+                "integrity.error",
+                actor=actor(),
+                outcome="denied",
+                client=client(),
+                target=request.path[:255],
+                details={"reason": str(exc)},
+            )
+        message = "Stored data failed its integrity check: the database was changed or damaged."
+        return jsonify({"error": message}), 409
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):  # type: ignore[no-untyped-def]

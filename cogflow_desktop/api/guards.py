@@ -2,7 +2,9 @@
 
 - Host: only our own loopback names, so a DNS-rebinding page cannot reach us by its name.
 - Origin: unsafe requests from a browser page of another origin are refused (a page open in a
-  browser on the lab PC must not publish or submit); no wildcard CORS, only listed origins.
+  browser on the lab PC must not publish or submit). Only origins the user listed
+  (COGFLOW_ALLOWED_ORIGINS) get CORS, never with credentials, never on results, auth or
+  researcher endpoints, and never riding a researcher's session cookie.
 - CSRF: unsafe requests riding a logged-in session must echo the csrftoken cookie.
 - App token: when embedded in the Qt app, writes need the per-launch token its web views send.
 """
@@ -10,8 +12,9 @@
 from __future__ import annotations
 
 import hmac
+import re
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, g, jsonify, request
 
 from cogflow_desktop.api.web import (
     APP_TOKEN_HEADER,
@@ -24,6 +27,43 @@ from cogflow_desktop.api.web import (
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 CSRF_EXEMPT = {"/api/v1/auth/login"}
+# Researcher territory: sessions, TOTP, decrypted results, run listings, accounts. Only the
+# app's own origin may call these; a listed dev origin may not, whatever its CORS grant.
+_RESEARCHER_PATHS = re.compile(
+    r"^/api/v1/(auth/|results/decrypt$|studies/[^/]+/runs$|users(/|$)|researchers(/|$))"
+)
+FOREIGN_ORIGIN = "cogflow_foreign_origin"
+_ORIGIN_REFUSED = {"error": "Requests from this web page's origin are not allowed."}
+
+
+# Every page this server serves (Interpreter, Builder, portal): scripts only from its own files
+# (no inline script, no event-handler attributes: HTML in a study config formats but never
+# runs), requests only to itself, images only from itself (/media/...) or data: URLs. Inline
+# *styles* stay allowed: stimulus HTML keeps its formatting, and with img-src and font-src
+# closed, CSS cannot send anything anywhere either.
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data: blob:",
+        "media-src 'self' data: blob:",
+        "font-src 'self' data:",
+        "connect-src 'self'",
+        "frame-src 'self'",
+        "frame-ancestors 'self'",
+        "worker-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+    )
+)
+# Answers that are not pages (JSON, files) need no power at all.
+API_POLICY = "default-src 'none'; frame-ancestors 'none'"
+
+
+def researcher_path(path: str) -> bool:
+    return bool(_RESEARCHER_PATHS.match(path))
 
 
 def own_origins(port: int) -> set[str]:
@@ -45,18 +85,23 @@ def install_guards(app: Flask) -> None:
         if host not in allowed_hosts:
             return _refuse(400, {"error": "This server answers only on its own loopback address."})
         origin = request.headers.get("Origin")
-        allowed_origins = own_origins(port) | set(app.config["COGFLOW_EXTRA_ORIGINS"])
+        own = own_origins(port)
+        listed = set(app.config["COGFLOW_EXTRA_ORIGINS"]) - own
+        dev_origin = origin is not None and origin in listed
+        # A listed origin's requests are anonymous: its page must never act as a researcher.
+        g.setdefault(FOREIGN_ORIGIN, dev_origin)
+        if dev_origin and researcher_path(request.path):
+            return _refuse(403, _ORIGIN_REFUSED)
         if request.method == "OPTIONS":
-            return _preflight(origin, allowed_origins)
+            return _preflight(origin, own | listed)
         if request.method in SAFE_METHODS:
             return None
-        if origin is not None and origin not in allowed_origins:
-            return _refuse(403, {"error": "Requests from this web page's origin are not allowed."})
+        if origin is not None and origin not in own | listed:
+            return _refuse(403, _ORIGIN_REFUSED)
         site = request.headers.get("Sec-Fetch-Site")
         if origin is None and site == "cross-site":
-            return _refuse(403, {"error": "Requests from this web page's origin are not allowed."})
+            return _refuse(403, _ORIGIN_REFUSED)
         token = ctx().settings.app_token
-        dev_origin = origin is not None and origin not in own_origins(port)
         if token is not None and not dev_origin:
             sent = request.headers.get(APP_TOKEN_HEADER, "")
             if not hmac.compare_digest(sent, token):
@@ -76,10 +121,15 @@ def install_guards(app: Flask) -> None:
     def _headers(resp: Response) -> Response:
         origin = request.headers.get("Origin")
         port = app.config["COGFLOW_PORT"]
-        if origin and origin in set(app.config["COGFLOW_EXTRA_ORIGINS"]) - own_origins(port):
+        listed = set(app.config["COGFLOW_EXTRA_ORIGINS"]) - own_origins(port)
+        if origin and origin in listed and not researcher_path(request.path):
+            # Without credentials: the page reads only answers made for an anonymous caller.
             resp.headers["Access-Control-Allow-Origin"] = origin
-            resp.headers["Access-Control-Allow-Credentials"] = "true"
             resp.headers["Vary"] = "Origin"
+        page = resp.mimetype == "text/html"
+        resp.headers.setdefault(
+            "Content-Security-Policy", CONTENT_SECURITY_POLICY if page else API_POLICY
+        )
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")
         resp.headers.setdefault("Referrer-Policy", "same-origin")
         resp.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
@@ -90,7 +140,7 @@ def install_guards(app: Flask) -> None:
 
 def _preflight(origin: str | None, allowed: set[str]) -> Response:
     if origin is None or origin not in allowed:
-        return _refuse(403, {"error": "Requests from this web page's origin are not allowed."})
+        return _refuse(403, _ORIGIN_REFUSED)
     resp = Response(status=204)
     resp.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
     resp.headers["Access-Control-Allow-Headers"] = (

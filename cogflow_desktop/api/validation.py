@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
+import math
 import re
 import uuid
 from typing import Any, Literal, TypeVar
@@ -25,8 +28,53 @@ class FrameworkError(ServiceError):
         self.status = status
 
 
+class _NotPortable(ValueError):
+    """Parsed, but not data every client can hold (the message names the problem)."""
+
+
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _NotPortable(f"the number {text[:20]} is too large to store")
+    return value
+
+
+def _exact_int(text: str) -> int:
+    # Beyond double precision a number would change silently in JavaScript (and 1e309-sized
+    # ones cannot be held at all): refuse rather than store something no reader agrees on.
+    if len(text) > 310:
+        raise _NotPortable("a number has too many digits to store")
+    value = int(text)
+    if abs(value) > _MAX_EXACT and float(value) != value:
+        raise _NotPortable(f"the number {text[:20]} cannot be stored exactly")
+    return value
+
+
+_MAX_EXACT = 2**53
+# A lone surrogate can come only from a \u escape of D800-DFFF or from ED A0..BF bytes (which
+# json.loads decodes with surrogatepass): only bodies with either are walked.
+_MAYBE_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def json_body(required: bool = True) -> Any:
@@ -39,9 +87,18 @@ def json_body(required: bool = True) -> Any:
     if mimetype != "application/json" and not mimetype.endswith("+json"):
         raise FrameworkError(415, f'Unsupported media type "{mimetype}" in request.')
     try:
-        return json.loads(raw, parse_constant=_reject_constant)
+        data = json.loads(
+            raw, parse_constant=_reject_constant, parse_float=_finite_float, parse_int=_exact_int
+        )
+    except _NotPortable as exc:
+        raise FrameworkError(400, f"JSON parse error - {exc}.") from exc
     except (ValueError, RecursionError) as exc:
         raise FrameworkError(400, "JSON parse error - the request body is not valid JSON.") from exc
+    if _MAYBE_SURROGATE.search(raw) and _has_lone_surrogate(data):
+        raise FrameworkError(
+            400, "JSON parse error - a string holds a lone surrogate, which is not text."
+        )
+    return data
 
 
 def parse(model: type[M], required: bool = True) -> M:
@@ -156,3 +213,54 @@ class DecryptBody(_Body):
     include_trials: bool = False
 
     _run_id = field_validator("run_session_id")(_uuid)
+
+
+_B64 = re.compile(r"^[A-Za-z0-9+/]*={0,2}$")
+
+
+def _base64(value: str, what: str, limit: int) -> bytes:
+    if len(value) > limit or not _B64.match(value) or len(value) % 4:
+        raise ValueError(f"{what} must be base64 (at most {limit} characters).")
+    return base64.b64decode(value)
+
+
+class SealedTrial(_Body):
+    trial_index: int = Field(ge=0, le=MAX_TRIAL_INDEX)
+    ciphertext: str = Field(min_length=1)
+
+
+class RecoverBody(_Body):
+    """A page's sealed local buffer (results/recover): only base64 blobs and indices."""
+
+    run_session_id: str
+    sealed_key: str = Field(min_length=1, max_length=200)
+    key_fingerprint: str = Field(pattern=r"^[0-9a-f]{64}$")
+    trial_count: int = Field(default=0, ge=0, le=MAX_TRIAL_INDEX)
+    trials: list[SealedTrial] = Field(default_factory=list, max_length=200_000)
+    result_payload_sealed: str | None = None
+
+    _run_id = field_validator("run_session_id")(_uuid)
+
+    @field_validator("trials")
+    @classmethod
+    def _unique(cls, trials: list[SealedTrial]) -> list[SealedTrial]:
+        if len({t.trial_index for t in trials}) != len(trials):
+            raise ValueError("A trial_index appears more than once.")
+        return trials
+
+    def blobs(self) -> tuple[bytes, list[tuple[int, bytes]], bytes | None]:
+        """The decoded key, trials and payload (ValidationFailed on bad base64)."""
+        try:
+            key = _base64(self.sealed_key, "sealed_key", 200)
+            trials = [
+                (t.trial_index, _base64(t.ciphertext, "ciphertext", 64 * 1024 * 1024))
+                for t in self.trials
+            ]
+            payload = (
+                None
+                if self.result_payload_sealed is None
+                else _base64(self.result_payload_sealed, "result_payload_sealed", 64 * 1024 * 1024)
+            )
+        except (ValueError, binascii.Error) as exc:
+            raise ValidationFailed({"non_field_errors": [str(exc)]}) from exc
+        return key, trials, payload

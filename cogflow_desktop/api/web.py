@@ -21,8 +21,12 @@ def ctx() -> Context:
 
 
 def current_session() -> SessionSecrets | None:
+    """The caller's researcher session; never for a request from a listed foreign origin (a
+    dev server's page), whose cookies the browser sends because loopback ports are same-site."""
     if "cogflow_session" not in g:
-        g.cogflow_session = auth.session_for(ctx(), request.cookies.get(SESSION_COOKIE))
+        foreign = g.get("cogflow_foreign_origin", False)
+        cookie = None if foreign else request.cookies.get(SESSION_COOKIE)
+        g.cogflow_session = auth.session_for(ctx(), cookie)
     return g.cogflow_session
 
 

@@ -9,6 +9,7 @@ import sys
 
 from cogflow_desktop.api.server import EmbeddedServer, PortInUse
 from cogflow_desktop.cli.common import CliError, add_data_dir, open_ctx
+from cogflow_desktop.cli.serve_hardware import add_hardware_options, start_hardware
 from cogflow_desktop.services.instance_lock import DataFolderInUse, InstanceLock
 from cogflow_desktop.settings import DEFAULT_HOST, DEFAULT_PORT, Settings
 
@@ -24,6 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument(
         "--port", type=int, default=DEFAULT_PORT, help="port (default 8000; 0 = any free)"
     )
+    add_hardware_options(p)
     add_data_dir(p)
     p.set_defaults(func=run)
 
@@ -76,6 +78,7 @@ def _serve(args: argparse.Namespace) -> int:
                 flush=True,
             )
         print(f"CogFlow Desktop server on {server.url} (data: {ctx.settings.data_dir})", flush=True)
+        start_hardware(args, ctx)
         server.serve_until_stopped()
         print("Server stopped.", file=sys.stderr, flush=True)
         return 0

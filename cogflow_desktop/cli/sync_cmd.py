@@ -11,10 +11,17 @@ import threading
 import time
 from typing import Any
 
+from cogflow_desktop import audit_anchor
 from cogflow_desktop.cli.common import CliError, StdinLines, add_data_dir, open_ctx, read_secret
 from cogflow_desktop.services import users
 from cogflow_desktop.sync import keystore, state
-from cogflow_desktop.sync.client import CentralClient, Credentials, normalize_url
+from cogflow_desktop.sync.client import (
+    INSECURE_HTTP_WARNING,
+    CentralClient,
+    Credentials,
+    is_loopback,
+    normalize_url,
+)
 from cogflow_desktop.sync.engine import ANONYMOUS_REASON, SyncEngine, SyncError, SyncOptions
 from cogflow_desktop.sync.progress import Progress, SyncReport
 
@@ -63,6 +70,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "--timeout", type=float, default=60.0, help="seconds to wait for each answer (default 60)"
     )
     p.add_argument(
+        "--allow-insecure-http",
+        action="store_true",
+        help="allow a plain http:// server on another computer (results and passwords cross "
+        "the network unencrypted; a warning is shown)",
+    )
+    p.add_argument(
         "--retry-failed",
         action="store_true",
         help="also retry runs the server refused before (e.g. after fixing the study there)",
@@ -90,6 +103,17 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     un.add_argument("switch", choices=["on", "off"])
     un.add_argument("--user", metavar="NAME", help="researcher whose password unlocks the key")
+    un.add_argument(
+        "--server",
+        metavar="URL",
+        default=os.environ.get("COGFLOW_SYNC_SERVER"),
+        help="the only server unattended sync may send to ($COGFLOW_SYNC_SERVER)",
+    )
+    un.add_argument(
+        "--allow-insecure-http",
+        action="store_true",
+        help="allow a plain http:// server on another computer",
+    )
     un.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     add_data_dir(un)
     un.set_defaults(func=switch_unattended)
@@ -113,10 +137,7 @@ def _remote_credentials(args: argparse.Namespace, stdin: StdinLines) -> Credenti
 def run_sync(args: argparse.Namespace) -> int:
     if not args.server:
         raise CliError("Say which server to sync to with --server URL (or COGFLOW_SYNC_SERVER).")
-    try:
-        server = normalize_url(args.server)
-    except ValueError as exc:
-        raise CliError(str(exc)) from exc
+    server = _server(args)
     if args.workers < 1 or args.workers > 32:
         raise CliError("--workers must be between 1 and 32.")
     if not args.unattended and not args.user:
@@ -131,9 +152,11 @@ def run_sync(args: argparse.Namespace) -> int:
         stdin = StdinLines()
         if args.unattended:
             try:
-                key = keystore.unlock(ctx)
+                key = keystore.unlock(ctx, server)
             except keystore.KeystoreError as exc:
                 raise CliError(str(exc)) from exc
+            if ctx.anchor is not None:  # a researcher key is here: anchor what sync audits
+                ctx.anchor.arm(key)
             actor = UNATTENDED_ACTOR
         else:
             password = read_secret(
@@ -148,6 +171,8 @@ def run_sync(args: argparse.Namespace) -> int:
             server,
             credentials=_remote_credentials(args, stdin),
             timeout=(min(10.0, args.timeout), args.timeout),
+            allow_insecure_http=args.allow_insecure_http,
+            extra_headers=audit_anchor.sync_header(ctx.settings.data_dir),
         )
         bar = ProgressBar(sys.stderr)
         engine = SyncEngine(
@@ -164,6 +189,18 @@ def run_sync(args: argparse.Namespace) -> int:
         return 0 if report.ok else 1
     finally:
         ctx.close()
+
+
+def _server(args: argparse.Namespace) -> str:
+    """The normalized server address; refused with credentials in it, or as plain http to
+    another computer without --allow-insecure-http (then warned about)."""
+    try:
+        server = normalize_url(args.server, allow_insecure_http=args.allow_insecure_http)
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
+    if server.startswith("http://") and not is_loopback(server):
+        print(INSECURE_HTTP_WARNING.format(url=server), file=sys.stderr, flush=True)
+    return server
 
 
 def _run_cancellable(engine: SyncEngine) -> SyncReport:
@@ -350,6 +387,12 @@ def switch_unattended(args: argparse.Namespace) -> int:
                 "Manager, macOS Keychain or a Secret Service), so unattended sync cannot be "
                 "turned on."
             )
+        if not args.server:
+            raise CliError(
+                "Say which server unattended sync may send to with --server URL (or "
+                "COGFLOW_SYNC_SERVER): it will send to that server only."
+            )
+        server = _server(args)
         password = read_secret(
             what=f"password of {args.user}",
             from_stdin=args.password_stdin,
@@ -358,12 +401,12 @@ def switch_unattended(args: argparse.Namespace) -> int:
         )
         key = users.unlock_with_password(ctx, args.user, password)
         try:
-            keystore.enable(ctx, key, actor=args.user)
+            keystore.enable(ctx, key, actor=args.user, server_url=server)
         except keystore.KeystoreError as exc:
             raise CliError(str(exc)) from exc
         print(
-            "Unattended sync is on: `cogflow-desktop sync --unattended --server URL` needs no "
-            "password now."
+            f"Unattended sync is on for {server} (and no other server): "
+            f"`cogflow-desktop sync --unattended --server {server}` needs no password now."
         )
         return 0
     finally:

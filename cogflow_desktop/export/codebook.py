@@ -19,6 +19,7 @@ CODEBOOK_COLUMNS = ("name", "table", "type", "units", "meaning", "appears_in")
 # Columns in seconds (BIDS events); every other unit comes from the name's suffix.
 SECONDS_COLUMNS = frozenset({"onset", "duration", "response_time"})
 _UNIT_SUFFIXES = (("_ms", "ms"), ("_deg", "deg"), ("_px", "px"), ("_cm", "cm"), ("_hz", "Hz"))
+NAMED_UNITS = {"lsl_onset_time": "s"}  # columns whose unit their name does not end in
 
 LEVELS: dict[str, dict[str, str]] = {
     "ended_reason": {
@@ -53,6 +54,8 @@ def units(name: str, table: str = "trials") -> str | None:
     if name in SECONDS_COLUMNS and table == "events":
         return "s"
     base = name.removeprefix("trial.")
+    if base in NAMED_UNITS:
+        return NAMED_UNITS[base]
     for suffix, unit in _UNIT_SUFFIXES:
         if base.endswith(suffix):
             return unit

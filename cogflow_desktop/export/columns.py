@@ -144,6 +144,9 @@ MEANINGS: dict[str, str] = {
     "coherence": "RDM motion coherence (0-1).",
     "direction_deg": "RDM motion direction, degrees.",
     "is_match": "N-back: the token matches the one n back.",
+    # Lab hardware (README: Lab hardware: LSL and triggers).
+    "lsl_onset_time": "Stimulus onset on the LSL clock (pylsl.local_clock of the computer that "
+    "ran it), in seconds: the timestamp of the onset marker in the study's LSL stream.",
     # BIDS-style events columns.
     "onset": "Stimulus onset in seconds from the run's first stimulus.",
     "duration": "Stimulus duration in seconds (offset, else trial end, minus onset).",

@@ -229,6 +229,7 @@ def _stream(
         for row in page:
             found = secrets.pop(row.id)
             keys = results.RunKeys(s, private_key, row.id, found.sealed_keys)
+            results.check_run(s, keys, row.id)  # a tampered run stops the export (audited)
             sink.begin_run(load_run(s, sel, keys, private_key, row, ids, found))
             for batch in results.trial_pages(s, keys, row.id, BATCH):
                 sink.add_trials(batch)

@@ -83,6 +83,57 @@ _RDM_RESPONSES = Stream(
     },
 )
 
+_SOC_EVENTS = Stream(
+    field="events",
+    table="soc_events",
+    meaning="One event of a SOC dashboard session (an onset, response, omission, window change, "
+    "raw key or click) with its own time.",
+    components=frozenset({"soc-dashboard"}),
+    index="event_index",
+    columns={
+        "event_index": "Position of the event in its session (0-based).",
+        "t_ms": "When it happened, ms since the dashboard's first frame (onsets: frame times).",
+        "type": "What happened, e.g. sart_present, flanker_response, subtask_window_show.",
+        "subtask_index": "Which sub-task window (0-based), empty for desktop-wide events.",
+        "subtask_type": "The window's sub-task kind (sart-like, nback-like, flanker-like, ...).",
+        "t_subtask_ms": "When it happened, ms since the sub-task started.",
+        "rt_ms": "Response time in ms from the stimulus onset frame (responses).",
+        "correct": "Whether the response (or withheld response) was right by the task's rule.",
+    },
+)
+
+# WebGazer gaze samples; BIDS eye-tracking physio when the run knows its screen geometry.
+_GAZE = Stream(
+    field="gaze_samples",
+    table="gaze_samples",
+    meaning="One gaze sample (one per configured sampling interval) from camera eye tracking.",
+    components=frozenset({"eye-tracking-samples"}),
+    index="sample_index",
+    columns={
+        "sample_index": "Position of the sample in the run (0-based).",
+        "t_ms": "Sample time, ms since the run started (the clock of every onset).",
+        "x": "Estimated gaze x, CSS px from the window's left edge (empty when not valid).",
+        "y": "Estimated gaze y, CSS px from the window's top edge (empty when not valid).",
+        "valid": "Whether the tracker had a current estimate (a face) at that time.",
+        "estimate_t_ms": "Time of the estimate the sample used, ms since the run started.",
+    },
+    bids_physio=BidsPhysio(
+        recording="webgazer",
+        columns=(("timestamp", "t_ms"), ("x_coordinate", "x"), ("y_coordinate", "y")),
+        sampling_frequency=30.0,  # nominal: the default 33 ms interval (the row records its own)
+        time_field="t_ms",
+        sidecar={
+            "PhysioType": "eyetrack",
+            "RecordedEye": "cyclopean",
+            "SampleCoordinateSystem": "gaze-on-screen",
+            "SampleCoordinateUnits": "pixel",
+            "EnvironmentCoordinates": "top-left",
+            "Manufacturer": "WebGazer.js (webcam)",
+            "timestamp": {"Description": "Sample time, ms since the run started.", "Units": "ms"},
+        },
+    ),
+)
+
 # The one place where stream fields are declared.
 STREAMS: tuple[Stream, ...] = (
     Stream(
@@ -200,6 +251,8 @@ STREAMS: tuple[Stream, ...] = (
             "button": "Button pressed (0 primary, 1 middle, 2 secondary).",
         },
     ),
+    _SOC_EVENTS,
+    _GAZE,
 )
 
 _TABLE_NAME = re.compile(r"[a-z][a-z0-9_]*")

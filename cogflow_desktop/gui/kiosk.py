@@ -25,6 +25,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from cogflow_desktop.gui.dialogs.kiosk import KioskExitDialog
 from cogflow_desktop.gui.kiosk_outcome import KioskOutcome, exit_intro
+from cogflow_desktop.gui.marker_bridge import attach_marker_bridge
 from cogflow_desktop.gui.webviews import WebEnvironment, lock_view
 from cogflow_desktop.services.context import Context
 
@@ -118,6 +119,7 @@ class KioskWindow(QWidget):
         self.exit_dialog: KioskExitDialog | None = None
         self.view = QWebEngineView(self)
         self.page = env.kiosk_page(INTERPRETER_PATH, self.view)
+        attach_marker_bridge(self.page, ctx, env.server_url)  # LSL markers, triggers
         self.view.setPage(self.page)
         lock_view(self.view)
         self.page.fullScreenRequested.connect(self._on_fullscreen_request)

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
+from cogflow_desktop.audit_anchor import sync_header
 from cogflow_desktop.gui.researcher import ResearcherSession
 from cogflow_desktop.services.context import Context
 from cogflow_desktop.sync import keystore
@@ -37,14 +38,17 @@ def check_target(url: str, username: str, password: str | None) -> str:
     return server
 
 
-def unlocking_key(ctx: Context, session: ResearcherSession) -> tuple[X25519PrivateKey, str]:
-    """The signed-in researcher's key, else the unattended one from the OS keyring."""
+def unlocking_key(
+    ctx: Context, session: ResearcherSession, server: str
+) -> tuple[X25519PrivateKey, str]:
+    """The signed-in researcher's key, else the unattended one from the OS keyring (which
+    opens only for the server automatic sync was turned on for)."""
     found = session.secrets
     if found is not None:
         return found.private_key, found.username
     if keystore.is_enabled(ctx):
         try:
-            return keystore.unlock(ctx), UNATTENDED_ACTOR
+            return keystore.unlock(ctx, server), UNATTENDED_ACTOR
         except keystore.KeystoreError as exc:
             raise SyncProblem(str(exc)) from exc
     raise SyncProblem(
@@ -52,13 +56,20 @@ def unlocking_key(ctx: Context, session: ResearcherSession) -> tuple[X25519Priva
     )
 
 
-def enable_unattended(ctx: Context, session: ResearcherSession) -> None:
-    """Keep the install key in the OS keyring so the timer can sync with nobody signed in."""
+def enable_unattended(ctx: Context, session: ResearcherSession, url: str) -> None:
+    """Keep the install key in the OS keyring so the timer can sync with nobody signed in,
+    to this server only."""
     found = session.secrets
     if found is None:
         raise SyncProblem("Sign in with your password first to turn on automatic sync.")
+    if not url:
+        raise SyncProblem("Type the central server's address first.")
     try:
-        keystore.enable(ctx, found.private_key, actor=found.username)
+        server = normalize_url(url)
+    except ValueError as exc:
+        raise SyncProblem(str(exc)) from exc
+    try:
+        keystore.enable(ctx, found.private_key, actor=found.username, server_url=server)
     except keystore.KeystoreError as exc:
         raise SyncProblem(str(exc)) from exc
 
@@ -79,7 +90,9 @@ def run_sync(
     progress: Callable[[Progress], None],
     cancel: threading.Event,
 ) -> SyncReport:
-    client = CentralClient(server, credentials=credentials)
+    client = CentralClient(
+        server, credentials=credentials, extra_headers=sync_header(ctx.settings.data_dir)
+    )
     try:
         engine = SyncEngine(ctx, client, key, actor=actor, progress=progress, cancel=cancel)
         return engine.run()

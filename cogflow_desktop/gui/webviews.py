@@ -21,6 +21,7 @@ from PySide6.QtWebEngineCore import (
 from PySide6.QtWidgets import QWidget
 
 from cogflow_desktop.api.web import APP_TOKEN_HEADER
+from cogflow_desktop.gui.camera_permission import allow_camera_for_app
 
 log = logging.getLogger("cogflow_desktop.web")
 PageT = TypeVar("PageT", bound=QWebEnginePage)
@@ -37,18 +38,31 @@ def same_origin(a: QUrl, b: QUrl) -> bool:
     return (a.scheme(), a.host(), a.port()) == (b.scheme(), b.host(), b.port())
 
 
+# Schemes that never leave the page (inline images, object URLs, empty frames).
+LOCAL_SCHEMES = frozenset({"data", "blob", "about"})
+
+
 class AppTokenInterceptor(QWebEngineUrlRequestInterceptor):
-    """Adds the token to requests for our own server only, so it never leaves the machine."""
+    """Every request of every page goes through here: one to our own server gets the app token,
+    anything else (another host, another port, file:, ws:) is blocked and logged. So neither a
+    study's HTML nor a page that slipped past its Content-Security-Policy can send anything off
+    the machine, or to another program on it."""
 
     def __init__(self, server_url: str, token: str, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._origin = QUrl(server_url)
         self._header = APP_TOKEN_HEADER.encode()
         self._token = token.encode()
+        self.blocked = 0
 
     def interceptRequest(self, info: QWebEngineUrlRequestInfo) -> None:
-        if same_origin(info.requestUrl(), self._origin):
+        url = info.requestUrl()
+        if same_origin(url, self._origin):
             info.setHttpHeader(self._header, self._token)
+        elif url.scheme() not in LOCAL_SCHEMES:
+            self.blocked += 1
+            log.warning("Request to another origin blocked: %s", url.toString())
+            info.block(True)
 
 
 class WebEnvironment(QObject):
@@ -121,7 +135,9 @@ class WebEnvironment(QObject):
         return self._track(AppPage(self, parent))
 
     def kiosk_page(self, allowed_path: str, parent: QObject | None = None) -> KioskPage:
-        return self._track(KioskPage(self, allowed_path, parent))
+        page = self._track(KioskPage(self, allowed_path, parent))
+        allow_camera_for_app(page, self.server_url)  # eye tracking: our origin only
+        return page
 
     def _track(self, page: PageT) -> PageT:
         self._pages.add(page)

@@ -8,6 +8,7 @@ Blob layouts (all versioned by a leading byte so the format can change later):
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -22,7 +23,8 @@ _SEAL_INFO = b"cogflow-desktop seal v1"
 
 
 class DecryptionError(Exception):
-    """A ciphertext did not authenticate: wrong key, wrong row, or tampered bytes."""
+    """A ciphertext did not authenticate or is malformed: wrong key, wrong row, or tampered
+    bytes. Every way a stored blob can be bad ends here, never in another exception."""
 
 
 def new_key() -> bytes:
@@ -75,10 +77,26 @@ def seal(recipient_public: bytes, plaintext: bytes, aad: bytes) -> bytes:
 
 
 def unseal(private_key: X25519PrivateKey, blob: bytes, aad: bytes) -> bytes:
+    return unseal_any(private_key, blob, (aad,))[0]
+
+
+def unseal_any(
+    private_key: X25519PrivateKey, blob: bytes, aads: Sequence[bytes]
+) -> tuple[bytes, int]:
+    """Open a sealed blob whose associated data is one of `aads` (one key agreement, then a
+    tag check per candidate): the plaintext and which candidate it was."""
     if blob[:1] != VERSION or len(blob) < 1 + 32 + NONCE_BYTES + 16:
         raise DecryptionError("unknown sealed format")
     ephemeral_pub = blob[1:33]
     recipient_pub = private_key.public_key().public_bytes_raw()
-    shared = private_key.exchange(X25519PublicKey.from_public_bytes(ephemeral_pub))
-    key = _seal_key(shared, ephemeral_pub, recipient_pub)
-    return decrypt(key, VERSION + blob[33:], aad)
+    try:
+        shared = private_key.exchange(X25519PublicKey.from_public_bytes(ephemeral_pub))
+    except ValueError as exc:  # a low-order point: the blob was forged or damaged
+        raise DecryptionError("sealed key is malformed") from exc
+    cipher = Cipher(_seal_key(shared, ephemeral_pub, recipient_pub))
+    for i, aad in enumerate(aads):
+        try:
+            return cipher.decrypt(VERSION + blob[33:], aad), i
+        except DecryptionError:
+            continue
+    raise DecryptionError("envelope does not authenticate")

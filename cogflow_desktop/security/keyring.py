@@ -27,7 +27,11 @@ def wrap_private_key(private_key: X25519PrivateKey, kek: bytes, aad: bytes) -> b
 
 
 def unwrap_private_key(blob: bytes, kek: bytes, aad: bytes) -> X25519PrivateKey:
-    return X25519PrivateKey.from_private_bytes(envelopes.decrypt(kek, blob, aad))
+    raw = envelopes.decrypt(kek, blob, aad)
+    try:
+        return X25519PrivateKey.from_private_bytes(raw)
+    except ValueError as exc:
+        raise envelopes.DecryptionError("wrapped key is malformed") from exc
 
 
 def new_recovery_key() -> str:

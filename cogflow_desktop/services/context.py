@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,7 +12,10 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from cogflow_desktop import audit
-from cogflow_desktop.services.throttle import FailureThrottle
+from cogflow_desktop.audit_anchor import Anchorer
+from cogflow_desktop.security import files
+from cogflow_desktop.services.manifest import ManifestCache
+from cogflow_desktop.services.throttle import FailureThrottle, Tier, standard_tiers
 from cogflow_desktop.services.vault import RunKeyCache, SessionVault
 from cogflow_desktop.settings import Settings
 from cogflow_desktop.store.engine import (
@@ -25,6 +28,9 @@ from cogflow_desktop.store.migrate import upgrade_database
 from cogflow_desktop.store.models import InstallKeys, RunSession, utcnow
 
 NEW_RUN_KEYS = "cogflow_new_run_keys"
+# Callables run once the write transaction has committed (caches that must never get ahead of
+# what is durable, such as the writer's run manifests).
+AFTER_COMMIT = "cogflow_after_commit"
 
 
 @dataclass
@@ -35,10 +41,11 @@ class Context:
     reader: sessionmaker[Session]
     sessions: SessionVault = field(default_factory=SessionVault)
     run_keys: RunKeyCache = field(default_factory=RunKeyCache)
+    manifests: ManifestCache = field(default_factory=ManifestCache)
     login_throttle: FailureThrottle | None = None
     totp_throttle: FailureThrottle | None = None
     migration_backup: Path | None = None
-    _install: InstallKeys | None = None
+    anchor: Anchorer | None = None
     _write_lock: threading.RLock = field(default_factory=threading.RLock)
 
     @contextmanager
@@ -51,21 +58,28 @@ class Context:
         # Committed: content keys created in it may now be reused by later writes.
         for run_id, (key_id, key) in s.info.pop(NEW_RUN_KEYS, {}).items():
             self.run_keys.put(run_id, key_id, key)
+        for hook in s.info.pop(AFTER_COMMIT, []):
+            hook()
+        head = s.info.pop(audit.HEAD_INFO, None)
+        if head is not None and self.anchor is not None:
+            self.anchor.advance(*head)
 
     def read(self) -> AbstractContextManager[Session]:
         return transaction(self.reader)
 
     def install_keys(self) -> InstallKeys | None:
-        """The install's public half, cached: it never changes once created."""
-        if self._install is None:
-            with self.read() as s:
-                self._install = s.scalar(select(InstallKeys).limit(1))
-        return self._install
+        """The install's public half, read afresh: a key rotation (perhaps by another process)
+        replaces it, and nothing may be sealed to a key that was retired."""
+        with self.read() as s:
+            return s.scalar(select(InstallKeys).limit(1))
 
-    def forget_install_cache(self) -> None:
-        self._install = None
+    def chain_state(self, ids: Sequence[int]) -> tuple[int, dict[int, str]]:
+        with self.read() as s:
+            return audit.chain_state(s, ids)
 
     def close(self) -> None:
+        if self.anchor is not None:
+            self.anchor.disarm()  # the last anchor of this process, then the key is gone
         self.sessions.clear()
         self.engine.dispose()
 
@@ -77,7 +91,7 @@ def open_context(settings: Settings, *, flag_interrupted_runs: bool = True) -> C
     open; a command-line tool opening the folder beside a running server must not, or it would
     mark a participant's live run as interrupted.
     """
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    _private_data_folder(settings)
     engine = make_engine(settings.db_path)
     backup = upgrade_database(engine, settings.db_path, settings.backup_dir)
     ctx = Context(
@@ -85,13 +99,36 @@ def open_context(settings: Settings, *, flag_interrupted_runs: bool = True) -> C
         engine=engine,
         writer=make_session_factory(engine),
         reader=make_session_factory(read_only(engine)),
-        login_throttle=FailureThrottle(settings.throttle_limit, settings.throttle_window_seconds),
-        totp_throttle=FailureThrottle(settings.throttle_limit, settings.throttle_window_seconds),
+        login_throttle=FailureThrottle(_tiers(settings)),
+        totp_throttle=FailureThrottle(_tiers(settings)),
         migration_backup=backup,
     )
+    ctx.anchor = Anchorer(settings.data_dir, ctx.chain_state)
+    from cogflow_desktop.services.auth import seed_throttles  # auth builds on this module
+
+    seed_throttles(ctx)
     if flag_interrupted_runs:
         _mark_interrupted_runs(ctx)
     return ctx
+
+
+def _private_data_folder(settings: Settings) -> None:
+    """Everything this process creates is owner-only from here on; the data folder, the
+    database and its companions are made so now, repairing an older installation's modes."""
+    files.private_umask()
+    files.private_dir(settings.data_dir)
+    db = settings.db_path
+    if not db.exists():
+        files.create_private_file(db)  # SQLite gives -wal and -shm the database file's mode
+    for path in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+        if path.exists():
+            files.private_file(path)
+    for folder in (settings.backup_dir, settings.data_dir / "logs"):
+        files.tighten_tree(folder)
+
+
+def _tiers(settings: Settings) -> tuple[Tier, ...]:
+    return standard_tiers(settings.throttle_limit, settings.throttle_window_seconds)
 
 
 def _mark_interrupted_runs(ctx: Context) -> None:

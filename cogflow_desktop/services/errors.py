@@ -30,6 +30,10 @@ class AuthRequired(ServiceError):
     status = 401
 
 
+class AccountLocked(AuthRequired):
+    """The right password, but another researcher locked the account."""
+
+
 class Forbidden(ServiceError):
     status = 403
 
@@ -43,9 +47,11 @@ class Conflict(ServiceError):
 
 
 class Corrupted(ServiceError):
-    """Stored ciphertext did not authenticate: the database was changed or damaged."""
+    """Stored data failed its integrity check (a ciphertext, sealed key or binding did not
+    verify): the database was changed or damaged. A conflict with the stored state, not a
+    server crash, so 409; every caller audits it as denied."""
 
-    status = 500
+    status = 409
 
 
 class Throttled(ServiceError):

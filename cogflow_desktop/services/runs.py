@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
+import threading
 import uuid
+import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,10 +18,13 @@ from sqlalchemy.orm import Session
 
 from cogflow_desktop import audit
 from cogflow_desktop.security import envelopes, pseudonyms
-from cogflow_desktop.services.context import NEW_RUN_KEYS, Context
+from cogflow_desktop.services import manifest
+from cogflow_desktop.services.context import AFTER_COMMIT, NEW_RUN_KEYS, Context
 from cogflow_desktop.services.errors import BadRequest, Conflict, NotFound
+from cogflow_desktop.services.manifest import Manifest
 from cogflow_desktop.services.studies import get_study, latest_version
 from cogflow_desktop.store.models import (
+    InstallKeys,
     ResultEnvelope,
     RunKey,
     RunSession,
@@ -29,11 +36,28 @@ from cogflow_desktop.store.models import (
 from cogflow_desktop.store.upsert import upsert
 
 TERMINAL = ("completed", "failed")
+# A checkpoint or submit with more trials than this is written in several transactions of at
+# most this many, so one huge request never holds the database's write lock for seconds:
+# other participants' checkpoints are stored in between (see the README's contract notes).
+TRIALS_PER_TRANSACTION = 1000
+# Requests for the same run are serialized in this process (a big one spans transactions).
+_RUN_LOCKS = tuple(threading.Lock() for _ in range(64))
+
+
+def _run_lock(run_id: str) -> threading.Lock:
+    return _RUN_LOCKS[zlib.crc32(run_id.encode()) % len(_RUN_LOCKS)]
 
 # The checkpoint path's statements, built once (it runs once per trial).
-_RUN_STATE = select(RunSession.status, RunSession.study_id).where(
+_RUN_STATE = select(RunSession.status, RunSession.study_id, RunSession.bound).where(
     RunSession.id == bindparam("b_run")
 )
+_MANIFEST_SET = (
+    update(RunSession.__table__)
+    .where(RunSession.__table__.c.id == bindparam("b_run"))
+    .values(manifest=bindparam("b_manifest"), manifest_key_id=bindparam("b_key"))
+)
+# Manifests changed in a transaction, cached once it commits (see _bind).
+STAGED_MANIFESTS = "cogflow_staged_manifests"
 _RUN_TOUCH = (
     update(RunSession)
     .where(RunSession.id == bindparam("b_run"))
@@ -68,21 +92,42 @@ def result_aad(run_id: str, kind: str) -> bytes:
 
 
 def run_key_aad(run_id: str) -> bytes:
+    """A content key of a run recorded before run binding (services/manifest.py)."""
     return f"cogflow:run-key:{run_id}".encode()
+
+
+def bound_run_key_aad(run_id: str) -> bytes:
+    """A content key of a bound run: a key sealed this way means the run has a manifest."""
+    return f"cogflow:run-key:v2:{run_id}".encode()
+
+
+def page_key_aad(run_id: str) -> bytes:
+    """A content key the Interpreter page made for its sealed local buffer (results/recover)."""
+    return f"cogflow:page-key:{run_id}".encode()
+
+
+def run_key_aads(run_id: str) -> list[bytes]:
+    """Every associated data a run's sealed content key may carry (the bound kinds first)."""
+    return [bound_run_key_aad(run_id), page_key_aad(run_id), run_key_aad(run_id)]
+
+
+LEGACY_KEY_KIND = 2  # run_key_aads()[2]: a key of a run recorded before run binding
 
 
 def participant_aad(run_id: str) -> bytes:
     return f"cogflow:participant:{run_id}".encode()
 
 
-def _install_public_key(ctx: Context) -> tuple[bytes, str]:
-    install = ctx.install_keys()
+def _install_public_key(s: Session) -> tuple[bytes, str]:
+    """Read inside the writing transaction: a key rotation commits under the same write lock,
+    so nothing is ever sealed to a key it has just retired."""
+    install = s.execute(select(InstallKeys.public_key, InstallKeys.participant_salt)).first()
     if install is None:
         raise BadRequest(
             "This installation has no researcher yet, so results could not be sealed: "
             "create the first researcher account."
         )
-    return install.public_key, install.participant_salt
+    return install[0], install[1]
 
 
 def _content_key(ctx: Context, s: Session, run_id: str) -> tuple[int, bytes]:
@@ -91,14 +136,41 @@ def _content_key(ctx: Context, s: Session, run_id: str) -> tuple[int, bytes]:
     cached = pending.get(run_id) or ctx.run_keys.get(run_id)
     if cached is not None:
         return cached
-    public_key, _salt = _install_public_key(ctx)
+    public_key, _salt = _install_public_key(s)
     key = envelopes.new_key()
-    row = RunKey(run_id=run_id, sealed_key=envelopes.seal(public_key, key, run_key_aad(run_id)))
+    bound = bool(s.scalar(select(RunSession.bound).where(RunSession.id == run_id)))
+    aad = bound_run_key_aad(run_id) if bound else run_key_aad(run_id)
+    row = RunKey(
+        run_id=run_id,
+        sealed_key=envelopes.seal(public_key, key, aad),
+        fingerprint=manifest.fingerprint(key) if bound else None,
+    )
     s.add(row)
     s.flush()
     # Cached by Context.write() only once the row is committed.
     pending[run_id] = (row.id, key)
     return row.id, key
+
+
+def _bind(
+    ctx: Context,
+    s: Session,
+    run_id: str,
+    change: Callable[[Manifest], Manifest],
+    base: Manifest | None = None,
+) -> None:
+    """Rewrite a bound run's manifest in this transaction, sealed under its current content
+    key; the writer's cached copy follows only once the transaction has committed."""
+    key_id, key = _content_key(ctx, s, run_id)
+    staged: dict[str, Manifest] = s.info.setdefault(STAGED_MANIFESTS, {})
+    base = base or staged.get(run_id) or ctx.manifests.get(run_id) or manifest.rebuild(s, run_id)
+    new = change(base).with_key(key_id, manifest.fingerprint(key))
+    s.connection().execute(
+        _MANIFEST_SET, {"b_run": run_id, "b_manifest": new.seal(key), "b_key": key_id}
+    )
+    if run_id not in staged:
+        s.info.setdefault(AFTER_COMMIT, []).append(lambda: ctx.manifests.put(staged[run_id]))
+    staged[run_id] = new
 
 
 def start_run(
@@ -109,11 +181,11 @@ def start_run(
     actor: str,
     client: str | None,
 ) -> dict[str, Any]:
-    public_key, salt = _install_public_key(ctx)
     participant = participant_external_id or f"anonymous-{uuid.uuid4().hex}"
     run_id = str(uuid.uuid4())
     now = utcnow()
     with ctx.write() as s:
+        public_key, salt = _install_public_key(s)
         study = get_study(s, study_slug)
         version = latest_version(s, study.id)
         if version is None:
@@ -130,11 +202,20 @@ def start_run(
             started_at=now,
             last_activity_at=now,
             submit_salt=os.urandom(16),
+            bound=1,
         )
         s.add(run)
         study.last_activity_at = now
         s.flush()
-        _content_key(ctx, s, run_id)
+        first = Manifest(
+            run=run_id,
+            study=study.id,
+            config_version=version.id,
+            participant_key=run.participant_key,
+            status="started",
+            trial_count=0,
+        )
+        _bind(ctx, s, run_id, lambda m: m, base=first)
         audit.record(
             s,
             "run.start",
@@ -151,15 +232,17 @@ def start_run(
             "task_type": version.task_type,
             "config": version.config,
             "participant_key": run.participant_key,
+            # The install's public key: the page seals what it must keep locally to it
+            # (resources/interpreter/sealing.js), readable only like every other result.
+            "seal_public_key": base64.b64encode(public_key).decode("ascii"),
         }
 
 
-def _upsert_trials(
-    s: Session, run_id: str, key_id: int, key: bytes, trials: list[dict[str, Any]]
-) -> None:
-    """Insert or replace trial rows by trial_index; rows absent from this batch are kept."""
+def _encrypt_trials(
+    run_id: str, key_id: int, key: bytes, trials: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
     now = utcnow()
-    rows = [
+    return [
         {
             "run_id": run_id,
             "trial_index": t["trial_index"],
@@ -172,7 +255,48 @@ def _upsert_trials(
         }
         for t in trials
     ]
+
+
+def _upsert_trials(
+    s: Session, run_id: str, key_id: int, key: bytes, trials: list[dict[str, Any]]
+) -> None:
+    """Insert or replace trial rows by trial_index; rows absent from this batch are kept."""
+    _write_rows(s, _encrypt_trials(run_id, key_id, key, trials))
+
+
+def _write_rows(s: Session, rows: list[dict[str, Any]]) -> None:
     upsert(s, TrialRecord, rows, conflict=("run_id", "trial_index"))
+
+
+def _write_leading_pieces(
+    ctx: Context, run_id: str, trials: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], str | None]:
+    """For a request with many trials: write all but its last piece, a bounded transaction
+    per piece, encrypting each piece before taking the lock when the run's key is known.
+
+    Returns the trials left for the caller's final transaction, and the run's status if it
+    turned out to be finished (then nothing more was written)."""
+    if len(trials) <= TRIALS_PER_TRANSACTION:
+        return trials, None
+    split = len(trials) - TRIALS_PER_TRANSACTION
+    cached = ctx.run_keys.get(run_id)
+    for start in range(0, split, TRIALS_PER_TRANSACTION):
+        piece = trials[start : min(start + TRIALS_PER_TRANSACTION, split)]
+        rows = _encrypt_trials(run_id, *cached, piece) if cached else None
+        with ctx.write() as s:
+            found = s.connection().execute(_RUN_STATE, {"b_run": run_id}).first()
+            if found is None:
+                raise NotFound("Run session not found.")
+            if found[0] in TERMINAL:
+                return trials, found[0]
+            if rows is None:
+                rows = _encrypt_trials(run_id, *_content_key(ctx, s, run_id), piece)
+            _write_rows(s, rows)
+            if found[2]:
+                written = [r["trial_index"] for r in rows]
+                _bind(ctx, s, run_id, lambda m, w=written, k=rows[0]["key_id"]: m.with_trials(w, k))
+        cached = cached or ctx.run_keys.get(run_id)
+    return trials[split:], None
 
 
 def _put_envelope(
@@ -183,8 +307,9 @@ def _put_envelope(
     key: bytes,
     content: dict[str, Any],
     **fields: Any,
-) -> None:
-    """Write the run's envelope of this kind, replacing the previous one."""
+) -> bytes:
+    """Write the run's envelope of this kind, replacing the previous one; returns its
+    ciphertext (for the manifest)."""
     now = utcnow()
     row = {
         "run_id": run_id,
@@ -200,6 +325,7 @@ def _put_envelope(
     }
     assert not fields, f"unknown envelope fields: {sorted(fields)}"
     upsert(s, ResultEnvelope, [row], conflict=("run_id", "kind"))
+    return row["ciphertext"]
 
 
 def _load_run(s: Session, run_id: str) -> RunSession:
@@ -222,15 +348,23 @@ class CheckpointRequest:
 def checkpoint(
     ctx: Context, req: CheckpointRequest, *, actor: str, client: str | None
 ) -> dict[str, Any]:
-    now = utcnow()
+    with _run_lock(req.run_session_id):
+        return _checkpoint(ctx, req, actor=actor, client=client)
+
+
+def _checkpoint(
+    ctx: Context, req: CheckpointRequest, *, actor: str, client: str | None
+) -> dict[str, Any]:
     run_id = req.run_session_id
+    last_piece, _finished = _write_leading_pieces(ctx, run_id, req.trials)
+    now = utcnow()
     with ctx.write() as s:
         # The hot path (one call per trial): plain Core statements, no ORM unit of work.
         conn = s.connection()
         found = conn.execute(_RUN_STATE, {"b_run": run_id}).first()
         if found is None:
             raise NotFound("Run session not found.")
-        status, study_id = found
+        status, study_id, bound = found
         if status in TERMINAL:
             audit.record(
                 s,
@@ -248,8 +382,8 @@ def checkpoint(
                 "status": status,
             }
         key_id, key = _content_key(ctx, s, run_id)
-        _upsert_trials(s, run_id, key_id, key, req.trials)
-        _put_envelope(
+        _upsert_trials(s, run_id, key_id, key, last_piece)
+        envelope = _put_envelope(
             s,
             run_id,
             "checkpoint",
@@ -263,6 +397,16 @@ def checkpoint(
         )
         conn.execute(_RUN_TOUCH, {"b_run": run_id, "b_count": req.trial_count, "b_now": now})
         conn.execute(_STUDY_TOUCH, {"b_study": study_id, "b_now": now})
+        if bound:
+            indices = [t["trial_index"] for t in last_piece]
+            _bind(
+                ctx,
+                s,
+                run_id,
+                lambda m: m.with_trials(indices, key_id)
+                .with_envelope("checkpoint", key_id, envelope)
+                .with_state("started", max(m.trial_count, req.trial_count)),
+            )
         audit.record(
             s,
             "run.checkpoint",
@@ -299,6 +443,19 @@ class SubmitRequest:
 def submit(ctx: Context, req: SubmitRequest, *, actor: str, client: str | None) -> dict[str, Any]:
     """Store the final result once. An identical resubmission is a retry and gets the same
     answer; a different one for a finished run is refused, so nothing is ever overwritten."""
+    with _run_lock(req.run_session_id):
+        return _submit(ctx, req, actor=actor, client=client)
+
+
+def _submit(ctx: Context, req: SubmitRequest, *, actor: str, client: str | None) -> dict[str, Any]:
+    last_piece = req.trials
+    if len(req.trials) > TRIALS_PER_TRANSACTION:
+        with ctx.read() as s:
+            status = s.scalar(select(RunSession.status).where(RunSession.id == req.run_session_id))
+        if status is None:
+            raise NotFound("Run session not found.")
+        if status not in TERMINAL:  # a finished run is answered below, nothing written
+            last_piece, _finished = _write_leading_pieces(ctx, req.run_session_id, req.trials)
     now = utcnow()
     with ctx.write() as s:
         run = _load_run(s, req.run_session_id)
@@ -328,8 +485,8 @@ def submit(ctx: Context, req: SubmitRequest, *, actor: str, client: str | None) 
             )
             return _submit_answer(run, req, final)
         key_id, key = _content_key(ctx, s, run.id)
-        _upsert_trials(s, run.id, key_id, key, req.trials)
-        _put_envelope(
+        _upsert_trials(s, run.id, key_id, key, last_piece)
+        envelope = _put_envelope(
             s,
             run.id,
             "final",
@@ -344,6 +501,17 @@ def submit(ctx: Context, req: SubmitRequest, *, actor: str, client: str | None) 
         run.last_activity_at = now
         run.trial_count = req.trial_count
         run.submit_digest = digest
+        if run.bound:
+            s.flush()  # the manifest's UPDATE goes after the ORM's own
+            indices = [t["trial_index"] for t in last_piece]
+            _bind(
+                ctx,
+                s,
+                run.id,
+                lambda m: m.with_trials(indices, key_id)
+                .with_envelope("final", key_id, envelope)
+                .with_state(req.status, req.trial_count),
+            )
         s.execute(update(Study).where(Study.id == run.study_id).values(last_activity_at=now))
         audit.record(
             s,
@@ -370,3 +538,82 @@ def _submit_answer(run: RunSession, req: SubmitRequest, envelope_id: int | None)
         "trial_records_stored": len(req.trials),
         "result_envelope_id": envelope_id,
     }
+
+
+@dataclass(frozen=True)
+class RecoverRequest:
+    """A page's sealed local buffer (resources/interpreter/sealing.js), handed over as is."""
+
+    run_session_id: str
+    sealed_key: bytes  # the page's content key sealed to the install key (page_key_aad)
+    key_fingerprint: str  # manifest.fingerprint() of that key, computed by the page
+    trial_count: int
+    trials: list[tuple[int, bytes]]  # (trial_index, ciphertext under the page's key)
+    result_payload_sealed: bytes | None  # {"result_payload": ...} as a checkpoint envelope
+
+
+def recover_sealed(
+    ctx: Context, req: RecoverRequest, *, actor: str, client: str | None
+) -> dict[str, Any]:
+    """Store what an earlier page could not deliver, still sealed: the page's key as one more
+    content key of the run, each trial not stored yet as a row under it, the payload as the
+    run's checkpoint envelope when it has no final result. Nothing is decrypted here (the
+    recording path cannot); rows the server already has are never replaced."""
+    with _run_lock(req.run_session_id), ctx.write() as s:
+        run = _load_run(s, req.run_session_id)
+        if run.status in TERMINAL:
+            audit.record(
+                s, "run.recover", actor=actor, client=client, target=run.id, outcome="refused",
+                details={"reason": "run_already_terminal"},
+            )  # fmt: skip
+            return {"run_session_id": run.id, "stored": False, "reason": "run_already_terminal"}
+        if not run.bound:
+            raise BadRequest("This run was recorded by an earlier version without sealed buffers.")
+        have = set(
+            s.scalars(select(TrialRecord.trial_index).where(TrialRecord.run_id == run.id))
+        )
+        fresh = [(i, blob) for i, blob in req.trials if i not in have]
+        payload = req.result_payload_sealed
+        if not fresh and payload is None:
+            return {"run_session_id": run.id, "stored": True, "trial_records_stored": 0}
+        page_key = RunKey(run_id=run.id, sealed_key=req.sealed_key, fingerprint=req.key_fingerprint)
+        s.add(page_key)
+        s.flush()
+        now = utcnow()
+        _write_rows(
+            s,
+            [
+                {"run_id": run.id, "trial_index": i, "key_id": page_key.id, "ciphertext": blob,
+                 "created_at": now, "updated_at": now}
+                for i, blob in fresh
+            ],
+        )  # fmt: skip
+        if payload is not None:
+            upsert(
+                s,
+                ResultEnvelope,
+                [{"run_id": run.id, "kind": "checkpoint", "key_id": page_key.id,
+                  "ciphertext": payload, "status": "started", "trial_count": req.trial_count,
+                  "checkpoint_label": "recovered", "checkpoint_index": None,
+                  "created_at": now, "updated_at": now}],
+                conflict=("run_id", "kind"),
+            )  # fmt: skip
+        count = max(run.trial_count, req.trial_count)
+        run.trial_count = count
+        run.last_activity_at = now
+        s.flush()
+
+        def change(m: Manifest) -> Manifest:
+            m = m.with_key(page_key.id, req.key_fingerprint)
+            m = m.with_trials([i for i, _ in fresh], page_key.id)
+            if payload is not None:
+                m = m.with_envelope("checkpoint", page_key.id, payload)
+            return m.with_state("started", max(m.trial_count, req.trial_count))
+
+        _bind(ctx, s, run.id, change)
+        audit.record(
+            s, "run.recover", actor=actor, client=client, target=run.id,
+            details={"trials": len(fresh), "already_stored": len(req.trials) - len(fresh),
+                     "payload": payload is not None},
+        )  # fmt: skip
+        return {"run_session_id": run.id, "stored": True, "trial_records_stored": len(fresh)}

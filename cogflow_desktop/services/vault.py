@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -22,6 +23,9 @@ class SessionSecrets:
     mfa_verified_at: datetime | None = None
     csrf_token: str = ""
     token_hash: str = ""
+    # The account's session_epoch at sign-in: a later password change, lock or key rotation
+    # bumps the stored one and ends this session.
+    epoch: int = 0
 
 
 @dataclass
@@ -43,9 +47,18 @@ class SessionVault:
         with self._lock:
             return self._items.pop(token_hash, None)
 
+    def drop_where(self, predicate: Callable[[SessionSecrets], bool]) -> None:
+        with self._lock:
+            for token_hash in [t for t, s in self._items.items() if predicate(s)]:
+                del self._items[token_hash]
+
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._items)
 
 
 class RunKeyCache:

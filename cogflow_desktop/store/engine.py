@@ -10,6 +10,8 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from cogflow_desktop.security import files
+
 READ_ONLY_OPTION = "cogflow_read_only"
 
 
@@ -67,8 +69,10 @@ def integrity_check(engine: Engine) -> str:
 
 
 def backup_database(db_path: Path, target: Path) -> None:
-    """A consistent copy of a live database, WAL content included."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+    """A consistent copy of a live database, WAL content included, readable by its owner only."""
+    files.private_dir(target.parent)
+    if not target.exists():
+        files.create_private_file(target)
     src = sqlite3.connect(db_path)
     try:
         dst = sqlite3.connect(target)
@@ -103,3 +107,17 @@ class TrialPageFetcher:
 
 def trial_page_fetcher(session: Session) -> TrialPageFetcher:
     return TrialPageFetcher(session)
+
+
+def trial_index_keys(session: Session, run_id: str) -> list[tuple[int, int]]:
+    """(trial_index, key_id) of a run's trial rows in trial_index order, through the driver's
+    cursor on the session's connection (an integrity check reads these for every exported run;
+    SQLAlchemy's per-row objects would cost more than the query)."""
+    cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        return cursor.execute(
+            "SELECT trial_index, key_id FROM trial_records WHERE run_id = ? ORDER BY trial_index",
+            (run_id,),
+        ).fetchall()
+    finally:
+        cursor.close()

@@ -59,6 +59,11 @@ class InstallKeys(Base):
 
 
 class User(Base):
+    """A researcher. The account's own X25519 key pair opens its copy of the install private
+    key: the private half is wrapped under a key derived from the password (scrypt with the
+    parameters stored here), the install key is sealed to the public half, so the install key
+    can be rotated (re-sealed to every account) without anyone's password."""
+
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -66,15 +71,29 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(32), default="researcher")
     password_salt: Mapped[bytes] = mapped_column(LargeBinary(16))
     password_verifier: Mapped[bytes] = mapped_column(LargeBinary(32))
-    # The install private key, wrapped under a key derived from this user's password.
-    wrapped_private_key: Mapped[bytes] = mapped_column(LargeBinary)
-    # TOTP secrets are encrypted under a key derived from this user's password.
+    # scrypt cost of this account's password; raised to the current standard at next login.
+    kdf_n: Mapped[int] = mapped_column(Integer, default=2**17)
+    kdf_r: Mapped[int] = mapped_column(Integer, default=8)
+    kdf_p: Mapped[int] = mapped_column(Integer, default=1)
+    public_key: Mapped[bytes | None] = mapped_column(LargeBinary(32), nullable=True)
+    wrapped_user_key: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    sealed_install_key: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    # Before version 2 of the account format: the install private key wrapped directly under
+    # the password's key. Converted (and emptied) at the account's next login.
+    wrapped_private_key: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
+    # TOTP secrets are encrypted under a key derived from this account's private key.
     totp_secret_enc: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     totp_pending_enc: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     mfa_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     # The last accepted TOTP time step: a code is accepted once.
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    locked_by: Mapped[str | None] = mapped_column(String(150), nullable=True)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Bumped by a password change, a lock and a key rotation: live sessions of an older epoch
+    # stop working at their next request.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class UserSession(Base):
@@ -145,6 +164,11 @@ class RunSession(Base):
     # Digest of the accepted final submission (salted), so a retry can be told from a change.
     submit_salt: Mapped[bytes] = mapped_column(LargeBinary(16))
     submit_digest: Mapped[str | None] = mapped_column(String(64))
+    # 1 for runs recorded with a sealed manifest (services/manifest.py) binding the columns
+    # above to the sealed rows; 0 for runs recorded before that (decrypted as "unverified").
+    bound: Mapped[int] = mapped_column(Integer, default=0)
+    manifest: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    manifest_key_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     study: Mapped[Study] = relationship()
     config_version: Mapped[ConfigVersion] = relationship()
@@ -162,6 +186,9 @@ class RunKey(Base):
     )
     sealed_key: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # HMAC of the content key with itself (reveals nothing about it): lets a manifest name the
+    # key, and a writer restarted mid-run carry earlier keys into its manifest.
+    fingerprint: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class ResultEnvelope(Base):

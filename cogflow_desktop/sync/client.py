@@ -9,13 +9,14 @@ shapes (`error`, field dicts, `detail`) and, for crashes and oversize bodies, HT
 from __future__ import annotations
 
 import html
+import ipaddress
 import json
 import os
 import re
 import threading
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import orjson
 import requests
@@ -139,10 +140,14 @@ class CentralClient:
         *,
         credentials: Credentials | None = None,
         timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+        allow_insecure_http: bool = False,
+        extra_headers: dict[str, str] | None = None,
     ) -> None:
-        self.base_url = normalize_url(base_url)
+        self.base_url = normalize_url(base_url, allow_insecure_http=allow_insecure_http)
         self.credentials = credentials
         self.timeout = timeout
+        # Sent with every request (e.g. the audit anchor, which the central server may log).
+        self.extra_headers = dict(extra_headers or {})
         self._local = threading.local()
         self._cookies: dict[str, str] = {}
         self._csrf: str | None = None
@@ -159,6 +164,7 @@ class CentralClient:
         http.mount("https://", HTTPAdapter(pool_connections=1, pool_maxsize=4, max_retries=0))
         http.headers["User-Agent"] = f"cogflow-desktop/{__version__} sync"
         http.headers["Accept"] = "application/json"
+        http.headers.update(self.extra_headers)
         if self.credentials is not None and self.credentials.basic:
             http.auth = (self.credentials.username, self.credentials.password)
         # Proxy and CA settings from the environment, read once: requests would otherwise
@@ -319,8 +325,41 @@ class CentralClient:
         return self.post("/api/v1/results/submit", body)
 
 
-def normalize_url(url: str) -> str:
+def normalize_url(url: str, *, allow_insecure_http: bool = False) -> str:
+    """The server address as used everywhere (no trailing slash), or ValueError saying why it
+    is refused. Credentials in it are refused without repeating them (so they are never
+    stored, logged or audited); plain http is for this computer only, unless the caller was
+    told to allow it (`--allow-insecure-http`) and warns."""
     url = url.strip().rstrip("/")
+    authority = url.split("://", 1)[-1].split("/", 1)[0]
+    if "@" in authority:
+        raise ValueError(
+            "A server address must not contain a user name or password: give the user with "
+            "--remote-user (the password is asked for, or read from COGFLOW_REMOTE_PASSWORD)."
+        )
     if not re.match(r"^https?://[^/\s]+", url):
-        raise ValueError(f"{url!r} is not a server address: use http(s)://host[:port].")
+        raise ValueError(f"{url!r} is not a server address: use https://host[:port].")
+    if url.startswith("http://") and not allow_insecure_http and not is_loopback(url):
+        raise ValueError(
+            f"{url} is plain http to another computer: results and passwords would cross the "
+            "network unencrypted. Use https, or pass --allow-insecure-http if you must."
+        )
     return url
+
+
+def is_loopback(url: str) -> bool:
+    """True for an address on this computer (127.0.0.0/8, ::1, localhost)."""
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+INSECURE_HTTP_WARNING = (
+    "Warning: {url} is plain http: the results, your central server password and its session "
+    "cookie cross the network unencrypted, and anyone on the way can read or change them. "
+    "Use https."
+)

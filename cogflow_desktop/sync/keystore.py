@@ -5,6 +5,10 @@ The key is split in two places so neither alone reveals it: the OS keyring (Wind
 Manager, macOS Keychain, Secret Service), readable only by this OS account, holds the private
 key wrapped (AES-GCM) under a random key, and the data folder holds that random key. A copy of
 the data folder therefore still reveals nothing, and neither does the keyring entry alone.
+
+Unattended sync is pinned to the server it was turned on for: the server address is part of
+the wrapped key's associated data, so the key opens for that address only (the pin file beside
+it only says which address that is, for messages).
 """
 
 from __future__ import annotations
@@ -12,8 +16,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import os
-import sys
+import json
 from pathlib import Path
 
 import keyring
@@ -21,13 +24,18 @@ import keyring.errors
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from cogflow_desktop import audit
-from cogflow_desktop.security import envelopes
+from cogflow_desktop.security import envelopes, files
 from cogflow_desktop.security import keyring as install_keyring
 from cogflow_desktop.services.context import Context
 
 SERVICE = "CogFlow Desktop unattended sync"
 KEY_FILE = "unattended-sync.key"
+PIN_FILE = "unattended-sync.json"
 AAD = b"cogflow:install-key:unattended-sync"
+
+
+def _aad(server_url: str) -> bytes:
+    return AAD + b":" + server_url.encode()
 
 
 class KeystoreError(Exception):
@@ -65,28 +73,44 @@ def is_enabled(ctx: Context) -> bool:
     return _key_file(ctx).is_file()
 
 
+def pinned_server(ctx: Context) -> str | None:
+    """The server unattended sync was turned on for (as the pin file says)."""
+    try:
+        return json.loads((ctx.settings.data_dir / PIN_FILE).read_text("utf-8"))["server"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def _write_private(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    if sys.platform != "win32":
-        os.chmod(tmp, 0o600)  # the data folder's own ACLs protect it on Windows
-    os.replace(tmp, path)
+    files.write_private(path, data)  # created owner-only, never readable in between
 
 
-def enable(ctx: Context, private_key: X25519PrivateKey, *, actor: str) -> None:
+def enable(
+    ctx: Context, private_key: X25519PrivateKey, *, actor: str, server_url: str
+) -> None:
+    """Keep the key for unattended sync to `server_url` (normalized) and to no other."""
     install = ctx.install_keys()
     if install is None or install_keyring.public_bytes(private_key) != install.public_key:
         raise KeystoreError("That key does not belong to this installation.")
     _require_backend()
     kek = envelopes.new_key()
-    wrapped = install_keyring.wrap_private_key(private_key, kek, AAD)
+    wrapped = install_keyring.wrap_private_key(private_key, kek, _aad(server_url))
     try:
         keyring.set_password(SERVICE, _account(ctx), base64.b64encode(wrapped).decode("ascii"))
     except keyring.errors.KeyringError as exc:
         raise KeystoreError(f"The OS keyring refused to store the key: {exc}.") from exc
     _write_private(_key_file(ctx), kek)
+    _write_private(
+        ctx.settings.data_dir / PIN_FILE, json.dumps({"server": server_url}).encode("utf-8")
+    )
     with ctx.write() as s:
-        audit.record(s, "sync.unattended", actor=actor, client="sync", details={"on": True})
+        audit.record(
+            s,
+            "sync.unattended",
+            actor=actor,
+            client="sync",
+            details={"on": True, "server": server_url},
+        )
 
 
 def disable(ctx: Context, *, actor: str) -> None:
@@ -94,6 +118,7 @@ def disable(ctx: Context, *, actor: str) -> None:
     path = _key_file(ctx)
     if path.exists():
         path.unlink()
+    (ctx.settings.data_dir / PIN_FILE).unlink(missing_ok=True)
     if backend_available():
         try:
             keyring.delete_password(SERVICE, _account(ctx))
@@ -105,7 +130,9 @@ def disable(ctx: Context, *, actor: str) -> None:
         audit.record(s, "sync.unattended", actor=actor, client="sync", details={"on": False})
 
 
-def unlock(ctx: Context) -> X25519PrivateKey:
+def unlock(ctx: Context, server_url: str) -> X25519PrivateKey:
+    """The install key for an unattended sync to `server_url`: only the server it was turned
+    on for (KeystoreError otherwise)."""
     path = _key_file(ctx)
     if not path.is_file():
         raise KeystoreError(
@@ -120,12 +147,20 @@ def unlock(ctx: Context) -> X25519PrivateKey:
         raise KeystoreError(
             "The OS keyring no longer holds the unattended sync key: turn unattended sync on again."
         )
+    pinned = pinned_server(ctx)
+    if pinned is not None and pinned != server_url:
+        raise KeystoreError(
+            f"Unattended sync is pinned to {pinned}, the server it was turned on for: turn it "
+            f"on again to sync to {server_url} without a password."
+        )
     try:
-        key = install_keyring.unwrap_private_key(base64.b64decode(stored), path.read_bytes(), AAD)
+        key = install_keyring.unwrap_private_key(
+            base64.b64decode(stored), path.read_bytes(), _aad(server_url)
+        )
     except (envelopes.DecryptionError, ValueError, binascii.Error) as exc:
         raise KeystoreError(
-            "The unattended sync key does not open this installation: turn unattended sync on "
-            "again."
+            f"The unattended sync key does not open for {server_url} (it was turned on for "
+            "another server, or before servers were pinned): turn unattended sync on again."
         ) from exc
     install = ctx.install_keys()
     if install is None or install_keyring.public_bytes(key) != install.public_key:

@@ -3,7 +3,7 @@
 // schedules, n-back sequences or streams, and mini-block breaks.
 
 import { KNOWN_COMPONENTS, RDM_TYPES } from './catalogue.js';
-import { listFields } from './component-specs.js';
+import { listFields, specFor } from './component-specs.js';
 import { directionSchedule, directionSwitchPoints, emotionalStroopTrial, nbackSequence, sartTrial, stroopTrial,
   taskSwitchingTrial } from './generators.js';
 import { GABOR_ALL, gaborSpecs } from './gabor-blocks.js';
@@ -137,7 +137,7 @@ export function compileBlock(block, path, ctx, meta) {
   const lbl = block.label ?? block.name;
   if (lbl !== undefined) m.label = lbl;
   if (block.data && typeof block.data === 'object') m.data = block.data;
-  if (!KNOWN_COMPONENTS.has(type)) return unsupportedSpec(path, m, type ? `block:${type}` : 'block');
+  if (!KNOWN_COMPONENTS.has(type) || specFor(type)?.noBlock) return unsupportedSpec(path, m, type ? `block:${type}` : 'block');
   const seed = ctx.seedFor(block.seed, path, meta);
   m.block_seed = seed;
   const rng = makeRng(seed);

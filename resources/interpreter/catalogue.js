@@ -20,6 +20,7 @@ export const SETTINGS_KEY = {
   'gabor-quest': 'gabor_settings',
   'mot-trial': 'mot_settings',
   'continuous-image-presentation': 'continuous_image_settings', // short names, mapped by cip-sequence.js
+  'soc-dashboard': 'soc_dashboard_settings',
 };
 
 export const KNOWN_COMPONENTS = new Set([
@@ -31,10 +32,14 @@ export const KNOWN_COMPONENTS = new Set([
   'mot-trial', 'continuous-image-presentation',
   'detection-response-task-start', 'detection-response-task-stop',
   'gabor-trial', 'gabor-quest', 'gabor-learning', 'reward-settings',
+  // SOC dashboard: the session and the Builder's helper items composed into sessions.
+  'soc-dashboard', 'soc-subtask-sart-like', 'soc-subtask-nback-like', 'soc-subtask-flanker-like',
+  'soc-subtask-wcst-like', 'soc-subtask-pvt-like', 'soc-dashboard-icon',
 ]);
 
 export const RDM_TYPES = new Set(['rdm-trial', 'rdm-practice', 'rdm-dot-groups', 'rdm-adaptive']);
 
 // Types the compiler produces itself (never written in a config): continuous RDM segments,
 // continuous n-back streams, mini-block breaks, and the marker for an unknown component.
-export const COMPILED_TYPES = new Set(['rdm-continuous', 'nback-continuous', 'miniblock-break', 'unsupported']);
+export const COMPILED_TYPES = new Set(['rdm-continuous', 'nback-continuous', 'miniblock-break', 'unsupported',
+  'eye-tracking-start', 'eye-tracking-calibration', 'eye-tracking-stop']);

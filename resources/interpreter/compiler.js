@@ -14,6 +14,8 @@ import { bracketDrtAroundProbes, groupContinuousRdm, placeProbes } from './sched
 import { applyRewardSwitch, placeRewardSpecs } from './rewards.js';
 import { isContinuousRdm } from './support.js';
 import { CIP_TYPE, cipSpecs } from './cip-sequence.js';
+import { HELPER_KINDS, composeHelpers, helperAsSession } from './components/soc-schedule.js';
+import { calibrationPoints, eyeTrackingSettings } from './eye-tracking-config.js';
 
 export { resolveParams } from './params.js';
 
@@ -129,6 +131,9 @@ function compileItem(item, path, ctx, meta) {
   if (t === 'randomize-group' || t === 'randomize-across-markers') return compileList([item], path, ctx, meta);
   if (t === 'block') return compileBlock(item, path, ctx, meta);
   if (t === 'mouse-tracking') return []; // a run-level setting (mouse-tracking.js), not a trial
+  // SOC helper items left after composeHelpers: one-window sessions; a lone icon decorates nothing.
+  if (HELPER_KINDS[t]) return compileComponent(helperAsSession(item), path, ctx, meta);
+  if (t === 'soc-dashboard-icon') return unsupportedSpec(path, itemMeta(item, path, meta), t);
   if (KNOWN_COMPONENTS.has(t)) return compileComponent(item, path, ctx, meta);
   return unsupportedSpec(path, itemMeta(item, path, meta), t);
 }
@@ -158,10 +163,25 @@ export function compileConfig(rawConfig, options = {}) {
       return hashSeed(`${runSeed}|${path}|${iter}`);
     },
   };
-  let trials = compileList(config.timeline, '/timeline', ctx, {}, { shuffleTop: Boolean(config.randomize_order) });
+  const timeline = composeHelpers(config); // SOC helper items -> one soc-dashboard session
+  let trials = compileList(timeline, '/timeline', ctx, {}, { shuffleTop: Boolean(config.randomize_order) });
   for (const s of trials) delete s.meta.iterKey;
   trials = bracketDrtAroundProbes(trials);
   if (isContinuousRdm(config)) trials = groupContinuousRdm(trials, config, rdmFrameMs(config));
   trials = placeRewardSpecs(trials);
-  return { trials, run_seed: runSeed };
+  return { trials: withEyeTracking(trials, config), run_seed: runSeed };
+}
+
+// Eye tracking on: camera start and calibration dots before the study, the last samples after.
+function withEyeTracking(trials, config) {
+  const et = eyeTrackingSettings(config);
+  if (!et.enabled) return trials;
+  const pts = et.calibration_enabled ? calibrationPoints(et.calibration_points) : [];
+  const meta = (i) => ({ path: '/data_collection/eye_tracking', ...(i === undefined ? {} : { sequence_index: i }) });
+  return [
+    { component_type: 'eye-tracking-start', params: {}, meta: meta() },
+    ...pts.map((pt, i) => ({ component_type: 'eye-tracking-calibration', params: { index: i, count: pts.length, x_norm: pt.x, y_norm: pt.y, calibration_key: et.calibration_key }, meta: meta(i) })),
+    ...trials,
+    { component_type: 'eye-tracking-stop', params: {}, meta: meta() },
+  ];
 }

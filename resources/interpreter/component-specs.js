@@ -10,6 +10,7 @@
 //   neutral: {field: [values]} fields the component does not use, accepted only with a value
 //            that changes nothing (the reference Builder writes them with their defaults),
 //   check(params): value-level refusals, [{field, reason}] (reason completes "… because …"),
+//   noBlock: true when the component runs only as a timeline item, never from a block,
 // }
 // A component type in catalogue.js KNOWN_COMPONENTS without a spec here runs with no field
 // checks and samples every list (how a new component starts; add a spec to be strict).
@@ -123,6 +124,47 @@ const cipCheck = optionCheck({
   cip_response_paradigm: ['categorization', 'nback'], cip_repeat_mode: ['no_repeats', 'repeat_to_fill'],
   nback_response_paradigm: ['go_nogo', '2afc'], nback_response_device: ['inherit', 'keyboard', 'mouse'],
 });
+// SOC dashboard: the properties of their $defs entries (components/soc-*.js read them).
+const SOC = {
+  'soc-dashboard': [
+    'background_color', 'default_app', 'desktop_icons', 'end_key', 'icon_clicks_are_distractors', 'icons_clickable',
+    'log_icon_clicks', 'num_tasks', 'subtasks', 'title', 'trial_duration_ms', 'wallpaper_url',
+  ],
+  'soc-subtask-sart-like': [
+    'distractor_highlight_color', 'distractor_probability', 'distractor_subdomains', 'duration_ms', 'end_at_ms',
+    'go_button', 'go_condition', 'go_key', 'highlight_subdomains', 'include_neutral_entries', 'instructions',
+    'instructions_title', 'max_run_ms', 'min_run_ms', 'neutral_subdomains', 'response_device', 'scroll_interval_ms',
+    'show_markers', 'start_at_ms', 'start_delay_ms', 'subtask_duration_entries', 'target_highlight_color',
+    'target_probability', 'target_subdomains', 'title', 'visible_entries',
+  ],
+  'soc-subtask-nback-like': [
+    'duration_ms', 'end_at_ms', 'go_key', 'instructions', 'instructions_title', 'match_field', 'match_key',
+    'max_run_ms', 'min_run_ms', 'n', 'nonmatch_key', 'response_paradigm', 'show_feedback', 'start_at_ms',
+    'start_delay_ms', 'stimulus_interval_ms', 'target_probability', 'title',
+  ],
+  'soc-subtask-flanker-like': [
+    'allow_key', 'center_high_probability', 'center_low_probability', 'center_medium_probability',
+    'congruent_probability', 'duration_ms', 'end_at_ms', 'instructions', 'instructions_title', 'jerkiness',
+    'max_run_ms', 'min_run_ms', 'num_trials', 'point_spacing_px', 'question_flash_ms', 'reject_key', 'reject_rule',
+    'response_window_ms', 'scroll_speed_px_per_s', 'show_feedback', 'start_at_ms', 'start_delay_ms', 'title',
+    'trial_interval_ms',
+  ],
+  'soc-subtask-wcst-like': [
+    'choice_keys', 'duration_ms', 'end_at_ms', 'feedback_ms', 'instructions', 'instructions_title', 'iti_ms',
+    'max_run_ms', 'min_run_ms', 'mouse_response_mode', 'num_trials', 'response_device', 'response_window_ms',
+    'rule_change_correct_streak', 'rules', 'sender_domains', 'show_feedback', 'start_at_ms', 'start_delay_ms',
+    'title',
+  ],
+  'soc-subtask-pvt-like': [
+    'alert_max_interval_ms', 'alert_min_interval_ms', 'countdown_seconds', 'duration_ms', 'end_at_ms',
+    'flash_duration_ms', 'instructions', 'instructions_title', 'log_scroll_interval_ms', 'max_run_ms', 'min_run_ms',
+    'response_device', 'response_key', 'response_window_ms', 'show_countdown', 'show_red_flash', 'start_at_ms',
+    'start_delay_ms', 'title', 'visible_entries',
+  ],
+  'soc-dashboard-icon': [
+    'app', 'col', 'distractor', 'icon_text', 'row',
+  ],
+};
 
 const is = (v, ...xs) => xs.includes(typeof v === 'string' ? v.trim().toLowerCase() : v);
 
@@ -241,6 +283,15 @@ export const COMPONENT_SPECS = {
   'mot-trial': { fields: MOT, lists: [], check: motCheck },
   'continuous-image-presentation': { fields: CIP, lists: CIP_LISTS, check: cipCheck },
 };
+const SOC_LISTS = {
+  'soc-dashboard': ['subtasks', 'desktop_icons'],
+  'soc-subtask-sart-like': ['target_subdomains', 'distractor_subdomains', 'neutral_subdomains'],
+  'soc-subtask-wcst-like': ['choice_keys', 'rules', 'sender_domains'],
+};
+for (const [type, fields] of Object.entries(SOC)) {
+  // A SOC session is one timeline item (or helper items composed into one), never a block.
+  COMPONENT_SPECS[type] = { fields, lists: SOC_LISTS[type] ?? [], noBlock: true };
+}
 COMPONENT_SPECS['nback-block'] = COMPONENT_SPECS['nback-trial-sequence'];
 
 // Block keys that describe the block itself (everything else on a block is a trial value,

@@ -15,6 +15,7 @@ import { Run, INTERPRETER_VERSION } from './runtime.js';
 import { findUnsupported } from './support.js';
 import { effectiveConfig } from './compiler.js';
 import { findMissingMedia, showMissingMedia } from './cip-media.js';
+import { eyeTrackingPreflight } from './eye-tracking.js';
 import * as ui from './ui.js';
 
 const PREVIEW_KEY = 'cogflow.preview.config';
@@ -75,10 +76,22 @@ function applyTheme(config) {
   document.documentElement.dataset.theme = theme === 'light' ? 'light' : 'dark';
 }
 
-function refuse(messages, where) {
-  window.cogflowRefusal = { messages: messages.slice() };
-  ui.showRefusal(root, messages, where);
+// reason: 'unsupported' (parts this version does not honour) or 'no_camera' (eye tracking on a
+// computer without a camera).
+function refuse(messages, where, reason = 'unsupported') {
+  window.cogflowRefusal = { messages: messages.slice(), reason };
+  if (reason === 'no_camera') ui.showMessage(root, { kind: 'error', title: 'This study cannot run on this computer', body: messages[0] });
+  else ui.showRefusal(root, messages, where);
   root.dataset.cogflowState = 'unsupported';
+}
+
+// Refused after runs/start (the server did not let the page read the config first): the run
+// is ended at once as failed, with the reasons on the record.
+async function refuseStarted(start, reason, messages, where) {
+  refuse(messages, where, reason);
+  if (!start) return;
+  await endRefusedRun(start, reason, messages);
+  window.cogflowRefusal.run_ended = 'failed';
 }
 
 // A run that was started for a config this Interpreter then refused ends at once as failed,
@@ -125,6 +138,8 @@ async function main() {
       if (refused.length) { refuse(refused.map((u) => u.message), where); return; }
       const missing = await findMissingMedia(peek.config);
       if (missing.length) { showMissingMedia(root, missing, where); root.dataset.cogflowState = 'invalid-config'; return; }
+      const noCamera = await eyeTrackingPreflight(peek.config);
+      if (noCamera) { refuse([noCamera], where, 'no_camera'); return; }
     }
     // Hand over rows an earlier page could not deliver (best effort, never blocks the start).
     recoverPending().catch(() => {});
@@ -146,13 +161,10 @@ async function main() {
     if (start) endRefusedRun(start, 'invalid-config', check.errors.map((e) => `${e.path}: ${e.message}`)).catch(() => {});
     return;
   }
+  for (const w of check.warnings) console.warn('CogFlow config:', w.path, w.message);
   const refused = findUnsupported(config);
   if (refused.length && !allowUnsupported) {
-    refuse(refused.map((u) => u.message), label(start, slug));
-    if (start) {
-      await endRefusedRun(start, 'unsupported', refused.map((u) => u.message));
-      window.cogflowRefusal.run_ended = 'failed';
-    }
+    await refuseStarted(start, 'unsupported', refused.map((u) => u.message), label(start, slug));
     return;
   }
   // Continuous-image blocks: every image loads, or no trial is shown (the screen names them).
@@ -163,6 +175,8 @@ async function main() {
     if (start) endRefusedRun(start, 'missing-media', missing.map((m) => `${m.path}: ${m.message}`)).catch(() => {});
     return;
   }
+  const noCamera = await eyeTrackingPreflight(config); // eye tracking without a camera: refuse
+  if (noCamera) { await refuseStarted(start, 'no_camera', [noCamera], label(start, slug)); return; }
   run = new Run({ config: effectiveConfig(config), root, start, preview, unsupported: refused.map((u) => u.message) });
   window.cogflowRun = run; // for the desktop shell and tests: read-only inspection
   if (refused.length) ui.showUnsupportedBanner(refused.map((u) => u.message));

@@ -9,6 +9,7 @@ import { setInputPaused, startKeyLog } from './input.js';
 import { CheckpointQueue, submitWithRetry } from './persistence.js';
 import { componentFor } from './components/index.js';
 import { DrtEngine } from './components/drt.js';
+import { connectMarkers, showHardwareWarning } from './markers.js';
 import { applyTrialRecording, stampVisualAngle } from './recording.js';
 import * as ui from './ui.js';
 
@@ -65,16 +66,19 @@ export class Run {
   async begin() {
     ui.showMessage(this.root, { title: 'Preparing…', body: 'Measuring the display refresh rate.' });
     this.clock = sharedClock();
+    const markers = connectMarkers(this).catch(() => null); // lab hardware, beside the measurement
     this.refresh = await measureRefresh(90, this.clock);
     this.timer = new FrameTimer(this.refresh.frame_ms, this.clock);
     if (this.refresh.warnings.length) await this.showTimingWarning(this.refresh.warnings);
+    this.markers = await markers;
+    if (this.markers && this.markers.reasons.length) await showHardwareWarning(this.root, this.markers.reasons);
     this.runSeed = this.config.seed ?? freshRunSeed();
     const { trials } = compileConfig(this.config, { runSeed: this.runSeed });
     this.specs = trials;
     this.startedAt = new Date().toISOString();
     this.drt = new DrtEngine(this);
     if (this.start) {
-      this.queue = new CheckpointQueue(this.start.run_session_id, () => this.payload('started', false));
+      this.queue = new CheckpointQueue(this.start.run_session_id, () => this.payload('started', false), { sealTo: this.start.seal_public_key });
       window.addEventListener('pagehide', () => this.queue.flushOnUnload());
     }
     document.addEventListener('visibilitychange', () => {
@@ -93,6 +97,7 @@ export class Run {
     // The run's time origin is a fresh frame; the first trial starts on it (or the next one).
     this.t0 = await this.clock.next();
     this.clock.resetStats();
+    if (this.markers) this.markers.runStart(this);
     const { initJsPsych, ParameterType } = window.jsPsychModule;
     this.Plugin = makePluginClass(ParameterType);
     this.jsPsych = initJsPsych({ display_element: this.root, default_iti: 0, on_finish: () => { if (!this.aborted) this.finish('completed'); } });
@@ -205,6 +210,7 @@ export class Run {
       pauseMs: 0, restarts: 0, pauseEntries: [], attempt: null,
     };
     this.current = trial;
+    const mark = this.markers ? this.markers.trialStart(this, trial) : null;
     if (trial.startFrame === null) this.clock.next().then((ts) => { trial.startFrame ??= ts; });
     this.keyLog = startKeyLog();
     let data;
@@ -215,7 +221,7 @@ export class Run {
       const restarted = new Promise((resolve) => { restart = resolve; });
       const ctx = {
         run: this, config: this.config, timer: this.timer.bound(signal), frameMs: this.timer.frameMs,
-        signal, state: this.state, spec, rng: makeRng(seed), timing: {},
+        signal, state: this.state, spec, rng: makeRng(seed), timing: {}, mark,
         pausePolicy: CONTINUE_AFTER_PAUSE.has(spec.component_type) ? 'continue' : 'restart',
       };
       trial.attempt = { ctx, restart };
@@ -280,6 +286,7 @@ export class Run {
     for (const e of trial.pauseEntries) e.trial_index = this.rows.length;
     row.trial_start_ms = trial.startFrame ?? trial.start;
     row.trial_end_ms = this.clock.open() ? this.clock.frameTs : performance.now();
+    if (this.markers) this.markers.rowRecorded(this, trial, row);
     return this.push(row);
   }
 
@@ -298,6 +305,7 @@ export class Run {
     setInputPaused(true);
     const trial = this.current;
     this.paused = { at: performance.now(), trial, policy: trial && trial.attempt ? trial.attempt.ctx.pausePolicy : 'continue', state: this.root.dataset.cogflowState };
+    if (this.markers) this.markers.emit('pause', this.paused.at, { trial_index: this.rows.length });
     if (this.drt) this.drt.pause();
     this.pauseEl = ui.showPaused();
     this.root.dataset.cogflowState = 'paused';
@@ -323,6 +331,7 @@ export class Run {
       paused_at_ms: this.rel(p.at), resumed_at_ms: this.rel(performance.now()), pause_ms: round3(ms), action,
     };
     this.pauses.push(entry);
+    if (this.markers) this.markers.emit('resume', performance.now(), { trial_index: this.rows.length, action });
     if (trial) {
       trial.pauseMs += ms;
       trial.pauseEntries.push(entry);
@@ -383,6 +392,7 @@ export class Run {
       trial_count: this.rows.length,
     };
     if (this.abortReason) p.abort_reason = this.abortReason;
+    if (this.markers) p.lsl = this.lsl ?? this.markers.info();
     if (this.unsupported.length) p.unsupported = this.unsupported;
     if (withTrials) {
       p.finished_at = new Date().toISOString();
@@ -396,6 +406,7 @@ export class Run {
     if (this.paused) this.endPause(true);
     this.aborted = true;
     this.abortReason = reason;
+    if (this.markers) this.markers.emit('abort', performance.now(), { reason, trial_index: this.rows.length });
     if (this.current) this.record(this.current.spec, { ended_reason: 'aborted' }, this.current);
     if (this.trialAc) this.trialAc.abort();
     try { this.jsPsych.abortExperiment(''); } catch { /* jsPsych not started */ }
@@ -407,8 +418,10 @@ export class Run {
     if (this.finished) return;
     this.finished = true;
     if (this.drt) this.drt.stop('run_end');
+    if (this.eyeTracker) this.eyeTracker.stop(); // the last gaze samples, before the payload
     if (this.clock) this.clockFinal = this.clock.snapshot();
     if (this.queue) this.queue.stop();
+    if (this.markers) this.lsl = await this.markers.close(this, status);
     // A preview that ran refused parts (?allow_unsupported=1) is never a completed run.
     if (this.unsupported.length && status === 'completed') status = 'preview-unsupported';
     const summary = computeSummary(this.rows, { taskType: this.config.task_type ?? null, status });
@@ -421,14 +434,31 @@ export class Run {
       return;
     }
     ui.showMessage(this.root, { title: 'Saving your responses…', body: 'Please wait.' });
+    if (this.queue) await this.queue.keepPayload({ ...this.payload(status, false), result_summary: summary });
     const res = await submitWithRetry({
       run_session_id: this.start.run_session_id, status, trial_count: this.rows.length,
       result_summary: summary, result_payload: payload, trials: this.rows,
     }, { onRetry: (err, attempt) => ui.showSaveProblem(this.root, err, attempt) });
+    if (res.gaveUp) return this.keptLocally(status, summary, res.error);
     if (this.queue) this.queue.stop({ clear: true });
     window.cogflowResult = { status, submitted: res.ok, conflict: !!res.conflict };
     if (res.ok) ui.showThanks(this.root, status);
     else ui.showMessage(this.root, { kind: 'error', title: 'This run was already saved differently', body: 'The server refused this result because the run already has another final result. Please tell the experimenter.' });
+  }
+
+  // The server keeps refusing the result (the same answer again and again): stop asking, keep
+  // everything sealed on this computer for the next run to hand over, and say so.
+  async keptLocally(status, summary, error) {
+    const kept = this.queue ? await this.queue.keepSealed(this.rows, { ...this.payload(status, false), result_summary: summary }) : false;
+    window.cogflowResult = { status, submitted: false, gave_up: true, kept_sealed: kept, error: String(error && error.message ? error.message : error) };
+    this.root.dataset.cogflowState = 'error';
+    ui.showMessage(this.root, {
+      kind: 'error',
+      title: 'Your responses could not be saved',
+      body: kept
+        ? 'The server refused them. They are kept on this computer, sealed so that only a researcher can read them, and will be handed over when the next run starts. Please tell the experimenter.'
+        : 'The server refused them. Please tell the experimenter now, before this window is closed.',
+    });
   }
 }
 

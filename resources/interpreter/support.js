@@ -13,14 +13,13 @@ import { BLOCK_KEYS, FIELD_PREFIX, commonFields, isNeutral, listFields, specFor 
 import { RDM_GROUP_KEYS, resolveRdmParams } from './rdm-params.js';
 import { windowEntries } from './sampling.js';
 
-// Families other engineers are adding; named so the sentence says what the part is.
+// Names for items the sentence should explain (unsupported ones, and families refused in some form).
 const FAMILY_NAMES = {
   'gabor-trial': 'Gabor patches', 'gabor-quest': 'Gabor patches with QUEST', 'gabor-learning': 'Gabor learning blocks',
   'soc-dashboard': 'the SOC dashboard', 'reward-settings': 'rewards',
   'eye-tracking': 'eye tracking', 'eye_tracking': 'eye tracking',
   'eye-tracking-calibration-instructions': 'eye tracking', preload: 'preloading',
 };
-const FAMILY_SETTINGS = { soc_dashboard_settings: 'the SOC dashboard' };
 
 const STRUCTURE_KEYS = {
   loop: new Set(['type', 'items', 'iterations', 'loop_iterations', 'loop_id', 'label', 'name', 'id']),
@@ -43,8 +42,8 @@ const PLAIN_SETTINGS = new Set(['schema_version', 'experiment_type', 'task_type'
   'default_iti', 'frame_rate', 'duration', 'update_interval', 'update_interval_ms', 'response_keys']);
 const TRANSITION_TYPES = new Set(['both', 'color', 'speed', 'none', 'off', 'mask', 'fixation']);
 const DATA_SWITCHES = new Set(['reaction-time', 'reaction_time', 'accuracy', 'correctness']);
+const EYE_TRACKING = new Set(['eye-tracking', 'eye_tracking', 'eyeTracking']); // eye-tracking-config.js
 const DATA_SOURCES = {
-  'eye-tracking': 'eye tracking', eye_tracking: 'eye tracking',
   'keyboard-tracking': 'keyboard tracking', keyboard_tracking: 'keyboard tracking',
 };
 const MOUSE_SWITCHES = new Set(['mouse-tracking', 'mouse_tracking']);
@@ -153,6 +152,7 @@ function checkBlock(r, config, block, where) {
   if (!type) { r.add(where, 'block', `${where}: the block does not say which component it generates (component_type).`); return; }
   if (!KNOWN_COMPONENTS.has(type)) { r.add(where, type, `${where}: block of ${describe(type)} is not supported by this version.`); return; }
   const what = `block of ${type}`;
+  if (specFor(type)?.noBlock) { r.add(where, type, `${where}: ${what} is not supported: this version runs ${type} only as a timeline item, not from a block.`); return; }
   for (const [k, v] of Object.entries(block)) if (!BLOCK_KEYS.has(k)) checkField(r, where, what, type, k, v);
   const pv = block.parameter_values;
   if (pv !== undefined && !isObj(pv)) r.add(where, 'parameter_values', `${where}: ${what} has parameter_values that are not an object of field values.`);
@@ -278,15 +278,9 @@ function checkTopLevel(r, config) {
     if (key === 'transition_settings') { checkTransition(r, value); continue; }
     if (key === 'data_collection') { checkDataCollection(r, value); continue; }
     if (key === 'ui_settings') { checkUi(r, value); continue; }
+    if (key === 'lsl' || key === 'triggers') { checkHardware(r, key, value); continue; } // markers.js
     if (key === 'reward_settings') continue; // rewards.js: `enabled` is the master switch, the rest overrides
-    if (FAMILY_SETTINGS[key]) {
-      r.add(where, key, `${where} configures ${FAMILY_SETTINGS[key]}, which this version does not run yet.`);
-      continue;
-    }
-    if (key === 'eye_tracking' || key === 'eye-tracking') {
-      if (switchOn(value) || (isObj(value) && value.enabled === undefined)) r.add(where, key, `${where}: eye tracking is not supported by this version.`);
-      continue;
-    }
+    if (key === 'eye_tracking') continue; // read like data_collection.eye_tracking (eye-tracking-config.js)
     r.add(where, key, `${where} is not known to this version, so it would be ignored.`);
   }
 }
@@ -308,7 +302,7 @@ function checkDataCollection(r, value) {
   if (!isObj(value)) return;
   for (const [k, v] of Object.entries(value)) {
     const where = `Setting "data_collection.${k}"`;
-    if (DATA_SWITCHES.has(k)) continue;
+    if (DATA_SWITCHES.has(k) || EYE_TRACKING.has(k)) continue;
     if (MOUSE_SWITCHES.has(k)) {
       // Recorded: positions at frame times, presses, a sampling rate; anything else on is refused.
       for (const [opt, on] of Object.entries(isObj(v) ? v : {})) {
@@ -333,6 +327,24 @@ function checkUi(r, value) {
       continue;
     }
     r.add(where, `ui_settings.${k}`, `${where} is not used by this version.`);
+  }
+}
+
+// Lab hardware (markers.js; the desktop host sends them): the known keys, and codes only for
+// what can have an onset (a component type, the DRT's stimuli) or for `response`.
+const HARDWARE_KEYS = { lsl: new Set(['enabled', 'stream_name']), triggers: new Set(['enabled', 'codes']) };
+const CODE_TARGETS = new Set([...KNOWN_COMPONENTS, 'drt-stimulus', 'response']);
+
+function checkHardware(r, key, value) {
+  if (!isObj(value)) return; // the schema says what it must be
+  for (const k of Object.keys(value)) {
+    if (!HARDWARE_KEYS[key].has(k)) r.add(`Setting "${key}.${k}"`, `${key}.${k}`, `Setting "${key}.${k}" is not used by this version.`);
+  }
+  if (key !== 'triggers' || !isObj(value.codes)) return;
+  for (const target of Object.keys(value.codes)) {
+    if (CODE_TARGETS.has(target)) continue;
+    const where = `Setting "triggers.codes.${target}"`;
+    r.add(where, `triggers.codes.${target}`, `${where}: this version has no component type "${target}", so its code would never be sent.`);
   }
 }
 

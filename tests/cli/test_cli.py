@@ -9,13 +9,15 @@ from __future__ import annotations
 import argparse
 import io
 import re
+import time
 from pathlib import Path
 
+import pyotp
 import pytest
 
 from cogflow_desktop import __version__
 from cogflow_desktop.cli import build_parser, main
-from cogflow_desktop.services import users
+from cogflow_desktop.services import auth, users
 from cogflow_desktop.services.context import open_context
 from cogflow_desktop.settings import Settings
 
@@ -56,9 +58,24 @@ def _run(
     return code, out, err
 
 
+def _enrol_totp(data_dir: Path | str, username: str, password: str) -> str:
+    """Enrol the account's authenticator (adding a researcher needs a code of the one who
+    adds); returns a code for the next time step (this step's was used to enrol)."""
+    ctx = open_context(Settings.from_env(data_dir))
+    try:
+        login = auth.login(ctx, username, password, "test")
+        secret = auth.mfa_setup(ctx, login.secrets, False, "test").secret
+        auth.verify_code(ctx, login.secrets, pyotp.TOTP(secret).now(), "test")
+        auth.logout(ctx, login.token, "test")
+    finally:
+        ctx.close()
+    return pyotp.TOTP(secret).at(time.time() + 30)
+
+
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("COGFLOW_DATA_DIR", "COGFLOW_PASSWORD", "COGFLOW_UNLOCK_PASSWORD"):
+    for name in ("COGFLOW_DATA_DIR", "COGFLOW_PASSWORD", "COGFLOW_UNLOCK_PASSWORD",
+                 "COGFLOW_TOTP_CODE"):  # fmt: skip
         monkeypatch.delenv(name, raising=False)
 
 
@@ -104,9 +121,11 @@ def test_first_user_prints_recovery_key_once(
     )  # fmt: skip
     assert code == 1
     assert "existing researcher" in _one_sentence(err)
+    code_now = _enrol_totp(data, "alice", "alice's long passphrase")
     code, out, err = _run(
         capsys, monkeypatch, "users", "create", "bob", "--password-stdin", "--unlock-user",
-        "alice", "--data-dir", data, stdin="bob's long passphrase\nalice's long passphrase\n",
+        "alice", "--totp-code", code_now, "--data-dir", data,
+        stdin="bob's long passphrase\nalice's long passphrase\n",
     )  # fmt: skip
     assert code == 0, err
     assert "bob" in out and not RECOVERY_KEY.search(out)
@@ -124,6 +143,7 @@ def test_passwords_from_environment(
     code, out, err = _run(capsys, monkeypatch, "users", "create", "carol", "--data-dir", data)
     assert code == 0, err
     assert RECOVERY_KEY.search(out)
+    monkeypatch.setenv("COGFLOW_TOTP_CODE", _enrol_totp(data, "carol", "first env passphrase"))
     monkeypatch.setenv("COGFLOW_PASSWORD", "second env passphrase")
     monkeypatch.setenv("COGFLOW_UNLOCK_PASSWORD", "first env passphrase")
     code, out, err = _run(

@@ -24,14 +24,7 @@ const one = (cfg, re) => {
 
 // What the compat corpus needs that this version refuses, by config (the rest run as authored).
 const REFUSED = {
-  'FLANKER-soc-dashboard-01.json': [/^Timeline item 2: soc-subtask-flanker-like .* is not supported/, /^Setting "soc_dashboard_settings" configures the SOC dashboard/],
-  'KAMI136-rdm-01.json': [/^Setting "data_collection\.eye-tracking": eye tracking is switched on/],
   'experiment_config_2026-01-07.json': [/^Timeline item 4: the item has no "type"/, /^Timeline item 5: rdm-trial sets "color", which rdm-trial does not use/],
-  'sample_eye_tracking_webgazer.json': [/^Setting "data_collection\.eye_tracking": eye tracking is switched on/],
-  'sample_soc_3tasks_sequence.json': [/^Timeline item 2: soc-dashboard \(the SOC dashboard\) is not supported/],
-  'sample_soc_nback_10s.json': [/^Timeline item 2: soc-dashboard/],
-  'sample_soc_pvt_like_01.json': [/^Timeline item 2: soc-dashboard/],
-  'sample_soc_sart_10s.json': [/^Timeline item 2: soc-dashboard/],
 };
 
 for (const [name, cfg] of Object.entries({ ...corpus, ...authored })) {
@@ -44,18 +37,17 @@ for (const [name, cfg] of Object.entries({ ...corpus, ...authored })) {
 }
 
 test('each entry has where, item, message and a JSON pointer for the Builder', () => {
-  const [u] = findUnsupported(base([{ type: 'loop', iterations: 2, items: [{ type: 'instructions' }, { type: 'block', component_type: 'soc-dashboard', length: 2 }] }]));
+  const [u] = findUnsupported(base([{ type: 'loop', iterations: 2, items: [{ type: 'instructions' }, { type: 'block', component_type: 'preload', length: 2 }] }]));
   assert.deepEqual(u, {
-    where: 'Timeline item 1 › 2', item: 'soc-dashboard', path: '/timeline/0/items/1',
-    message: 'Timeline item 1 › 2: block of soc-dashboard (the SOC dashboard) is not supported by this version.',
+    where: 'Timeline item 1 › 2', item: 'preload', path: '/timeline/0/items/1',
+    message: 'Timeline item 1 › 2: block of preload (preloading) is not supported by this version.',
   });
-  const [s] = findUnsupported(base([], { data_collection: { 'eye-tracking': true } }));
-  assert.equal(s.path, '/data_collection/eye-tracking');
+  const [s] = findUnsupported(base([], { data_collection: { 'keyboard-tracking': true } }));
+  assert.equal(s.path, '/data_collection/keyboard-tracking');
 });
 
 test('the new families are refused with one sentence each', () => {
   for (const [item, re] of [
-    [{ type: 'soc-dashboard' }, /soc-dashboard \(the SOC dashboard\)/],
     [{ type: 'eye-tracking' }, /eye-tracking \(eye tracking\)/],
   ]) one(base([item]), re);
   for (const item of [{ type: 'gabor-trial' }, { type: 'block', component_type: 'gabor-quest', length: 3 }, { type: 'reward-settings' },
@@ -65,9 +57,13 @@ test('the new families are refused with one sentence each', () => {
   assert.deepEqual(messages(base([], { reward_settings: { enabled: true } })), []);
   one(base([{ type: 'gabor-trial', wobble: 1 }]), /gabor-trial sets "wobble", which gabor-trial does not use/);
   assert.deepEqual(messages(base([], { reward_settings: { enabled: false, currency: 'points' } })), []);
-  one(base([], { data_collection: { eye_tracking: { enabled: true } } }), /eye tracking is switched on/);
+  assert.deepEqual(messages(base([{ type: 'soc-dashboard', title: 'Ops' }], { data_collection: { eye_tracking: { enabled: true, sample_interval_ms: 50 } } })), [], 'SOC and eye tracking run');
+  one(base([{ type: 'block', component_type: 'soc-dashboard', length: 2 }]), /block of soc-dashboard is not supported: this version runs soc-dashboard only as a timeline item/);
+  one(base([{ type: 'soc-dashboard', start_menu_enabled: true }]), /soc-dashboard sets "start_menu_enabled", which soc-dashboard does not use/);
+  one(base([{ type: 'eye-tracking-calibration-instructions' }]), /eye tracking\) is not supported/);
   assert.deepEqual(messages(base([], { data_collection: { 'mouse-tracking': true } })), [], 'mouse tracking runs now');
   one(base([], { data_collection: { mouse_tracking: { enabled: true, track_velocity: true } } }), /mouse tracking option "track_velocity" is switched on/);
+  one(base([], { data_collection: { 'keyboard-tracking': true } }), /keyboard tracking is switched on/);
   one(base([{ type: 'mot-trial', probe_mode: 'drag' }]), /mot-trial sets "probe_mode" to "drag", but this version knows only/);
   one(base([{ type: 'block', component_type: 'continuous-image-presentation', cip_image_urls: ['a.png'], cip_colour: 1 }]), /sets "cip_colour", which continuous-image-presentation does not use/);
   one(base([{ type: 'mouse-tracking', colour: 'red' }]), /mouse-tracking sets "colour", which this version does not use/);
@@ -115,7 +111,7 @@ test('top-level settings: honoured ones pass, the rest are named', () => {
   one(base([], { transition_settings: { type: 'wipe' } }), /transition type "wipe"/);
   one(base([], { fixation_duration: 500 }), /^Setting "fixation_duration" is not known to this version, so it would be ignored\.$/);
   assert.deepEqual(messages(base([], { gabor_settings: { contrast: 0.5 } })), []);
-  one(base([], { soc_dashboard_settings: {} }), /configures the SOC dashboard/);
+  assert.deepEqual(messages(base([], { soc_dashboard_settings: {}, mot_settings: {}, continuous_image_settings: {} })), []);
   one(base([], { motion_parameters: { wobble: 1 } }), /motion_parameters\.wobble/);
 });
 

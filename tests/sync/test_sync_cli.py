@@ -202,7 +202,8 @@ def test_unattended_sync_end_to_end(tmp_path: Path, shared_remote: ServerProcess
             input=stdin, capture_output=True, text=True, env=env, timeout=120,
         )  # fmt: skip
 
-    on = run("sync", "unattended", "on", "--user", LAB_USER, "--password-stdin", stdin=LAB_PASSWORD)
+    on = run("sync", "unattended", "on", "--user", LAB_USER, "--server", shared_remote.url,
+             "--password-stdin", stdin=LAB_PASSWORD)  # fmt: skip
     assert on.returncode == 0, on.stderr
     synced = run("sync", "--unattended", "--server", shared_remote.url)
     assert synced.returncode == 0, synced.stderr
@@ -219,19 +220,19 @@ def test_keystore_halves_reveal_nothing_alone(tmp_path: Path, monkeypatch) -> No
     ctx = lab_context(tmp_path / "lab")
     try:
         key = users.unlock_with_password(ctx, LAB_USER, LAB_PASSWORD)
-        keystore.enable(ctx, key, actor=LAB_USER)
+        keystore.enable(ctx, key, actor=LAB_USER, server_url="https://central.example")
         raw = key.private_bytes_raw()
         stored = (tmp_path / "lab" / keystore.KEY_FILE).read_bytes()
         assert raw not in stored
         assert raw.hex() not in (tmp_path / "keyring.json").read_text()
-        unlocked = keystore.unlock(ctx)
+        unlocked = keystore.unlock(ctx, "https://central.example")
         assert install_keyring.public_bytes(unlocked) == install_keyring.public_bytes(key)
         (tmp_path / "keyring.json").write_text("{}")  # the keyring entry is gone
         with pytest.raises(keystore.KeystoreError, match="no longer holds"):
-            keystore.unlock(ctx)
+            keystore.unlock(ctx, "https://central.example")
         keystore.disable(ctx, actor=LAB_USER)
         with pytest.raises(keystore.KeystoreError, match="Unattended sync is off"):
-            keystore.unlock(ctx)
+            keystore.unlock(ctx, "https://central.example")
     finally:
         keyring.set_keyring(previous)
         ctx.close()

@@ -72,7 +72,9 @@ def browser() -> Iterator[Any]:
 
 def fresh_page(browser: Any, live: LiveServer) -> Iterator[Any]:
     """A fresh profile (empty localStorage), the Builder loaded and ready."""
-    context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
+    # bypass_csp: wait_for_function predicates are evaluated strings, which the pages' CSP
+    # refuses; tests/web/test_security_csp.py checks the policy itself.
+    context = browser.new_context(viewport=VIEWPORT, accept_downloads=True, bypass_csp=True)
     context.set_default_timeout(15000)
     pg = context.new_page()
     errors: list[str] = []

@@ -8,6 +8,7 @@ from cogflow_desktop import audit
 from cogflow_desktop.api.validation import (
     CheckpointBody,
     DecryptBody,
+    RecoverBody,
     StartBody,
     SubmitBody,
     parse,
@@ -64,6 +65,24 @@ def submit():  # type: ignore[no-untyped-def]
         client=client(),
     )
     return jsonify(answer), 201
+
+
+@bp.post("/results/recover")
+def recover():  # type: ignore[no-untyped-def]
+    """A page's sealed local buffer, stored still sealed (this server only: the Interpreter
+    sends it where runs/start gave it a seal_public_key)."""
+    body = parse(RecoverBody)
+    sealed_key, trials, payload = body.blobs()
+    answer = runs.recover_sealed(
+        ctx(),
+        runs.RecoverRequest(
+            body.run_session_id, sealed_key, body.key_fingerprint, body.trial_count, trials,
+            payload,
+        ),
+        actor=actor(),
+        client=client(),
+    )  # fmt: skip
+    return jsonify(answer), 200
 
 
 @bp.post("/results/decrypt")

@@ -19,6 +19,9 @@ from cogflow_desktop.gui import queries, theme
 from cogflow_desktop.gui.dialogs.authenticator import AuthenticatorDialog
 from cogflow_desktop.gui.logs import log_path
 from cogflow_desktop.gui.pages.base import Page
+from cogflow_desktop.gui.pages.hardware import HardwareSection
+from cogflow_desktop.gui.pages.researchers import ResearchersPanel
+from cogflow_desktop.gui.selftest_window import SelfTestWindow
 from cogflow_desktop.gui.state import AppState
 
 
@@ -74,6 +77,18 @@ class SettingsPage(Page):
         self.end_seconds.setValue(state.prefs.kiosk_end_seconds)
         self.end_seconds.valueChanged.connect(self._end_seconds_changed)
         form.addRow("After a run, end screen for", self.end_seconds)
+        self.selftest_button = QPushButton("Timing self-test…")
+        self.selftest_button.setObjectName("selftestButton")
+        self.selftest_button.setToolTip(
+            "Flashes a patch for a set number of frames on the participant screen and reports"
+            " planned against delivered frames (a photodiode can sit on the corner square)."
+        )
+        self.selftest_button.clicked.connect(self.open_selftest)
+        selftest_row = QHBoxLayout()
+        selftest_row.addWidget(self.selftest_button)
+        selftest_row.addStretch(1)
+        form.addRow("Display timing", selftest_row)
+        self.selftest_window: SelfTestWindow | None = None
         open_folder = QPushButton("Open data folder")
         open_folder.setObjectName("openDataFolder")
         open_folder.clicked.connect(
@@ -91,7 +106,21 @@ class SettingsPage(Page):
         auth_row.addStretch(1)
         form.addRow("Two-step verification", auth_row)
         self.authenticator_dialog: AuthenticatorDialog | None = None
+        self.hardware = HardwareSection(state.ctx, self)  # lab hardware (gui/pages/hardware.py)
+        self.layout_.addWidget(self.hardware)
+        self.researchers = ResearchersPanel(state)
+        self.layout_.addWidget(self.researchers)
         self.layout_.addStretch(1)
+
+    def open_selftest(self) -> SelfTestWindow:
+        screens = QGuiApplication.screens()
+        index = self.state.prefs.kiosk_screen
+        screen = screens[index] if 0 <= index < len(screens) else None
+        window = SelfTestWindow(self.state.web(), screen)
+        window.destroyed.connect(lambda *_: setattr(self, "selftest_window", None))
+        self.selftest_window = window
+        window.start()
+        return window
 
     def open_authenticator(self) -> AuthenticatorDialog:
         names = queries.usernames(self.state.ctx, self.state.prefs.last_username)

@@ -155,7 +155,7 @@ class SyncPage(Page):
         ctx = self.state.ctx
         try:
             if on and not keystore.is_enabled(ctx):
-                sync_bridge.enable_unattended(ctx, self.state.session)
+                sync_bridge.enable_unattended(ctx, self.state.session, self.server_url.text())
             elif not on and keystore.is_enabled(ctx):
                 actor = self.state.session.username or sync_bridge.UNATTENDED_ACTOR
                 sync_bridge.disable_unattended(ctx, actor)
@@ -183,7 +183,7 @@ class SyncPage(Page):
         ctx = self.state.ctx
         try:
             server = sync_bridge.check_target(url, user, password)
-            key, actor = sync_bridge.unlocking_key(ctx, self.state.session)
+            key, actor = sync_bridge.unlocking_key(ctx, self.state.session, server)
         except sync_bridge.SyncProblem as exc:
             self.status.setText(str(exc))
             return None

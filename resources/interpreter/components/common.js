@@ -29,9 +29,10 @@ export async function respond(ctx, { show, hide, keys = null, pointer = null, st
   const rec = ctx.timing ?? (ctx.timing = {});
   rec.stimulus_duration_ms = stimulusMs > 0 ? stimulusMs : null;
   const onset = await ctx.timer.show(show);
+  ctx.mark?.('onset', onset); // lab hardware markers (../markers.js); queued, never waits
   let offset = null;
   if (stimulusMs > 0 && (windowMs === null || stimulusMs < windowMs || !endOnResponse)) {
-    ctx.timer.until(onset, stimulusMs, ac.signal).then((ts) => { if (hide) hide(); offset = ts; });
+    ctx.timer.until(onset, stimulusMs, ac.signal).then((ts) => { if (hide) hide(); offset = ts; ctx.mark?.('offset', ts); });
   }
   const deadline = windowMs === null ? null : ctx.timer.until(onset, windowMs, ac.signal).then((ts) => ({ kind: 'timeout', timeStamp: ts }));
   const listen = () => {
@@ -42,17 +43,18 @@ export async function respond(ctx, { show, hide, keys = null, pointer = null, st
   };
   let first = null;
   let end;
+  const marked = (r) => { ctx.mark?.('response', r.timeStamp, { response: r.key ?? r.value ?? null, rt_ms: r.timeStamp - onset }); return r; };
   if (endOnResponse || deadline === null) {
     const r = await Promise.race([...listen(), ...(deadline ? [deadline] : [])]);
-    if (r.kind !== 'timeout') first = r;
+    if (r.kind !== 'timeout') first = marked(r);
     end = r.timeStamp;
   } else {
-    Promise.race(listen()).then((r) => { first = first ?? r; }); // keep the first, run on
+    Promise.race(listen()).then((r) => { first = first ?? marked(r); }); // keep the first, run on
     const r = await deadline;
     end = r.timeStamp;
   }
   ac.abort();
-  if (offset === null && hide) offset = await ctx.timer.show(hide);
+  if (offset === null && hide) { offset = await ctx.timer.show(hide); ctx.mark?.('offset', offset); }
   ctx.pausePolicy = 'continue'; // the response window is closed: a pause from here on continues
   return {
     onset, offset, response: first, endTs: end, stimulusMs: stimulusMs > 0 ? stimulusMs : null,

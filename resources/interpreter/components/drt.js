@@ -65,18 +65,21 @@ export class DrtEngine {
       const cur = a.current;
       if (cur && cur.visible && (cur.hideNow || ts - cur.onset >= (timer.frames(s.stimulus_duration_ms) - 0.5) * frame)) {
         el.style.display = 'none'; cur.visible = false; cur.offset = ts;
+        this.run.markers?.drtEvent('drt_offset', ts, { drt_segment: a.segment, drt_trial_number: cur.trialNo });
       }
       if (cur && ts - cur.onset >= s.max_rt_ms) { this.finalize(cur); a.current = null; }
       if (!a.current && ts >= a.nextOnset - frame / 2) {
         el.style.display = 'block'; // drawn in this frame: ts is the onset
         a.trialNo += 1;
         a.current = { onset: ts, offset: null, visible: true, hideNow: false, responses: [], codes: [], trialNo: a.trialNo, falseAlarms: a.falseAlarms };
+        a.current.lsl = this.run.markers?.drtEvent('drt_onset', ts, { drt_segment: a.segment, drt_trial_number: a.trialNo }) ?? null;
         a.falseAlarms = 0;
         a.nextOnset = Math.max(ts + rng.uniform(s.min_iti_ms, s.max_iti_ms), ts + s.max_rt_ms + frame);
       }
       return true;
     }, a.stop.signal);
     this.active = a;
+    this.run.markers?.drtEvent('drt_start', performance.now(), { drt_segment: a.segment, drt_segment_label: s.segment_label });
     return s;
   }
 
@@ -84,6 +87,7 @@ export class DrtEngine {
     const a = this.active;
     if (!a) return;
     const cur = a.current;
+    this.run.markers?.drtEvent(cur && ts >= cur.onset ? 'drt_response' : 'drt_false_alarm', ts, { drt_segment: a.segment, drt_trial_number: cur ? cur.trialNo : null, rt_ms: cur && ts >= cur.onset ? Math.round((ts - cur.onset) * 1000) / 1000 : null });
     if (cur && ts >= cur.onset) {
       cur.responses.push(ts);
       cur.codes.push(code);
@@ -123,6 +127,7 @@ export class DrtEngine {
       drt_response_count: cur.responses.length, drt_false_alarms: cur.falseAlarms, drt_window_truncated: truncated, drt_paused: paused,
       trial_start_ms: cur.onset, trial_end_ms: performance.now(),
     });
+    if (cur.lsl != null && this.run.markers?.lslOn) row.lsl_onset_time = cur.lsl;
     this.run.push(row);
   }
 
@@ -132,6 +137,7 @@ export class DrtEngine {
     a.running = false;
     a.stop.abort();
     if (a.current) this.finalize(a.current, true);
+    this.run.markers?.drtEvent('drt_stop', performance.now(), { drt_segment: a.segment, drt_stimuli: a.trialNo });
     window.removeEventListener('keydown', a.onKey, true);
     a.el.remove();
     this.active = null;

@@ -23,6 +23,8 @@ import * as gabor from './gabor.js';
 import * as gaborLearning from './gabor-learning.js';
 import * as rewardScreens from './reward-screens.js';
 import * as miniblockBreak from './break.js';
+import * as socDashboard from './soc-dashboard.js';
+import * as eyeTracking from './eye-tracking.js';
 
 const REGISTRY = {
   'html-keyboard-response': screen, instructions: screen,
@@ -37,6 +39,13 @@ const REGISTRY = {
   'detection-response-task-start': { run: drt.runStart }, 'detection-response-task-stop': { run: drt.runStop },
   unsupported,
   'gabor-trial': gabor, 'gabor-quest': gabor, 'gabor-learning': gaborLearning, 'reward-settings': rewardScreens,
+  // SOC dashboard; Builder helper items compile to soc-dashboard sessions (compiler.js).
+  'soc-dashboard': socDashboard,
+  'soc-subtask-sart-like': socDashboard, 'soc-subtask-nback-like': socDashboard, 'soc-subtask-flanker-like': socDashboard,
+  'soc-subtask-wcst-like': socDashboard, 'soc-subtask-pvt-like': socDashboard, 'soc-dashboard-icon': socDashboard,
+  // Put around the study by the compiler when data_collection turns eye tracking on.
+  'eye-tracking-start': { run: eyeTracking.runStart }, 'eye-tracking-calibration': { run: eyeTracking.runCalibration },
+  'eye-tracking-stop': { run: eyeTracking.runStop },
 };
 // Trials covered by a reward policy are scored as they end (see reward-screens.js).
 for (const k of Object.keys(REGISTRY)) REGISTRY[k] = rewardScreens.withRewards(REGISTRY[k]);

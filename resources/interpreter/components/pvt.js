@@ -44,6 +44,7 @@ export async function run(el, p, ctx) {
     return true;
   };
   onset = await ctx.timer.show(() => { counter.textContent = '0'; });
+  ctx.mark?.('onset', onset); // lab hardware markers (../markers.js); queued, never waits
   ctx.timer.every(tick, ac2.signal);
   const ac2Waits = [
     ...(device !== 'mouse' ? [waitForKey([respKey], ac2.signal)] : []),
@@ -55,6 +56,7 @@ export async function run(el, p, ctx) {
   ctx.pausePolicy = 'continue'; // the response is in: a pause from here on continues
   const responded = r.kind !== 'timeout';
   const rt = responded ? r.timeStamp - onset : null;
+  if (responded) ctx.mark?.('response', r.timeStamp, { response: r.kind === 'key' ? r.key : 'click', rt_ms: rt });
   counter.textContent = responded ? String(Math.round(rt)) : '—';
   await ctx.timer.wait(500, ctx.signal); // show the stopped counter
   await iti(el, ctx, num(p.iti_ms, 0));

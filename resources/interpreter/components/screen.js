@@ -1,6 +1,7 @@
 // html-keyboard-response / instructions: an HTML (or plain text) screen ended by a key.
 
 import { escapeHtml, looksLikeHtml, num, respond, stage } from './common.js';
+import { truncateText } from '../sealing.js';
 
 export async function run(el, p, ctx) {
   const html = looksLikeHtml(p.stimulus) ? String(p.stimulus) : escapeHtml(p.stimulus ?? '');
@@ -19,6 +20,6 @@ export async function run(el, p, ctx) {
   return {
     stimulus_onset_ms: r.onset, stimulus_offset_ms: r.offset, rt_ms: r.rt_ms,
     response: r.response ? r.response.key : null, ended_reason: r.ended_reason,
-    stimulus: String(p.stimulus ?? '').slice(0, 2000),
+    stimulus: truncateText(p.stimulus, 2000), // never cut between the halves of a surrogate pair
   };
 }
