@@ -144,7 +144,9 @@ def authored(name: str) -> dict[str, Any]:
 
 
 async def new_page(browser: Any, frame_hz: int | None = None) -> Any:
-    context = await browser.new_context(viewport=VIEWPORT, accept_downloads=True)
+    # bypass_csp: the driver's wait_for_function predicates are evaluated strings, which the
+    # Interpreter's Content-Security-Policy refuses (tests/web/test_security_csp.py checks it).
+    context = await browser.new_context(viewport=VIEWPORT, accept_downloads=True, bypass_csp=True)
     page = await context.new_page()
     page.errors = []  # type: ignore[attr-defined]
     page.on("pageerror", lambda e: page.errors.append(str(e)))
