@@ -1149,7 +1149,7 @@ def test_refused_study_starts_no_run_and_a_started_one_ends_failed(
     slug = publish(
         live_server.url,
         "e2e-refused-fallback",
-        study({"type": "soc-dashboard"}, {"type": "instructions", "stimulus": "x"}),
+        study({"type": "preload"}, {"type": "instructions", "stimulus": "x"}),
     )["study_slug"]
 
     async def go() -> dict[str, Any]:
@@ -1173,9 +1173,9 @@ def test_refused_study_starts_no_run_and_a_started_one_ends_failed(
 
     out = shared.run(go())
     assert out["refusal"]["messages"] == [
-        "Timeline item 1: soc-dashboard (the SOC dashboard) is not supported by this version."
+        "Timeline item 1: preload (preloading) is not supported by this version."
     ]
-    assert "soc-dashboard (the SOC dashboard) is not supported" in out["text"]
+    assert "preload (preloading) is not supported" in out["text"]
     runs = researcher.get(f"{live_server.url}/api/v1/studies/{slug}/runs", timeout=30).json()[
         "runs"
     ]
@@ -1188,14 +1188,14 @@ def test_refused_study_starts_no_run_and_a_started_one_ends_failed(
 def test_allow_unsupported_runs_only_a_marked_preview(
     live_server: Any, shared: SharedBrowser
 ) -> None:
-    cfg = study({"type": "instructions", "stimulus": "x"}, {"type": "soc-dashboard"})
+    cfg = study({"type": "instructions", "stimulus": "x"}, {"type": "preload"})
     refused = preview(shared, live_server.url, cfg, query="&allow_unsupported=0")
     assert refused["state"] == "unsupported" and refused["rows"] == []
     banner = "(document.querySelector('[data-role=unsupported-banner]') || {}).textContent || null"
     out = preview(shared, live_server.url, cfg, query="&allow_unsupported=1", watch=banner)
     assert out["state"] == "preview-done"
     assert (
-        out["seen"] and "unsupported part" in out["seen"][0] and "soc-dashboard" in out["seen"][0]
+        out["seen"] and "unsupported part" in out["seen"][0] and "preload" in out["seen"][0]
     )
     assert [r["component_type"] for r in out["rows"]] == ["instructions", "unsupported"]
     assert out["result"]["status"] == "preview-unsupported", "never a completed run"
