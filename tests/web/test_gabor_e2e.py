@@ -12,12 +12,12 @@ import asyncio
 import itertools
 import json
 import math
-import shutil
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from chromium import CHROMIUM, CHROMIUM_ARGS
 from conftest import COMPAT_CONFIGS, COMPAT_DIR, publish
 from gabor_driver import PERCEIVE_JS, GaborParticipant
 
@@ -25,17 +25,6 @@ playwright_api = pytest.importorskip(
     "playwright.async_api", reason="playwright (pip) is not installed"
 )
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-renderer-backgrounding",
-    "--disable-background-timer-throttling",
-    "--disable-backgrounding-occluded-windows",
-]
 PARALLEL = 3
 RUN_TIMEOUT_S = 240
 VOCABULARY = (

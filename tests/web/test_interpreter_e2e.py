@@ -16,13 +16,13 @@ import asyncio
 import itertools
 import json
 import os
-import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from chromium import CHROMIUM, CHROMIUM_ARGS
 from conftest import COMPAT_CONFIGS, COMPAT_DIR, REPO_ROOT, publish
 from gabor_driver import PERCEIVE_JS, GaborParticipant
 
@@ -30,18 +30,6 @@ playwright_api = pytest.importorskip(
     "playwright.async_api", reason="playwright (pip) is not installed"
 )
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-renderer-backgrounding",
-    "--disable-background-timer-throttling",
-    "--disable-backgrounding-occluded-windows",
-]
 SCREENSHOT = REPO_ROOT / "docs" / "screenshots" / "interpreter-flanker.png"
 VOCABULARY = (
     "trial_index",

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import shutil
 import statistics
 import struct
 import time
@@ -25,24 +24,13 @@ from typing import Any
 
 import pytest
 import requests
+from chromium import CHROMIUM, CHROMIUM_ARGS
 from conftest import COMPAT_DIR, REPO_ROOT, publish
 
 playwright_api = pytest.importorskip(
     "playwright.async_api", reason="playwright (pip) is not installed"
 )
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-renderer-backgrounding",
-    "--disable-background-timer-throttling",
-    "--disable-backgrounding-occluded-windows",
-]
 AUTHORED = COMPAT_DIR / "configs-authored"
 SCREENSHOT = REPO_ROOT / "docs" / "screenshots" / "interpreter-mot.png"
 PARALLEL = 3
