@@ -11,6 +11,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from cogflow_desktop.security import files
+from cogflow_desktop.store.faults import BUSY_TIMEOUT_SECONDS
 
 READ_ONLY_OPTION = "cogflow_read_only"
 
@@ -23,7 +24,7 @@ def read_only(engine: Engine) -> Engine:
 def make_engine(db_path: Path) -> Engine:
     engine = create_engine(
         f"sqlite:///{db_path}",
-        connect_args={"check_same_thread": False, "timeout": 30},
+        connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_SECONDS},
         pool_size=8,
         max_overflow=8,
     )
@@ -38,7 +39,9 @@ def make_engine(db_path: Path) -> Engine:
         # checkpoint survives a power cut.
         cur.execute("PRAGMA synchronous=FULL")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=30000")
+        # Bounded: a database another program holds fails the write with a sentence after it
+        # (store/faults.py), instead of hanging the request.
+        cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_SECONDS * 1000}")
         cur.close()
 
     @event.listens_for(engine, "begin")
