@@ -5,6 +5,9 @@ It watches the page's state (`#cogflow-root[data-cogflow-state]`):
   closes itself (or, with no time set, waits for the experimenter's key chord);
 - `unsupported`: the study was refused before a trial; the window closes at once and the app
   shows the researcher the page's sentences (`window.cogflowRefusal.messages`).
+While it runs, what the experimenter must know (never the participant) goes out as `notice`
+(the main window's status bar): recording paused by a full disk or a locked database
+(`window.cogflowRecording`, see persistence.js) and resumed, and little free space left.
 During a run the key chord pauses the page (`window.cogflowPause()`) behind a password dialog:
 cancel resumes it, a researcher's password ends the run as failed, keeping its data.
 """
@@ -28,6 +31,7 @@ from cogflow_desktop.gui.kiosk_outcome import KioskOutcome, exit_intro
 from cogflow_desktop.gui.marker_bridge import attach_marker_bridge
 from cogflow_desktop.gui.webviews import WebEnvironment, lock_view
 from cogflow_desktop.services.context import Context
+from cogflow_desktop.store.space import space_report
 
 log = logging.getLogger(__name__)
 INTERPRETER_PATH = "/interpreter/"
@@ -38,6 +42,8 @@ EXIT_CHORD = "Ctrl+Shift+Q"
 ABORT_WAIT_MS = 20000
 POLL_MS = 250
 DEFAULT_END_SECONDS = 10
+# Free space is checked when the run starts and then this often.
+SPACE_CHECK_MS = 60000
 
 # Everything the shell reads from the page, in one call (a few property reads: no work for
 # the page's frame loop).
@@ -49,6 +55,7 @@ STATUS_JS = """JSON.stringify((() => {
     result: window.cogflowResult || null,
     trials: window.cogflowRun && window.cogflowRun.rows ? window.cogflowRun.rows.length : null,
     messages: refusal && Array.isArray(refusal.messages) ? refusal.messages.map(String) : [],
+    recording: window.cogflowRecording || null,
   };
 })())"""
 PAUSE_JS = """JSON.stringify((() => {
@@ -82,8 +89,30 @@ def _parse(raw: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def recording_notice(recording: Any) -> str:
+    """The experimenter's sentence for the page's recording state ("" when all is well); short
+    enough for the status bar (the server's own sentence goes to the log)."""
+    if not isinstance(recording, dict):
+        return ""
+    if recording.get("state") == "paused":
+        pending = recording.get("pending")
+        count = pending if isinstance(pending, int) else 0
+        waiting = "1 trial waits" if count == 1 else f"{count} trials wait"
+        if recording.get("reason") == "disk_full":
+            cause = "the disk of the data folder is full"
+            fix = "free some space"
+        else:
+            cause = "the database cannot be written (another program holds it, or it is damaged)"
+            fix = "close that program"
+        return f"Recording paused: {cause}; {waiting} in the page, stored once you {fix}."
+    if recording.get("resumed"):
+        return "Recording resumed: every trial kept in the page while it was paused is stored."
+    return ""
+
+
 class KioskWindow(QWidget):
     ended = Signal(object)  # a KioskOutcome
+    notice = Signal(str)  # one sentence for the experimenter (status bar), never the participant
 
     def __init__(
         self,
@@ -117,6 +146,7 @@ class KioskWindow(QWidget):
         self.result: dict[str, Any] | None = None
         self.run_saved = False
         self.exit_dialog: KioskExitDialog | None = None
+        self.recording_notice = ""
         self.view = QWebEngineView(self)
         self.page = env.kiosk_page(INTERPRETER_PATH, self.view)
         attach_marker_bridge(self.page, ctx, env.server_url)  # LSL markers, triggers
@@ -142,6 +172,9 @@ class KioskWindow(QWidget):
         self.end_timer = QTimer(self)
         self.end_timer.setSingleShot(True)
         self.end_timer.timeout.connect(lambda: self._end("completed"))
+        self.space_timer = QTimer(self)
+        self.space_timer.setInterval(SPACE_CHECK_MS)
+        self.space_timer.timeout.connect(self.check_space)
         self.view.load(env.url(interpreter_query(study_slug, participant_id)))
 
     def start(self) -> None:
@@ -150,6 +183,19 @@ class KioskWindow(QWidget):
         self.activateWindow()
         self.view.setFocus()
         self.poll_timer.start()
+        self.space_timer.start()
+        self.check_space()
+
+    def check_space(self) -> None:
+        """Warn the experimenter before the disk fills (recording would pause)."""
+        try:
+            warning = space_report(self._ctx.settings.data_dir).warning
+        except OSError as exc:
+            log.warning("Free space of the data folder could not be read: %s", exc)
+            return
+        if warning:
+            log.warning("%s", warning)
+            self.notice.emit(warning)
 
     # -- watching the page -------------------------------------------------------------------
     def _poll(self) -> None:
@@ -165,6 +211,13 @@ class KioskWindow(QWidget):
             self.trials = status["trials"]
         if isinstance(status.get("result"), dict):
             self.result = status["result"]
+        notice = recording_notice(status.get("recording"))
+        if notice != self.recording_notice:
+            self.recording_notice = notice
+            if notice:
+                detail = (status.get("recording") or {}).get("detail") or ""
+                log.warning("%s %s", notice, detail)
+                self.notice.emit(notice)
         if self.page_state == "unsupported":
             self._end("refused", messages=[str(m) for m in status.get("messages") or []])
         elif self.page_state in FINISHED_STATES and self.result is not None:
@@ -246,6 +299,7 @@ class KioskWindow(QWidget):
         self._ended = True
         self.poll_timer.stop()
         self.end_timer.stop()
+        self.space_timer.stop()
         if self.exit_dialog is not None:
             self.exit_dialog.reject()
         self.ended.emit(
@@ -265,6 +319,7 @@ class KioskWindow(QWidget):
         self._ended = True
         self.poll_timer.stop()
         self.end_timer.stop()
+        self.space_timer.stop()
         self._may_close = True
         self.close()
 

@@ -324,6 +324,7 @@ class MainWindow(QMainWindow):
             end_seconds=self.state.prefs.kiosk_end_seconds,
         )
         kiosk.ended.connect(self._kiosk_ended)
+        kiosk.notice.connect(lambda sentence: self.statusBar().showMessage(sentence))
         kiosk.destroyed.connect(lambda *_: setattr(self, "kiosk", None))
         self.kiosk = kiosk
         log.info("Kiosk run opened for study %s", slug)

@@ -37,7 +37,7 @@ class StorageFault:
 DISK_FULL = StorageFault(
     "full",
     507,
-    30,
+    10,
     "The disk that holds the data folder is full, so this was not stored; "
     "it will be stored when sent again once some space is free.",
 )
