@@ -15,6 +15,7 @@ from cogflow_desktop.api.server import EmbeddedServer, PortInUse
 from cogflow_desktop.services.context import Context, open_context
 from cogflow_desktop.services.instance_lock import DataFolderInUse, InstanceLock
 from cogflow_desktop.settings import DEFAULT_PORT, Settings
+from cogflow_desktop.store.backups import DatabaseDamaged
 
 PORT_ENV = "COGFLOW_PORT"
 ORIGINS_ENV = "COGFLOW_ALLOWED_ORIGINS"
@@ -107,6 +108,9 @@ def start_runtime(
         ) from exc
     try:
         ctx = open_context(settings)
+    except DatabaseDamaged as exc:  # one sentence naming the backup to restore
+        lock.release()
+        raise StartupError(str(exc)) from exc
     except Exception as exc:
         lock.release()
         raise StartupError(

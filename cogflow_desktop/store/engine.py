@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from cogflow_desktop.security import files
+from cogflow_desktop.store.backups import backup_database  # noqa: F401 (its old home)
 from cogflow_desktop.store.faults import BUSY_TIMEOUT_SECONDS
 
 READ_ONLY_OPTION = "cogflow_read_only"
@@ -69,22 +69,6 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
 def integrity_check(engine: Engine) -> str:
     with engine.connect() as conn:
         return str(conn.exec_driver_sql("PRAGMA integrity_check").scalar())
-
-
-def backup_database(db_path: Path, target: Path) -> None:
-    """A consistent copy of a live database, WAL content included, readable by its owner only."""
-    files.private_dir(target.parent)
-    if not target.exists():
-        files.create_private_file(target)
-    src = sqlite3.connect(db_path)
-    try:
-        dst = sqlite3.connect(target)
-        try:
-            src.backup(dst)
-        finally:
-            dst.close()
-    finally:
-        src.close()
 
 
 class TrialPageFetcher:
