@@ -8,6 +8,8 @@ It watches the page's state (`#cogflow-root[data-cogflow-state]`):
 While it runs, what the experimenter must know (never the participant) goes out as `notice`
 (the main window's status bar): recording paused by a full disk or a locked database
 (`window.cogflowRecording`, see persistence.js) and resumed, and little free space left.
+If the page itself dies (renderer crash or kill), see kiosk_crash.py: the experimenter is told,
+the run is ended as failed with everything stored, and a new run may start.
 During a run the key chord pauses the page (`window.cogflowPause()`) behind a password dialog:
 cancel resumes it, a researcher's password ends the run as failed, keeping its data.
 """
@@ -22,11 +24,12 @@ from urllib.parse import urlencode
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QScreen, QShortcut
-from PySide6.QtWebEngineCore import QWebEngineFullScreenRequest
+from PySide6.QtWebEngineCore import QWebEngineFullScreenRequest, QWebEnginePage
 from PySide6.QtWebEngineWidgets import QWebEngineView
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QMessageBox, QVBoxLayout, QWidget
 
 from cogflow_desktop.gui.dialogs.kiosk import KioskExitDialog
+from cogflow_desktop.gui.kiosk_crash import RECOVER_QUERY, PageCrash, end_as_failed
 from cogflow_desktop.gui.kiosk_outcome import KioskOutcome, exit_intro
 from cogflow_desktop.gui.marker_bridge import attach_marker_bridge
 from cogflow_desktop.gui.webviews import WebEnvironment, lock_view
@@ -56,6 +59,8 @@ STATUS_JS = """JSON.stringify((() => {
     trials: window.cogflowRun && window.cogflowRun.rows ? window.cogflowRun.rows.length : null,
     messages: refusal && Array.isArray(refusal.messages) ? refusal.messages.map(String) : [],
     recording: window.cogflowRecording || null,
+    run: window.cogflowRun && window.cogflowRun.start
+      ? String(window.cogflowRun.start.run_session_id) : null,
   };
 })())"""
 PAUSE_JS = """JSON.stringify((() => {
@@ -147,12 +152,19 @@ class KioskWindow(QWidget):
         self.run_saved = False
         self.exit_dialog: KioskExitDialog | None = None
         self.recording_notice = ""
+        self.participant_id = participant_id
+        self.run_id: str | None = None
+        self.crash: PageCrash | None = None
+        self._recovering_since: float | None = None
+        self.crash_dialog: QMessageBox | None = None
+        self._env = env
         self.view = QWebEngineView(self)
         self.page = env.kiosk_page(INTERPRETER_PATH, self.view)
         attach_marker_bridge(self.page, ctx, env.server_url)  # LSL markers, triggers
         self.view.setPage(self.page)
         lock_view(self.view)
         self.page.fullScreenRequested.connect(self._on_fullscreen_request)
+        self.page.renderProcessTerminated.connect(self._on_renderer_terminated)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.view)
@@ -211,6 +223,13 @@ class KioskWindow(QWidget):
             self.trials = status["trials"]
         if isinstance(status.get("result"), dict):
             self.result = status["result"]
+        if isinstance(status.get("run"), str) and self.crash is None:
+            self.run_id = status["run"]
+        if self._recovering_since is not None:
+            overdue = (time.monotonic() - self._recovering_since) * 1000 >= ABORT_WAIT_MS
+            if self.page_state == "recovered" or overdue:
+                self._recovered()
+            return
         notice = recording_notice(status.get("recording"))
         if notice != self.recording_notice:
             self.recording_notice = notice
@@ -240,6 +259,82 @@ class KioskWindow(QWidget):
             self.exit_dialog.reject()
         if self.end_seconds > 0:
             self.end_timer.start(self.end_seconds * 1000)
+
+    # -- the page died ------------------------------------------------------------------------
+    def _on_renderer_terminated(
+        self, status: QWebEnginePage.RenderProcessTerminationStatus, exit_code: int
+    ) -> None:
+        normal = QWebEnginePage.RenderProcessTerminationStatus.NormalTerminationStatus
+        if self._ended or status == normal:
+            return
+        crash = PageCrash(status.name, int(exit_code))
+        log.error("The participant's page %s (%s, exit code %s)", crash.cause, crash.status,
+                  exit_code)  # fmt: skip
+        if self.exit_dialog is not None:
+            self.exit_dialog.reject()
+        if self.run_saved:  # the result is stored: nothing to recover
+            self._end("completed")
+            return
+        if self.crash is not None or self.run_id is None:
+            # It died again while recovering, or before a run started: nothing more to wait for.
+            self.crash = self.crash or crash
+            self._recovered()
+            return
+        self.crash = crash
+        self.notice.emit(
+            f"The participant's page {crash.cause}; the app is recovering what it recorded."
+        )
+        # A fresh page hands over what the dead one kept sealed, before the run is ended.
+        self._recovering_since = time.monotonic()
+        self.view.load(self._env.url(RECOVER_QUERY))
+        self.poll_timer.start()
+
+    def _recovered(self) -> None:
+        self._recovering_since = None
+        self.poll_timer.stop()
+        crash = self.crash or PageCrash("unknown", 0)
+        count = end_as_failed(self._ctx, self.run_id, crash) if self.run_id else 0
+        self.trials = count
+        self.result = {"submitted": True, "status": "failed"} if self.run_id else None
+        ended = (
+            f"the run of {self.study_slug} is saved as failed with {count} "
+            f"trial{'' if count == 1 else 's'}, everything it had recorded"
+            if self.run_id
+            else "no run had started"
+        )
+        text = (
+            f"The participant's page {crash.cause}; {ended}. Start a new run for participant "
+            f"{self.participant_id}, or close the participant's screen?"
+        )
+        self.notice.emit(f"The participant's page {crash.cause}; {ended}.")
+        box = QMessageBox(QMessageBox.Icon.Warning, "The participant's page stopped", text,
+                          QMessageBox.StandardButton.NoButton, self)  # fmt: skip
+        box.setObjectName("kioskCrashBox")
+        box.setWindowFlag(Qt.WindowType.WindowStaysOnTopHint, True)
+        again = box.addButton("Start a new run", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton("Close the participant's screen", QMessageBox.ButtonRole.RejectRole)
+        box.finished.connect(lambda _r: self._after_crash_dialog(box.clickedButton() is again))
+        self.crash_dialog = box
+        box.open()
+
+    def _after_crash_dialog(self, start_again: bool) -> None:
+        if start_again and not self._ended:
+            self.start_new_run()
+        else:
+            self._end("crashed")
+
+    def start_new_run(self) -> None:
+        """After a crash: the same study and participant, as a new run."""
+        self.crash_dialog = None
+        self.crash = None
+        self.run_id = None
+        self.result = None
+        self.trials = None
+        self.run_saved = False
+        self.page_state = ""
+        self.view.load(self._env.url(interpreter_query(self.study_slug, self.participant_id)))
+        self.poll_timer.start()
+        self.view.setFocus()
 
     # -- the way out -------------------------------------------------------------------------
     def request_exit(self) -> None:
@@ -302,6 +397,9 @@ class KioskWindow(QWidget):
         self.space_timer.stop()
         if self.exit_dialog is not None:
             self.exit_dialog.reject()
+        if self.crash_dialog is not None:
+            self.crash_dialog.done(0)
+            self.crash_dialog = None
         self.ended.emit(
             KioskOutcome(
                 outcome=outcome,
