@@ -170,7 +170,7 @@ class BackupScheduler:
             if backup_due(self.backup_dir, self.every):
                 made = make_backup(self.db_path, self.backup_dir)
                 self.last_error = None
-                log.info("Database backed up to %s", made)
+                log.debug("Database backed up to %s", made)
                 return made
         except (OSError, sqlite3.Error) as exc:  # a full disk, say: try again at the next wake
             self.last_error = str(exc)
