@@ -256,6 +256,9 @@ class MainWindow(QMainWindow):
     def _update_status(self) -> None:
         session = self.state.session
         self.mfa_label.setText(mfa_status.describe(session.username, session.fresh_until()))
+        watchdog = self.state.runtime.watchdog
+        if watchdog is not None and watchdog.last_event:  # the server was restarted (or not)
+            self.server_label.setText(watchdog.last_event)
 
     # -- first run ---------------------------------------------------------------------------
     def needs_first_run(self) -> bool:

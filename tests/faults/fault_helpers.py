@@ -20,26 +20,30 @@ def trial(index: int, filler: int = 0) -> dict[str, Any]:
     return {"trial_index": index, "rt_ms": 300 + index, "response": "left", "note": "x" * filler}
 
 
-def publish_and_start(url: str) -> str:
+def publish_and_start(url: str, headers: dict[str, str] | None = None) -> str:
     slug = f"faults-{uuid.uuid4().hex[:8]}"
     config = {"experiment_type": "trial-based", "task_type": "rdm", "timeline": []}
     resp = requests.post(
         f"{url}/api/v1/configs/publish",
         json={"study_slug": slug, "study_name": slug, "config_version_label": "v1",
               "config": config},
-        timeout=TIMEOUT,
+        headers=headers, timeout=TIMEOUT,
     )  # fmt: skip
     assert resp.status_code == 201, resp.text
     resp = requests.post(
         f"{url}/api/v1/runs/start", json={"study_slug": slug, "participant_external_id": "P1"},
-        timeout=TIMEOUT,
+        headers=headers, timeout=TIMEOUT,
     )  # fmt: skip
     assert resp.status_code == 201, resp.text
     return str(resp.json()["run_session_id"])
 
 
 def checkpoint(
-    url: str, run_id: str, trials: list[dict[str, Any]], index: int
+    url: str,
+    run_id: str,
+    trials: list[dict[str, Any]],
+    index: int,
+    headers: dict[str, str] | None = None,
 ) -> requests.Response:
     return requests.post(
         f"{url}/api/v1/results/checkpoint",
@@ -51,6 +55,7 @@ def checkpoint(
             "result_payload": {"format": "cogflow-result-v1"},
             "trials": trials,
         },
+        headers=headers,
         timeout=TIMEOUT,
     )
 
