@@ -40,6 +40,7 @@ from cogflow_desktop.gui.runtime import AppRuntime
 from cogflow_desktop.gui.state import AppState
 from cogflow_desktop.gui.workers import JobRunner
 from cogflow_desktop.services import users
+from cogflow_desktop.store.space import space_report
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +120,9 @@ class MainWindow(QMainWindow):
         self.state.listeners.append(self._refresh_current)
         self.nav.setCurrentRow(0)
         self._update_status()
+        space = space_report(runtime.ctx.settings.data_dir)
+        if space.low:  # warned before recording pauses on a full disk (README, faults)
+            self.statusBar().showMessage(space.warning)
 
     # -- look ------------------------------------------------------------------------------
     def apply_theme(self, choice: str) -> None:
