@@ -40,6 +40,7 @@ from cogflow_desktop.gui.runtime import AppRuntime
 from cogflow_desktop.gui.state import AppState
 from cogflow_desktop.gui.workers import JobRunner
 from cogflow_desktop.services import users
+from cogflow_desktop.store.space import space_report
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +122,9 @@ class MainWindow(QMainWindow):
         self.state.listeners.append(self._refresh_current)
         self.nav.setCurrentRow(0)
         self._update_status()
+        space = space_report(runtime.ctx.settings.data_dir)
+        if space.low:  # warned before recording pauses on a full disk (README, faults)
+            self.statusBar().showMessage(space.warning)
 
     # -- look ------------------------------------------------------------------------------
     def apply_theme(self, choice: str) -> None:
@@ -257,6 +261,9 @@ class MainWindow(QMainWindow):
     def _update_status(self) -> None:
         session = self.state.session
         self.mfa_label.setText(mfa_status.describe(session.username, session.fresh_until()))
+        watchdog = self.state.runtime.watchdog
+        if watchdog is not None and watchdog.last_event:  # the server was restarted (or not)
+            self.server_label.setText(watchdog.last_event)
 
     # -- first run ---------------------------------------------------------------------------
     def needs_first_run(self) -> bool:
@@ -325,6 +332,7 @@ class MainWindow(QMainWindow):
             end_seconds=self.state.prefs.kiosk_end_seconds,
         )
         kiosk.ended.connect(self._kiosk_ended)
+        kiosk.notice.connect(lambda sentence: self.statusBar().showMessage(sentence))
         kiosk.destroyed.connect(lambda *_: setattr(self, "kiosk", None))
         self.kiosk = kiosk
         log.info("Kiosk run opened for study %s", slug)

@@ -11,7 +11,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
-from cogflow_desktop.store.engine import backup_database
+from cogflow_desktop.store.backups import backup_database
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 

@@ -120,6 +120,14 @@ async function main() {
   let config;
   let start = null;
   const slug = params.get('study');
+  if (params.get('recover') === '1') {
+    // The desktop app's kiosk after its page crashed: hand over what the dead page kept
+    // sealed, then say so (state `recovered`, `window.cogflowRecovered` = the runs handed over).
+    ui.showMessage(root, { title: 'One moment…' });
+    window.cogflowRecovered = await recoverPending().catch(() => []);
+    root.dataset.cogflowState = 'recovered';
+    return;
+  }
   if (preview) {
     config = previewConfigFromStorage() ?? await previewConfigFromMessage();
   } else {
