@@ -12,6 +12,7 @@ from cogflow_desktop.api.validation import FrameworkError
 from cogflow_desktop.api.web import actor, client, ctx
 from cogflow_desktop.security.envelopes import DecryptionError
 from cogflow_desktop.services.errors import ServiceError, Throttled, ValidationFailed
+from cogflow_desktop.store.faults import storage_fault
 
 log = logging.getLogger(__name__)
 
@@ -63,5 +64,13 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):  # type: ignore[no-untyped-def]
+        fault = storage_fault(exc)
+        if fault is not None:
+            # A full disk, a database another program holds, a damaged file: nothing was
+            # stored, the client keeps what it sent and tries again after Retry-After.
+            log.warning("%s %s not stored (%s): %s", request.method, request.path, fault.kind, exc)
+            resp = jsonify({"detail": fault.message})
+            resp.headers["Retry-After"] = str(fault.retry_after)
+            return resp, fault.status
         log.exception("unexpected error")
         return jsonify({"error": "The server hit an unexpected error; nothing was changed."}), 500

@@ -4,6 +4,7 @@ background thread (the Qt app, tests), with a clean, prompt shutdown."""
 from __future__ import annotations
 
 import json
+import logging
 import threading
 
 from waitress import wasyncore
@@ -16,6 +17,7 @@ from cogflow_desktop.services.context import Context
 from cogflow_desktop.settings import DEFAULT_HOST
 
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+log = logging.getLogger(__name__)
 
 
 class PortInUse(Exception):
@@ -85,9 +87,24 @@ class EmbeddedServer:
             server.task_dispatcher.shutdown()  # type: ignore[union-attr]
             wasyncore.close_all(server._map)  # type: ignore[union-attr]
 
+    @property
+    def alive(self) -> bool:
+        """Started, and its thread has not ended."""
+        return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def stopped_on_purpose(self) -> bool:
+        return self._stop.is_set()
+
+    def _serve_logged(self) -> None:
+        try:
+            self.serve_until_stopped()
+        except Exception:  # the app's watchdog (gui/runtime.py) notices and restarts it
+            log.exception("The embedded server's thread stopped on an error")
+
     def start(self) -> EmbeddedServer:
         self._thread = threading.Thread(
-            target=self.serve_until_stopped, name="cogflow-server", daemon=True
+            target=self._serve_logged, name="cogflow-server", daemon=True
         )
         self._thread.start()
         return self

@@ -13,6 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from cogflow_desktop.services.context import Context, open_context
 from cogflow_desktop.settings import Settings
+from cogflow_desktop.store.backups import DatabaseDamaged
 
 
 class CliError(Exception):
@@ -36,6 +37,8 @@ def open_ctx(args: argparse.Namespace, *, serving: bool = False, **overrides: ob
         raise CliError(str(exc)) from exc
     try:
         return open_context(settings, flag_interrupted_runs=serving)
+    except DatabaseDamaged as exc:  # one sentence naming the backup to restore
+        raise CliError(str(exc)) from exc
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise CliError(f"The data folder {settings.data_dir} cannot be used: {reason}.") from exc

@@ -5,6 +5,11 @@ It watches the page's state (`#cogflow-root[data-cogflow-state]`):
   closes itself (or, with no time set, waits for the experimenter's key chord);
 - `unsupported`: the study was refused before a trial; the window closes at once and the app
   shows the researcher the page's sentences (`window.cogflowRefusal.messages`).
+While it runs, what the experimenter must know (never the participant) goes out as `notice`
+(the main window's status bar): recording paused by a full disk or a locked database
+(`window.cogflowRecording`, see persistence.js) and resumed, and little free space left.
+If the page itself dies (renderer crash or kill), see kiosk_crash.py: the experimenter is told,
+the run is ended as failed with everything stored, and a new run may start.
 During a run the key chord pauses the page (`window.cogflowPause()`) behind a password dialog:
 cancel resumes it, a researcher's password ends the run as failed, keeping its data.
 """
@@ -19,15 +24,17 @@ from urllib.parse import urlencode
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QScreen, QShortcut
-from PySide6.QtWebEngineCore import QWebEngineFullScreenRequest
+from PySide6.QtWebEngineCore import QWebEngineFullScreenRequest, QWebEnginePage
 from PySide6.QtWebEngineWidgets import QWebEngineView
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QMessageBox, QVBoxLayout, QWidget
 
 from cogflow_desktop.gui.dialogs.kiosk import KioskExitDialog
+from cogflow_desktop.gui.kiosk_crash import RECOVER_QUERY, PageCrash, end_as_failed
 from cogflow_desktop.gui.kiosk_outcome import KioskOutcome, exit_intro
 from cogflow_desktop.gui.marker_bridge import attach_marker_bridge
 from cogflow_desktop.gui.webviews import WebEnvironment, lock_view
 from cogflow_desktop.services.context import Context
+from cogflow_desktop.store.space import space_report
 
 log = logging.getLogger(__name__)
 INTERPRETER_PATH = "/interpreter/"
@@ -38,6 +45,8 @@ EXIT_CHORD = "Ctrl+Shift+Q"
 ABORT_WAIT_MS = 20000
 POLL_MS = 250
 DEFAULT_END_SECONDS = 10
+# Free space is checked when the run starts and then this often.
+SPACE_CHECK_MS = 60000
 
 # Everything the shell reads from the page, in one call (a few property reads: no work for
 # the page's frame loop).
@@ -49,6 +58,9 @@ STATUS_JS = """JSON.stringify((() => {
     result: window.cogflowResult || null,
     trials: window.cogflowRun && window.cogflowRun.rows ? window.cogflowRun.rows.length : null,
     messages: refusal && Array.isArray(refusal.messages) ? refusal.messages.map(String) : [],
+    recording: window.cogflowRecording || null,
+    run: window.cogflowRun && window.cogflowRun.start
+      ? String(window.cogflowRun.start.run_session_id) : null,
   };
 })())"""
 PAUSE_JS = """JSON.stringify((() => {
@@ -82,8 +94,30 @@ def _parse(raw: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def recording_notice(recording: Any) -> str:
+    """The experimenter's sentence for the page's recording state ("" when all is well); short
+    enough for the status bar (the server's own sentence goes to the log)."""
+    if not isinstance(recording, dict):
+        return ""
+    if recording.get("state") == "paused":
+        pending = recording.get("pending")
+        count = pending if isinstance(pending, int) else 0
+        waiting = "1 trial waits" if count == 1 else f"{count} trials wait"
+        if recording.get("reason") == "disk_full":
+            cause = "the disk of the data folder is full"
+            fix = "free some space"
+        else:
+            cause = "the database cannot be written (another program holds it, or it is damaged)"
+            fix = "close that program"
+        return f"Recording paused: {cause}; {waiting} in the page, stored once you {fix}."
+    if recording.get("resumed"):
+        return "Recording resumed: every trial kept in the page while it was paused is stored."
+    return ""
+
+
 class KioskWindow(QWidget):
     ended = Signal(object)  # a KioskOutcome
+    notice = Signal(str)  # one sentence for the experimenter (status bar), never the participant
 
     def __init__(
         self,
@@ -117,12 +151,20 @@ class KioskWindow(QWidget):
         self.result: dict[str, Any] | None = None
         self.run_saved = False
         self.exit_dialog: KioskExitDialog | None = None
+        self.recording_notice = ""
+        self.participant_id = participant_id
+        self.run_id: str | None = None
+        self.crash: PageCrash | None = None
+        self._recovering_since: float | None = None
+        self.crash_dialog: QMessageBox | None = None
+        self._env = env
         self.view = QWebEngineView(self)
         self.page = env.kiosk_page(INTERPRETER_PATH, self.view)
         attach_marker_bridge(self.page, ctx, env.server_url)  # LSL markers, triggers
         self.view.setPage(self.page)
         lock_view(self.view)
         self.page.fullScreenRequested.connect(self._on_fullscreen_request)
+        self.page.renderProcessTerminated.connect(self._on_renderer_terminated)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.view)
@@ -142,6 +184,9 @@ class KioskWindow(QWidget):
         self.end_timer = QTimer(self)
         self.end_timer.setSingleShot(True)
         self.end_timer.timeout.connect(lambda: self._end("completed"))
+        self.space_timer = QTimer(self)
+        self.space_timer.setInterval(SPACE_CHECK_MS)
+        self.space_timer.timeout.connect(self.check_space)
         self.view.load(env.url(interpreter_query(study_slug, participant_id)))
 
     def start(self) -> None:
@@ -150,6 +195,19 @@ class KioskWindow(QWidget):
         self.activateWindow()
         self.view.setFocus()
         self.poll_timer.start()
+        self.space_timer.start()
+        self.check_space()
+
+    def check_space(self) -> None:
+        """Warn the experimenter before the disk fills (recording would pause)."""
+        try:
+            warning = space_report(self._ctx.settings.data_dir).warning
+        except OSError as exc:
+            log.warning("Free space of the data folder could not be read: %s", exc)
+            return
+        if warning:
+            log.warning("%s", warning)
+            self.notice.emit(warning)
 
     # -- watching the page -------------------------------------------------------------------
     def _poll(self) -> None:
@@ -165,6 +223,20 @@ class KioskWindow(QWidget):
             self.trials = status["trials"]
         if isinstance(status.get("result"), dict):
             self.result = status["result"]
+        if isinstance(status.get("run"), str) and self.crash is None:
+            self.run_id = status["run"]
+        if self._recovering_since is not None:
+            overdue = (time.monotonic() - self._recovering_since) * 1000 >= ABORT_WAIT_MS
+            if self.page_state == "recovered" or overdue:
+                self._recovered()
+            return
+        notice = recording_notice(status.get("recording"))
+        if notice != self.recording_notice:
+            self.recording_notice = notice
+            if notice:
+                detail = (status.get("recording") or {}).get("detail") or ""
+                log.warning("%s %s", notice, detail)
+                self.notice.emit(notice)
         if self.page_state == "unsupported":
             self._end("refused", messages=[str(m) for m in status.get("messages") or []])
         elif self.page_state in FINISHED_STATES and self.result is not None:
@@ -187,6 +259,82 @@ class KioskWindow(QWidget):
             self.exit_dialog.reject()
         if self.end_seconds > 0:
             self.end_timer.start(self.end_seconds * 1000)
+
+    # -- the page died ------------------------------------------------------------------------
+    def _on_renderer_terminated(
+        self, status: QWebEnginePage.RenderProcessTerminationStatus, exit_code: int
+    ) -> None:
+        normal = QWebEnginePage.RenderProcessTerminationStatus.NormalTerminationStatus
+        if self._ended or status == normal:
+            return
+        crash = PageCrash(status.name, int(exit_code))
+        log.error("The participant's page %s (%s, exit code %s)", crash.cause, crash.status,
+                  exit_code)  # fmt: skip
+        if self.exit_dialog is not None:
+            self.exit_dialog.reject()
+        if self.run_saved:  # the result is stored: nothing to recover
+            self._end("completed")
+            return
+        if self.crash is not None or self.run_id is None:
+            # It died again while recovering, or before a run started: nothing more to wait for.
+            self.crash = self.crash or crash
+            self._recovered()
+            return
+        self.crash = crash
+        self.notice.emit(
+            f"The participant's page {crash.cause}; the app is recovering what it recorded."
+        )
+        # A fresh page hands over what the dead one kept sealed, before the run is ended.
+        self._recovering_since = time.monotonic()
+        self.view.load(self._env.url(RECOVER_QUERY))
+        self.poll_timer.start()
+
+    def _recovered(self) -> None:
+        self._recovering_since = None
+        self.poll_timer.stop()
+        crash = self.crash or PageCrash("unknown", 0)
+        count = end_as_failed(self._ctx, self.run_id, crash) if self.run_id else 0
+        self.trials = count
+        self.result = {"submitted": True, "status": "failed"} if self.run_id else None
+        ended = (
+            f"the run of {self.study_slug} is saved as failed with {count} "
+            f"trial{'' if count == 1 else 's'}, everything it had recorded"
+            if self.run_id
+            else "no run had started"
+        )
+        text = (
+            f"The participant's page {crash.cause}; {ended}. Start a new run for participant "
+            f"{self.participant_id}, or close the participant's screen?"
+        )
+        self.notice.emit(f"The participant's page {crash.cause}; {ended}.")
+        box = QMessageBox(QMessageBox.Icon.Warning, "The participant's page stopped", text,
+                          QMessageBox.StandardButton.NoButton, self)  # fmt: skip
+        box.setObjectName("kioskCrashBox")
+        box.setWindowFlag(Qt.WindowType.WindowStaysOnTopHint, True)
+        again = box.addButton("Start a new run", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton("Close the participant's screen", QMessageBox.ButtonRole.RejectRole)
+        box.finished.connect(lambda _r: self._after_crash_dialog(box.clickedButton() is again))
+        self.crash_dialog = box
+        box.open()
+
+    def _after_crash_dialog(self, start_again: bool) -> None:
+        if start_again and not self._ended:
+            self.start_new_run()
+        else:
+            self._end("crashed")
+
+    def start_new_run(self) -> None:
+        """After a crash: the same study and participant, as a new run."""
+        self.crash_dialog = None
+        self.crash = None
+        self.run_id = None
+        self.result = None
+        self.trials = None
+        self.run_saved = False
+        self.page_state = ""
+        self.view.load(self._env.url(interpreter_query(self.study_slug, self.participant_id)))
+        self.poll_timer.start()
+        self.view.setFocus()
 
     # -- the way out -------------------------------------------------------------------------
     def request_exit(self) -> None:
@@ -246,8 +394,12 @@ class KioskWindow(QWidget):
         self._ended = True
         self.poll_timer.stop()
         self.end_timer.stop()
+        self.space_timer.stop()
         if self.exit_dialog is not None:
             self.exit_dialog.reject()
+        if self.crash_dialog is not None:
+            self.crash_dialog.done(0)
+            self.crash_dialog = None
         self.ended.emit(
             KioskOutcome(
                 outcome=outcome,
@@ -265,6 +417,7 @@ class KioskWindow(QWidget):
         self._ended = True
         self.poll_timer.stop()
         self.end_timer.stop()
+        self.space_timer.stop()
         self._may_close = True
         self.close()
 

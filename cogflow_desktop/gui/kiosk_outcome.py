@@ -17,7 +17,8 @@ class KioskOutcome:
     # completed: the page stored the result and the window closed after the end screen (or
     #   on the experimenter's key); aborted: the experimenter ended it and the page stored it
     #   as failed; abort_unconfirmed: ended, but the page never confirmed the save; refused:
-    #   the study was refused before a trial; closed: no run was recording (an error screen).
+    #   the study was refused before a trial; closed: no run was recording (an error screen);
+    #   crashed: the page died and the app ended the run as failed (gui/kiosk_crash.py).
     outcome: str
     study_slug: str
     result: dict[str, Any] | None = None
@@ -54,6 +55,13 @@ class KioskOutcome:
             return (
                 f"The run of {study} was ended, but the page did not confirm saving it: it "
                 "is kept as interrupted, with every trial checkpointed so far."
+            )
+        if self.outcome == "crashed":
+            if not result:
+                return f"The participant's page for {study} stopped before a run had started."
+            return (
+                f"The participant's page stopped unexpectedly, so the run of {study} was saved "
+                f"as failed{_trials(self.trials)}."
             )
         if self.outcome == "closed":
             return (

@@ -28,7 +28,7 @@ from cogflow_desktop.gui.export_flow import ExportFlow
 from cogflow_desktop.gui.kiosk import KioskWindow
 from cogflow_desktop.gui.kiosk_outcome import KioskOutcome
 from cogflow_desktop.gui.pages.audit import AuditPage
-from cogflow_desktop.gui.pages.base import Page
+from cogflow_desktop.gui.pages.base import Page, scrolling
 from cogflow_desktop.gui.pages.builder import BuilderPage
 from cogflow_desktop.gui.pages.results import ResultsPage
 from cogflow_desktop.gui.pages.settings import SettingsPage
@@ -40,6 +40,7 @@ from cogflow_desktop.gui.runtime import AppRuntime
 from cogflow_desktop.gui.state import AppState
 from cogflow_desktop.gui.workers import JobRunner
 from cogflow_desktop.services import users
+from cogflow_desktop.store.space import space_report
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +86,9 @@ class MainWindow(QMainWindow):
         self.stack = QStackedWidget()
         for page in self.pages:
             self.nav.addItem(QListWidgetItem(page.title))
-            self.stack.addWidget(page)
+            # Settings is a long form: it scrolls rather than making the window taller than
+            # a laptop's screen.
+            self.stack.addWidget(scrolling(page) if page is self.settings_page else page)
         self.nav.currentRowChanged.connect(self._show_page)
         body = QWidget()
         layout = QHBoxLayout(body)
@@ -119,6 +122,9 @@ class MainWindow(QMainWindow):
         self.state.listeners.append(self._refresh_current)
         self.nav.setCurrentRow(0)
         self._update_status()
+        space = space_report(runtime.ctx.settings.data_dir)
+        if space.low:  # warned before recording pauses on a full disk (README, faults)
+            self.statusBar().showMessage(space.warning)
 
     # -- look ------------------------------------------------------------------------------
     def apply_theme(self, choice: str) -> None:
@@ -204,9 +210,8 @@ class MainWindow(QMainWindow):
         self.about_action = self._action(help_menu, "About CogFlow Desktop", self.show_about)
 
     def _emit_export(self) -> None:
-        slug = self.results.study.currentText() if self.stack.currentWidget() is self.results else (
-            self.studies.selected_slug()
-        )
+        on_results = self.stack.currentIndex() == self.pages.index(self.results)
+        slug = self.results.study.currentText() if on_results else self.studies.selected_slug()
         if slug:
             self.exports.start(slug, [])
 
@@ -241,9 +246,9 @@ class MainWindow(QMainWindow):
             self.nav.setCurrentRow(index)
 
     def _refresh_current(self) -> None:
-        page = self.stack.currentWidget()
-        if isinstance(page, Page):
-            page.refresh()
+        index = self.stack.currentIndex()
+        if 0 <= index < len(self.pages):
+            self.pages[index].refresh()
 
     def open_builder(self, slug: str | None = None) -> None:
         self.builder.open_study(slug)
@@ -256,6 +261,9 @@ class MainWindow(QMainWindow):
     def _update_status(self) -> None:
         session = self.state.session
         self.mfa_label.setText(mfa_status.describe(session.username, session.fresh_until()))
+        watchdog = self.state.runtime.watchdog
+        if watchdog is not None and watchdog.last_event:  # the server was restarted (or not)
+            self.server_label.setText(watchdog.last_event)
 
     # -- first run ---------------------------------------------------------------------------
     def needs_first_run(self) -> bool:
@@ -324,6 +332,7 @@ class MainWindow(QMainWindow):
             end_seconds=self.state.prefs.kiosk_end_seconds,
         )
         kiosk.ended.connect(self._kiosk_ended)
+        kiosk.notice.connect(lambda sentence: self.statusBar().showMessage(sentence))
         kiosk.destroyed.connect(lambda *_: setattr(self, "kiosk", None))
         self.kiosk = kiosk
         log.info("Kiosk run opened for study %s", slug)

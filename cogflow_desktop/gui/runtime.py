@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import secrets
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -15,9 +17,16 @@ from cogflow_desktop.api.server import EmbeddedServer, PortInUse
 from cogflow_desktop.services.context import Context, open_context
 from cogflow_desktop.services.instance_lock import DataFolderInUse, InstanceLock
 from cogflow_desktop.settings import DEFAULT_PORT, Settings
+from cogflow_desktop.store.backups import DatabaseDamaged
 
 PORT_ENV = "COGFLOW_PORT"
 ORIGINS_ENV = "COGFLOW_ALLOWED_ORIGINS"
+# The watchdog looks at the embedded server this often; a server whose thread died is restarted
+# at once, one that stops answering its health check after this many looks in a row (a
+# loaded machine may answer one late).
+WATCHDOG_SECONDS = 2.0
+UNHEALTHY_LOOKS = 3
+log = logging.getLogger(__name__)
 
 
 class StartupError(Exception):
@@ -30,6 +39,7 @@ class AppRuntime:
     server: EmbeddedServer
     app_token: str
     lock: InstanceLock | None = None
+    watchdog: ServerWatchdog | None = None
 
     @property
     def url(self) -> str:
@@ -41,10 +51,84 @@ class AppRuntime:
 
     def stop(self) -> None:
         """Stop serving first (no request may touch a closing database), then close it."""
+        if self.watchdog is not None:
+            self.watchdog.stop()
         self.server.stop()
         self.ctx.close()
         if self.lock is not None:
             self.lock.release()  # last: another app may only start once this one is gone
+
+
+class ServerWatchdog:
+    """Restarts the embedded server when it stopped inside the app (an exception in its
+    thread, a socket lost over sleep), on the same port: the pages' origin, and with it their
+    sealed local buffers and session cookies, stays the same, so their queued checkpoints go
+    through as soon as it answers again. `last_event` is the sentence for the status bar."""
+
+    def __init__(self, runtime: AppRuntime, every: float = WATCHDOG_SECONDS) -> None:
+        self.runtime = runtime
+        self.every = every
+        self.last_event: str | None = None
+        self.restarts = 0
+        self._unhealthy = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="cogflow-watchdog", daemon=True)
+
+    def start(self) -> ServerWatchdog:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(15)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.every):
+            try:
+                self.check()
+            except Exception:  # the watchdog itself must never die
+                log.exception("The server watchdog failed")
+
+    def check(self) -> None:
+        server = self.runtime.server
+        if server.stopped_on_purpose:  # the app is quitting, or a caller stopped it
+            return
+        if server.alive:
+            self._unhealthy = 0 if _healthy(server.url) else self._unhealthy + 1
+            if self._unhealthy < UNHEALTHY_LOOKS:
+                return
+        self._restart(server)
+
+    def _restart(self, old: EmbeddedServer) -> None:
+        port = old.port
+        old.stop(timeout=5)
+        try:
+            server = EmbeddedServer(self.runtime.ctx, port=port).start()
+            wait_healthy(server.url)
+        except (PortInUse, StartupError) as exc:
+            self.last_event = (
+                f"The local server stopped and could not be restarted on port {port} ({exc}); "
+                "every acknowledged trial is stored: quit CogFlow Desktop and start it again."
+            )
+            log.error("%s", self.last_event)
+            return
+        self.runtime.server = server
+        self._unhealthy = 0
+        self.restarts += 1
+        self.last_event = (
+            f"The local server stopped unexpectedly and was restarted at {time.strftime('%H:%M')}"
+            "; the participant's page sends what it kept as soon as it answers."
+        )
+        log.warning("%s", self.last_event)
+
+
+def _healthy(url: str, timeout: float = 5.0) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/healthz", timeout=timeout) as resp:
+            return resp.status == 200 and json.loads(resp.read()).get("ok") is True
+    except (OSError, ValueError, urllib.error.URLError):
+        return False
 
 
 def preferred_port() -> int:
@@ -107,6 +191,9 @@ def start_runtime(
         ) from exc
     try:
         ctx = open_context(settings)
+    except DatabaseDamaged as exc:  # one sentence naming the backup to restore
+        lock.release()
+        raise StartupError(str(exc)) from exc
     except Exception as exc:
         lock.release()
         raise StartupError(
@@ -119,4 +206,6 @@ def start_runtime(
         ctx.close()
         lock.release()
         raise
-    return AppRuntime(ctx, server, token, lock)
+    runtime = AppRuntime(ctx, server, token, lock)
+    runtime.watchdog = ServerWatchdog(runtime).start()
+    return runtime

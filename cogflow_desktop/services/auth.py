@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 
 from cogflow_desktop import audit
 from cogflow_desktop.security import envelopes, passwords, totp
-from cogflow_desktop.services import users
+from cogflow_desktop.services import clock, users
 from cogflow_desktop.services.context import Context
 from cogflow_desktop.services.errors import (
     AccountLocked,
@@ -265,7 +265,11 @@ def logout(ctx: Context, token: str, client: str) -> None:
 def mfa_fresh_until(ctx: Context, session: SessionSecrets) -> datetime | None:
     if session.mfa_verified_at is None:
         return None
-    until = session.mfa_verified_at + timedelta(seconds=ctx.settings.mfa_reauth_seconds)
+    window = ctx.settings.mfa_reauth_seconds
+    verified = session.mfa_verified_elapsed
+    if verified is not None and clock.elapsed() - verified >= window:
+        return None  # whatever the wall clock says: setting it back does not extend the window
+    until = session.mfa_verified_at + timedelta(seconds=window)
     return until if until > utcnow() else None
 
 
@@ -396,6 +400,7 @@ def _verify_code(
                 details={"enrolment": slot == "pending"},
             )
             session.mfa_verified_at = now
+            session.mfa_verified_elapsed = clock.elapsed()
             attempt.succeeded(reset=keys[:1])
             return now
         if tampered is None:

@@ -18,6 +18,7 @@ from cogflow_desktop.services.manifest import ManifestCache
 from cogflow_desktop.services.throttle import FailureThrottle, Tier, standard_tiers
 from cogflow_desktop.services.vault import RunKeyCache, SessionVault
 from cogflow_desktop.settings import Settings
+from cogflow_desktop.store.backups import BackupScheduler, check_database
 from cogflow_desktop.store.engine import (
     make_engine,
     make_session_factory,
@@ -46,6 +47,7 @@ class Context:
     totp_throttle: FailureThrottle | None = None
     migration_backup: Path | None = None
     anchor: Anchorer | None = None
+    backups: BackupScheduler | None = None
     _write_lock: threading.RLock = field(default_factory=threading.RLock)
 
     @contextmanager
@@ -78,6 +80,8 @@ class Context:
             return audit.chain_state(s, ids)
 
     def close(self) -> None:
+        if self.backups is not None:
+            self.backups.stop()
         if self.anchor is not None:
             self.anchor.disarm()  # the last anchor of this process, then the key is gone
         self.sessions.clear()
@@ -89,9 +93,11 @@ def open_context(settings: Settings, *, flag_interrupted_runs: bool = True) -> C
 
     The process that records runs (the server, the app) flags runs a previous process left
     open; a command-line tool opening the folder beside a running server must not, or it would
-    mark a participant's live run as interrupted.
+    mark a participant's live run as interrupted. That process also makes the regular backups.
+    A damaged database raises store.backups.DatabaseDamaged before anything is written.
     """
     _private_data_folder(settings)
+    check_database(settings.db_path, settings.backup_dir)
     engine = make_engine(settings.db_path)
     backup = upgrade_database(engine, settings.db_path, settings.backup_dir)
     ctx = Context(
@@ -109,6 +115,7 @@ def open_context(settings: Settings, *, flag_interrupted_runs: bool = True) -> C
     seed_throttles(ctx)
     if flag_interrupted_runs:
         _mark_interrupted_runs(ctx)
+        ctx.backups = BackupScheduler(settings.db_path, settings.backup_dir).start()
     return ctx
 
 

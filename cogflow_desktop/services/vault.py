@@ -21,6 +21,9 @@ class SessionSecrets:
     created_at: datetime
     last_seen_at: datetime
     mfa_verified_at: datetime | None = None
+    # services.clock.elapsed() at the same moment: the window holds only while both clocks
+    # agree it does, so setting the system clock back cannot extend it.
+    mfa_verified_elapsed: float | None = None
     csrf_token: str = ""
     token_hash: str = ""
     # The account's session_epoch at sign-in: a later password change, lock or key rotation

@@ -10,7 +10,8 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from cogflow_desktop.security import files
+from cogflow_desktop.store.backups import backup_database  # noqa: F401 (its old home)
+from cogflow_desktop.store.faults import BUSY_TIMEOUT_SECONDS
 
 READ_ONLY_OPTION = "cogflow_read_only"
 
@@ -23,7 +24,7 @@ def read_only(engine: Engine) -> Engine:
 def make_engine(db_path: Path) -> Engine:
     engine = create_engine(
         f"sqlite:///{db_path}",
-        connect_args={"check_same_thread": False, "timeout": 30},
+        connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_SECONDS},
         pool_size=8,
         max_overflow=8,
     )
@@ -38,7 +39,9 @@ def make_engine(db_path: Path) -> Engine:
         # checkpoint survives a power cut.
         cur.execute("PRAGMA synchronous=FULL")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=30000")
+        # Bounded: a database another program holds fails the write with a sentence after it
+        # (store/faults.py), instead of hanging the request.
+        cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_SECONDS * 1000}")
         cur.close()
 
     @event.listens_for(engine, "begin")
@@ -66,22 +69,6 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
 def integrity_check(engine: Engine) -> str:
     with engine.connect() as conn:
         return str(conn.exec_driver_sql("PRAGMA integrity_check").scalar())
-
-
-def backup_database(db_path: Path, target: Path) -> None:
-    """A consistent copy of a live database, WAL content included, readable by its owner only."""
-    files.private_dir(target.parent)
-    if not target.exists():
-        files.create_private_file(target)
-    src = sqlite3.connect(db_path)
-    try:
-        dst = sqlite3.connect(target)
-        try:
-            src.backup(dst)
-        finally:
-            dst.close()
-    finally:
-        src.close()
 
 
 class TrialPageFetcher:

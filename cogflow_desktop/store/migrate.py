@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
-from cogflow_desktop.store.engine import backup_database, read_only
+from cogflow_desktop.store.backups import backup_database
+from cogflow_desktop.store.engine import read_only
 
 if TYPE_CHECKING:
     from alembic.config import Config

@@ -118,6 +118,7 @@ export const DATA_SWITCHES = [
   { key: 'accuracy', label: 'Record accuracy', description: 'Whether each response was correct.' },
   { key: 'correctness', label: 'Record correctness', description: 'The reference Interpreter\'s name for the correct/incorrect score of RDM trials.' },
   { key: 'eye-tracking', alias: 'eye_tracking', label: 'Eye tracking (webcam)', description: 'Gaze samples with the trials; needs a camera and calibration.' },
+  { key: 'mouse-tracking', alias: 'mouse_tracking', label: 'Mouse tracking', description: 'The pointer position at every display frame of every trial, and its presses (mouse_samples, mouse_clicks).' },
 ];
 
 /** Top-level config keys and their plain names, for the problem list ("Study › Task type: ..."). */

@@ -461,6 +461,7 @@ export function taskComponent(schema, taskType) {
   const known = schema['x-cogflow-components'] ?? [];
   if (known.includes(guess)) return guess;
   if (taskType === 'nback') return 'nback-trial-sequence';
+  if (taskType === 'continuous-image' && known.includes('continuous-image-presentation')) return 'continuous-image-presentation';
   return known.includes('flanker-trial') ? 'flanker-trial' : known[0];
 }
 

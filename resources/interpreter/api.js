@@ -10,11 +10,19 @@ function csrfToken() {
 }
 
 export class ApiError extends Error {
-  constructor(status, body) {
+  constructor(status, body, retryAfter = null) {
     super(`HTTP ${status}: ${body && (body.error || body.detail) ? (body.error || body.detail) : JSON.stringify(body)}`);
     this.status = status;
     this.body = body;
+    this.retryAfter = retryAfter; // seconds the server asked us to wait (Retry-After), or null
   }
+}
+
+// Retry-After in seconds (the server sends whole seconds; an HTTP date is not used by it).
+function retryAfterSeconds(res) {
+  const raw = res.headers && typeof res.headers.get === 'function' ? res.headers.get('Retry-After') : null;
+  const n = raw === null ? NaN : Number(raw);
+  return Number.isFinite(n) && n >= 0 ? n : null;
 }
 
 export async function postJson(path, body, { keepalive = false } = {}) {
@@ -26,7 +34,7 @@ export async function postJson(path, body, { keepalive = false } = {}) {
   });
   let data = null;
   try { data = await res.json(); } catch { data = null; }
-  if (!res.ok) throw new ApiError(res.status, data);
+  if (!res.ok) throw new ApiError(res.status, data, retryAfterSeconds(res));
   return { status: res.status, data };
 }
 

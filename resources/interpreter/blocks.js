@@ -7,6 +7,7 @@ import { listFields, specFor } from './component-specs.js';
 import { directionSchedule, directionSwitchPoints, emotionalStroopTrial, nbackSequence, sartTrial, stroopTrial,
   taskSwitchingTrial } from './generators.js';
 import { GABOR_ALL, gaborSpecs } from './gabor-blocks.js';
+import { CIP_TYPE, cipSpecs } from './cip-sequence.js';
 import { makeRng } from './prng.js';
 import { NBACK_TYPES, resolveParams } from './params.js';
 import { optionsOf, sampleBlockParams, windowEntries } from './sampling.js';
@@ -140,6 +141,7 @@ export function compileBlock(block, path, ctx, meta) {
   const seed = ctx.seedFor(block.seed, path, meta);
   m.block_seed = seed;
   const rng = makeRng(seed);
+  if (type === CIP_TYPE) return miniblockBreaks(cipSpecs(block, { config, rng, isBlock: true, streamId: `${path}#${meta.iterKey ?? ''}`, meta: m }), block, m);
   if (GABOR_ALL.has(type)) {
     return gaborSpecs(block, { type, block: true, config, resolve: (own) => resolveParams(config, 'gabor-trial', own), rng, length: blockLength(block, config, 0), seed, id: `${path}#${meta.iterKey ?? ''}`, meta: m });
   }

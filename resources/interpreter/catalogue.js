@@ -1,7 +1,9 @@
 // The component types this Interpreter runs, and the structural timeline items.
 // Kept free of browser APIs so the compiler and node tests can import it.
 
-export const STRUCTURAL_TYPES = new Set(['block', 'loop', 'randomize-group', 'randomize-across-markers']);
+export const STRUCTURAL_TYPES = new Set(['block', 'loop', 'randomize-group', 'randomize-across-markers',
+  'mouse-tracking', // a run-level data-collection setting (mouse-tracking.js), no trial of its own
+]);
 
 // Component type -> settings key whose values act as defaults (`*_settings`).
 export const SETTINGS_KEY = {
@@ -16,6 +18,8 @@ export const SETTINGS_KEY = {
   'nback-block': 'nback_settings',
   'gabor-trial': 'gabor_settings',
   'gabor-quest': 'gabor_settings',
+  'mot-trial': 'mot_settings',
+  'continuous-image-presentation': 'continuous_image_settings', // short names, mapped by cip-sequence.js
   'soc-dashboard': 'soc_dashboard_settings',
 };
 
@@ -25,6 +29,7 @@ export const KNOWN_COMPONENTS = new Set([
   'flanker-trial', 'sart-trial', 'stroop-trial', 'emotional-stroop-trial', 'simon-trial',
   'pvt-trial', 'task-switching-trial', 'nback-trial-sequence', 'nback-block',
   'rdm-trial', 'rdm-practice', 'rdm-dot-groups', 'rdm-adaptive',
+  'mot-trial', 'continuous-image-presentation',
   'detection-response-task-start', 'detection-response-task-stop',
   'gabor-trial', 'gabor-quest', 'gabor-learning', 'reward-settings',
   // SOC dashboard: the session and the Builder's helper items composed into sessions.

@@ -13,6 +13,7 @@ import { KEYBOARD_SCREENS, NBACK_TYPES, resolveParams } from './params.js';
 import { bracketDrtAroundProbes, groupContinuousRdm, placeProbes } from './schedule.js';
 import { applyRewardSwitch, placeRewardSpecs } from './rewards.js';
 import { isContinuousRdm } from './support.js';
+import { CIP_TYPE, cipSpecs } from './cip-sequence.js';
 import { HELPER_KINDS, composeHelpers, helperAsSession } from './components/soc-schedule.js';
 import { calibrationPoints, eyeTrackingSettings } from './eye-tracking-config.js';
 
@@ -38,6 +39,7 @@ function compileComponent(item, path, ctx, meta) {
     return nbackSpecs(ctx.config, params, ctx.seedFor(item.seed ?? params.seed, path, meta), m);
   }
   const rng = makeRng(ctx.seedFor(undefined, path, meta));
+  if (type === CIP_TYPE) return cipSpecs(item, { config: ctx.config, rng, isBlock: false, streamId: `${path}#${meta.iterKey ?? ''}`, meta: m });
   if (GABOR_ALL.has(type)) {
     return gaborSpecs(item, { type, block: false, config: ctx.config, resolve: (own) => resolveParams(ctx.config, type, own), rng, length: 1, seed: ctx.seedFor(item.seed, path, meta), id: `${path}#${meta.iterKey ?? ''}`, meta: m });
   }
@@ -128,6 +130,7 @@ function compileItem(item, path, ctx, meta) {
   }
   if (t === 'randomize-group' || t === 'randomize-across-markers') return compileList([item], path, ctx, meta);
   if (t === 'block') return compileBlock(item, path, ctx, meta);
+  if (t === 'mouse-tracking') return []; // a run-level setting (mouse-tracking.js), not a trial
   // SOC helper items left after composeHelpers: one-window sessions; a lone icon decorates nothing.
   if (HELPER_KINDS[t]) return compileComponent(helperAsSession(item), path, ctx, meta);
   if (t === 'soc-dashboard-icon') return unsupportedSpec(path, itemMeta(item, path, meta), t);

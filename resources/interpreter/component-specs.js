@@ -89,6 +89,41 @@ const REWARDS = [
   'summary_title',
 ];
 
+// MOT (components/mot-motion.js reads these) and continuous images (cip-sequence.js; the short
+// names are continuous_image_settings' spelling of the cip_ ones).
+const MOT = ['num_objects', 'num_targets', 'object_radius_px', 'dot_size_px', 'object_color', 'target_cue_color',
+  'background_color', 'arena_width_px', 'arena_height_px', 'aperture_shape', 'aperture_border_enabled',
+  'aperture_border_color', 'aperture_border_width_px', 'boundary_behavior', 'min_separation_px', 'speed_px_per_s',
+  'speed_variability', 'motion_type', 'curve_strength', 'direction_jitter_deg_per_frame', 'cue_duration_ms',
+  'cue_flash_rate_hz', 'tracking_duration_ms', 'iti_ms', 'probe_mode', 'yes_key', 'no_key', 'recognition_probe_count',
+  'probe_timeout_ms', 'show_feedback', 'feedback_show_count_message', 'feedback_duration_ms', 'fixation_cross_enabled',
+  'fixation_cross_min_onset_ms', 'fixation_cross_max_onset_ms', 'fixation_cross_duration_ms', 'fixation_cross_symbol',
+  'fixation_cross_color', 'fixation_cross_size_px', 'record_object_positions'];
+const CIP_LISTS = ['cip_image_urls', 'cip_asset_filenames', 'cip_mask_to_image_sprite_urls', 'cip_image_to_mask_sprite_urls',
+  'cip_choice_keys'];
+const CIP = [...CIP_LISTS, 'cip_asset_code', 'cip_images_per_block', 'cip_repeat_mode', 'cip_image_duration_ms',
+  'cip_transition_duration_ms', 'cip_transition_frames', 'cip_mask_type', 'cip_mask_noise_amp', 'cip_mask_block_size',
+  'cip_response_paradigm', 'cip_category_count', 'cip_show_category_buttons',
+  ...[1, 2, 3, 4, 5, 6, 7].flatMap((i) => [`cip_category_${i}_label`, `cip_category_${i}_key`]),
+  'nback_n', 'nback_response_paradigm', 'nback_response_device', 'nback_go_key', 'nback_match_key', 'nback_nonmatch_key',
+  'nback_show_buttons', 'nback_show_feedback', 'nback_feedback_duration_ms',
+  'mask_type', 'image_duration_ms', 'transition_duration_ms', 'transition_frames', 'choice_keys'];
+// A value outside the options would silently run as the default.
+function optionCheck(options) {
+  return (p) => Object.entries(options).flatMap(([field, allowed]) => {
+    const v = p[field];
+    if (v === undefined || v === null || v === '' || allowed.includes(String(v).trim().toLowerCase())) return [];
+    return [{ field, reason: `this version knows only ${allowed.map((a) => `"${a}"`).join(', ')}` }];
+  });
+}
+const motCheck = optionCheck({
+  probe_mode: ['click', 'number_entry', 'yes_no_recognition'], aperture_shape: ['rectangle', 'circle'],
+  boundary_behavior: ['bounce', 'wrap'], motion_type: ['linear', 'curved'],
+});
+const cipCheck = optionCheck({
+  cip_response_paradigm: ['categorization', 'nback'], cip_repeat_mode: ['no_repeats', 'repeat_to_fill'],
+  nback_response_paradigm: ['go_nogo', '2afc'], nback_response_device: ['inherit', 'keyboard', 'mouse'],
+});
 // SOC dashboard: the properties of their $defs entries (components/soc-*.js read them).
 const SOC = {
   'soc-dashboard': [
@@ -245,6 +280,8 @@ export const COMPONENT_SPECS = {
   'gabor-quest': { fields: GABOR, lists: GABOR_LISTS, neutral: GABOR_NEUTRAL },
   'gabor-learning': { fields: [...GABOR, ...GABOR_LEARNING], lists: GABOR_LISTS, neutral: GABOR_NEUTRAL },
   'reward-settings': { fields: REWARDS, lists: ['intermediate_screens', 'extra_screens', 'milestones'] },
+  'mot-trial': { fields: MOT, lists: [], check: motCheck },
+  'continuous-image-presentation': { fields: CIP, lists: CIP_LISTS, check: cipCheck },
 };
 const SOC_LISTS = {
   'soc-dashboard': ['subtasks', 'desktop_icons'],

@@ -14,6 +14,7 @@ import { recoverPending, submitWithRetry } from './persistence.js';
 import { Run, INTERPRETER_VERSION } from './runtime.js';
 import { findUnsupported } from './support.js';
 import { effectiveConfig } from './compiler.js';
+import { findMissingMedia, showMissingMedia } from './cip-media.js';
 import { eyeTrackingPreflight } from './eye-tracking.js';
 import * as ui from './ui.js';
 
@@ -119,6 +120,14 @@ async function main() {
   let config;
   let start = null;
   const slug = params.get('study');
+  if (params.get('recover') === '1') {
+    // The desktop app's kiosk after its page crashed: hand over what the dead page kept
+    // sealed, then say so (state `recovered`, `window.cogflowRecovered` = the runs handed over).
+    ui.showMessage(root, { title: 'One moment…' });
+    window.cogflowRecovered = await recoverPending().catch(() => []);
+    root.dataset.cogflowState = 'recovered';
+    return;
+  }
   if (preview) {
     config = previewConfigFromStorage() ?? await previewConfigFromMessage();
   } else {
@@ -135,6 +144,8 @@ async function main() {
       if (!pre.valid) { ui.showInvalidConfig(root, pre.errors, where); root.dataset.cogflowState = 'invalid-config'; return; }
       const refused = findUnsupported(peek.config);
       if (refused.length) { refuse(refused.map((u) => u.message), where); return; }
+      const missing = await findMissingMedia(peek.config);
+      if (missing.length) { showMissingMedia(root, missing, where); root.dataset.cogflowState = 'invalid-config'; return; }
       const noCamera = await eyeTrackingPreflight(peek.config);
       if (noCamera) { refuse([noCamera], where, 'no_camera'); return; }
     }
@@ -162,6 +173,14 @@ async function main() {
   const refused = findUnsupported(config);
   if (refused.length && !allowUnsupported) {
     await refuseStarted(start, 'unsupported', refused.map((u) => u.message), label(start, slug));
+    return;
+  }
+  // Continuous-image blocks: every image loads, or no trial is shown (the screen names them).
+  const missing = await findMissingMedia(config);
+  if (missing.length) {
+    showMissingMedia(root, missing, label(start, slug));
+    root.dataset.cogflowState = 'invalid-config';
+    if (start) endRefusedRun(start, 'missing-media', missing.map((m) => `${m.path}: ${m.message}`)).catch(() => {});
     return;
   }
   const noCamera = await eyeTrackingPreflight(config); // eye tracking without a camera: refuse

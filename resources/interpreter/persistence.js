@@ -10,6 +10,12 @@
 // install private key, i.e. by a signed-in researcher, like every other result. The next page
 // hands it over (`recoverPending` -> `results/recover`), still sealed.
 //
+// Storage faults (a full disk: 507; a database another program holds, or a damaged one: 503
+// with Retry-After) pause recording instead of failing it: the rows stay queued (and sealed
+// locally), the queue asks again once per Retry-After instead of spinning, and the state is
+// published for the experimenter, never shown to the participant (`window.cogflowRecording`,
+// `#cogflow-root[data-cogflow-recording]`; the desktop app shows it in its status bar).
+//
 // Submit retries while the server is unreachable or busy; an answer that will not change
 // (the same 4xx, or the same 5xx for `giveUpAfterMs`) stops it: the result stays sealed
 // locally and the page says so (`submitWithRetry` -> `{gaveUp: true}`).
@@ -19,6 +25,31 @@ import { SealedStore, sealingAvailable, wellFormed } from './sealing.js';
 
 const LEGACY_PREFIX = 'cogflow.pending.'; // plaintext copies written by earlier versions
 const SEALED_PREFIX = 'cogflow.sealed.';
+
+// Longest wait between two attempts while recording is paused, whatever Retry-After says.
+const MAX_PAUSE_MS = 60000;
+
+// A failure that means "recording is paused, ask again later", or null.
+export function storagePause(err) {
+  if (!(err instanceof ApiError)) return null;
+  const storageFault = err.status === 507 || (err.status === 503 && err.retryAfter !== null);
+  if (!storageFault) return null;
+  const detail = err.body && typeof err.body.detail === 'string' ? err.body.detail : String(err.message);
+  const seconds = err.retryAfter ?? 30;
+  return {
+    reason: err.status === 507 ? 'disk_full' : 'storage_unavailable',
+    detail,
+    waitMs: Math.min(MAX_PAUSE_MS, Math.max(1000, seconds * 1000)),
+  };
+}
+
+// For the experimenter's side only (the kiosk shell polls it); the participant sees nothing.
+function reportRecording(info) {
+  globalThis.cogflowRecording = info;
+  const root = globalThis.document && typeof globalThis.document.getElementById === 'function'
+    ? globalThis.document.getElementById('cogflow-root') : null;
+  if (root) root.dataset.cogflowRecording = info.state;
+}
 
 function storage() {
   try { return globalThis.localStorage ?? null; } catch { return null; }
@@ -39,6 +70,7 @@ export class CheckpointQueue {
     this.post = post;
     this.wait = wait;
     this.backoff = backoff;
+    this.pausedSince = null; // Date.now() when a storage fault paused recording
     // The sealed local copy; null where the page got no key (e.g. a central server) or the
     // browser has no WebCrypto X25519: then the buffer is in memory only.
     this.sealed = sealTo && sealingAvailable() && storage()
@@ -79,9 +111,23 @@ export class CheckpointQueue {
           this.sentCount += batch.length;
           this.failures = 0;
           if (this.sealed) await this.sealed.dropTrials(batch.map((r) => r.trial_index));
+          if (this.pausedSince !== null) {
+            this.pausedSince = null;
+            reportRecording({ state: 'recording', resumed: true, pending: this.pending.length });
+          }
           this.onState({ ok: true, pending: this.pending.length });
           if (data && data.stored === false) this.stop({ clear: true }); // run already terminal
         } catch (err) {
+          const pause = storagePause(err);
+          if (pause) {
+            // Not a failure to back off from: the server said why and when to ask again.
+            if (this.pausedSince === null) this.pausedSince = Date.now();
+            const info = { state: 'paused', reason: pause.reason, detail: pause.detail, pending: this.pending.length, since: this.pausedSince };
+            reportRecording(info);
+            this.onState({ ok: false, paused: true, ...info });
+            await this.wait(pause.waitMs);
+            continue;
+          }
           this.failures += 1;
           this.onState({ ok: false, pending: this.pending.length, error: String(err) });
           if (err instanceof ApiError && err.status === 404) { this.stop({ clear: true }); break; }
@@ -181,9 +227,11 @@ export async function submitWithRetry(body, { onRetry, post = postJson, wait = s
   let sameSince = null;
   let lastStatus = null;
   let clientErrors = 0;
+  let paused = false; // the last answer was a storage fault (see storagePause)
   for (let attempt = 0; ; attempt++) {
     try {
       const { status, data } = await post('results/submit', clean);
+      if (paused) reportRecording({ state: 'recording', resumed: true, pending: 0 });
       return { ok: true, status, data };
     } catch (err) {
       if (err instanceof ApiError && err.status === 409) return { ok: false, conflict: true, error: err };
@@ -196,7 +244,10 @@ export async function submitWithRetry(body, { onRetry, post = postJson, wait = s
         return { ok: false, gaveUp: true, error: err };
       }
       if (onRetry) onRetry(err, attempt);
-      await wait(backoffMs(attempt, 1000, 30000));
+      const pause = storagePause(err);
+      paused = Boolean(pause);
+      if (pause) reportRecording({ state: 'paused', reason: pause.reason, detail: pause.detail, pending: 0, since: sameSince });
+      await wait(pause ? pause.waitMs : backoffMs(attempt, 1000, 30000));
     }
   }
 }

@@ -13,17 +13,12 @@ import { BLOCK_KEYS, FIELD_PREFIX, commonFields, isNeutral, listFields, specFor 
 import { RDM_GROUP_KEYS, resolveRdmParams } from './rdm-params.js';
 import { windowEntries } from './sampling.js';
 
-// Families other engineers are adding; named so the sentence says what the part is.
+// Names for items the sentence should explain (unsupported ones, and families refused in some form).
 const FAMILY_NAMES = {
   'gabor-trial': 'Gabor patches', 'gabor-quest': 'Gabor patches with QUEST', 'gabor-learning': 'Gabor learning blocks',
-  'mot-trial': 'multiple-object tracking', 'soc-dashboard': 'the SOC dashboard',
-  'continuous-image-presentation': 'continuous image presentation', 'reward-settings': 'rewards',
-  'mouse-tracking': 'mouse tracking', 'eye-tracking': 'eye tracking', 'eye_tracking': 'eye tracking',
+  'soc-dashboard': 'the SOC dashboard', 'reward-settings': 'rewards',
+  'eye-tracking': 'eye tracking', 'eye_tracking': 'eye tracking',
   'eye-tracking-calibration-instructions': 'eye tracking', preload: 'preloading',
-};
-const FAMILY_SETTINGS = {
-  mot_settings: 'multiple-object tracking',
-  continuous_image_settings: 'continuous image presentation',
 };
 
 const STRUCTURE_KEYS = {
@@ -31,6 +26,9 @@ const STRUCTURE_KEYS = {
   'randomize-group': new Set(['type', 'items', 'seed', 'random_group_id', 'randomizable_across_markers', 'label', 'name', 'id']),
 };
 STRUCTURE_KEYS['randomize-across-markers'] = STRUCTURE_KEYS['randomize-group'];
+// Mouse tracking: a run-level setting item (mouse-tracking.js), no trial of its own.
+const MOUSE_KEYS = ['enabled', 'track_movement', 'track_clicks', 'sampling_rate'];
+STRUCTURE_KEYS['mouse-tracking'] = new Set(['type', ...MOUSE_KEYS, 'label', 'name', 'id']);
 
 const MINIBLOCK_KEYS = new Set(['enabled', 'break_every_n_trials', 'trials_per_block', 'num_blocks', 'force_wait_for_break',
   'break_duration_sec', 'break_message', 'break_escape_keys']);
@@ -46,9 +44,9 @@ const TRANSITION_TYPES = new Set(['both', 'color', 'speed', 'none', 'off', 'mask
 const DATA_SWITCHES = new Set(['reaction-time', 'reaction_time', 'accuracy', 'correctness']);
 const EYE_TRACKING = new Set(['eye-tracking', 'eye_tracking', 'eyeTracking']); // eye-tracking-config.js
 const DATA_SOURCES = {
-  'mouse-tracking': 'mouse tracking',
-  mouse_tracking: 'mouse tracking', 'keyboard-tracking': 'keyboard tracking', keyboard_tracking: 'keyboard tracking',
+  'keyboard-tracking': 'keyboard tracking', keyboard_tracking: 'keyboard tracking',
 };
+const MOUSE_SWITCHES = new Set(['mouse-tracking', 'mouse_tracking']);
 
 const isObj = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
 const show = (v) => (typeof v === 'string' ? `"${v}"` : JSON.stringify(v));
@@ -282,10 +280,6 @@ function checkTopLevel(r, config) {
     if (key === 'ui_settings') { checkUi(r, value); continue; }
     if (key === 'lsl' || key === 'triggers') { checkHardware(r, key, value); continue; } // markers.js
     if (key === 'reward_settings') continue; // rewards.js: `enabled` is the master switch, the rest overrides
-    if (FAMILY_SETTINGS[key]) {
-      r.add(where, key, `${where} configures ${FAMILY_SETTINGS[key]}, which this version does not run yet.`);
-      continue;
-    }
     if (key === 'eye_tracking') continue; // read like data_collection.eye_tracking (eye-tracking-config.js)
     r.add(where, key, `${where} is not known to this version, so it would be ignored.`);
   }
@@ -309,6 +303,13 @@ function checkDataCollection(r, value) {
   for (const [k, v] of Object.entries(value)) {
     const where = `Setting "data_collection.${k}"`;
     if (DATA_SWITCHES.has(k) || EYE_TRACKING.has(k)) continue;
+    if (MOUSE_SWITCHES.has(k)) {
+      // Recorded: positions at frame times, presses, a sampling rate; anything else on is refused.
+      for (const [opt, on] of Object.entries(isObj(v) ? v : {})) {
+        if (!MOUSE_KEYS.includes(opt) && switchOn(on)) r.add(where, `data_collection.${k}.${opt}`, `${where}: mouse tracking option "${opt}" is switched on, but this version records pointer positions and presses only.`);
+      }
+      continue;
+    }
     if (DATA_SOURCES[k]) {
       if (switchOn(v)) r.add(where, `data_collection.${k}`, `${where}: ${DATA_SOURCES[k]} is switched on, but this version does not record ${DATA_SOURCES[k]} yet.`);
       continue;

@@ -209,7 +209,7 @@ def test_damaged_database_is_one_sentence(
     (tmp_path / "cogflow.sqlite3").write_bytes(b"this is not a database" * 100)
     code, _, err = _run(capsys, monkeypatch, "audit", "verify", "--data-dir", str(tmp_path))
     assert code == 1
-    assert "cannot be opened" in _one_sentence(err)
+    assert "is damaged" in _one_sentence(err)  # and names the backup to restore, if any
 
 
 def test_unknown_command_is_usage_error(capsys: pytest.CaptureFixture[str]) -> None:

@@ -23,6 +23,8 @@ from cogflow_desktop.services.context import open_context
 from cogflow_desktop.settings import Settings
 from cogflow_desktop.store.models import AuditEvent
 
+pytestmark = pytest.mark.usefixtures("central_login")
+
 PW = "alice's long passphrase"
 
 

@@ -20,6 +20,8 @@ from cogflow_desktop.services.context import open_context
 from cogflow_desktop.settings import Settings
 from cogflow_desktop.sync.client import normalize_url
 
+pytestmark = pytest.mark.usefixtures("central_login")
+
 PW = "alice's long passphrase"
 SECRET = "hunter2-in-the-url"
 
@@ -90,7 +92,8 @@ def test_credentials_in_the_url_are_refused_and_never_kept(
 
 
 @pytest.mark.parametrize(
-    "url", ["http://central.example", "http://192.0.2.1:8000", "http://10.0.0.5", "http://[2001:db8::1]"]
+    "url",
+    ["http://central.example", "http://192.0.2.1:8000", "http://10.0.0.5", "http://[2001:db8::1]"],
 )
 def test_plain_http_to_another_host_needs_the_flag(
     data: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], url: str
@@ -111,7 +114,8 @@ def test_plain_http_with_the_flag_warns(
 
 
 @pytest.mark.parametrize(
-    "url", ["http://127.0.0.1:8000", "http://localhost:8000", "http://[::1]:8000", "http://127.1.2.3"]
+    "url",
+    ["http://127.0.0.1:8000", "http://localhost:8000", "http://[::1]:8000", "http://127.1.2.3"],
 )
 def test_plain_http_to_this_computer_is_fine(url: str) -> None:
     assert normalize_url(url) == url

@@ -19,6 +19,8 @@ from cogflow_desktop.services.context import open_context
 from cogflow_desktop.settings import Settings
 from cogflow_desktop.store.models import AuditEvent
 
+pytestmark = pytest.mark.usefixtures("central_login")
+
 ALICE_PW = "alice's long passphrase"
 BOB_PW = "bob's long passphrase"
 ENV = ("COGFLOW_DATA_DIR", "COGFLOW_PASSWORD", "COGFLOW_UNLOCK_PASSWORD", "COGFLOW_TOTP_CODE",

@@ -4,12 +4,9 @@ on a machine without one. Prints one JSON line: what each page got from getUserM
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
 import sys
 import tempfile
-import threading
 from pathlib import Path
 
 from PySide6.QtCore import QTimer, QUrl
@@ -30,12 +27,9 @@ def main() -> None:
     app = QApplication(sys.argv[:1])
     data = Path(tempfile.mkdtemp())
     runtime = start_runtime(data, port=0)
-    foreign_dir = data / "foreign"
-    foreign_dir.mkdir()
-    (foreign_dir / "index.html").write_text("<!doctype html><p>another origin</p>", "utf-8")
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(foreign_dir))
-    other = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=other.serve_forever, daemon=True).start()
+    # Another loopback origin. The app's request interceptor refuses to fetch anything from
+    # it, so its document is set from here with that origin as its base.
+    foreign_url = "http://127.0.0.1:9/"
     env = WebEnvironment(data, runtime.url, runtime.app_token)
     own = env.kiosk_page("/interpreter/")
     foreign = QWebEnginePage(env.profile)  # AppPage would refuse to navigate there at all
@@ -44,7 +38,7 @@ def main() -> None:
     steps = [
         ("own_camera", own, f"{runtime.url}/interpreter/", "{video: true}"),
         ("own_microphone", own, None, "{audio: true}"),
-        ("foreign_camera", foreign, f"http://127.0.0.1:{other.server_port}/", "{video: true}"),
+        ("foreign_camera", foreign, foreign_url, "{video: true}"),
     ]
 
     def run(i: int) -> None:
@@ -80,7 +74,10 @@ def main() -> None:
                     ask(ok)
 
             page.loadFinished.connect(loaded)
-            page.load(QUrl(url))
+            if page is foreign:
+                page.setHtml("<!doctype html><p>another origin</p>", QUrl(url))
+            else:
+                page.load(QUrl(url))
 
     QTimer.singleShot(0, lambda: run(0))
     app.exec()

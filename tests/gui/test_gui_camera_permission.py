@@ -3,7 +3,8 @@
 QtWebEngine reads Chromium flags once per process, so the probe runs in its own process with
 Chromium's fake camera and microphone (a machine without a camera never asks at all): the real
 app runtime and web environment, the Interpreter page asking for the camera (granted) and the
-microphone (refused), and a page of another loopback origin asking for the camera (refused)."""
+microphone (refused), and a page of another loopback origin asking for the camera (refused;
+its document is set by the host, as the app refuses to fetch anything from another origin)."""
 
 from __future__ import annotations
 

@@ -15,7 +15,8 @@ from gui_helpers import (
     Researcher,
     record_run,
 )
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QScrollArea
 from sqlalchemy import text
 
 from cogflow_desktop.gui.main_window import MainWindow
@@ -155,6 +156,32 @@ def test_settings_page_remembers_kiosk_screen(qtbot, window: MainWindow) -> None
     page.screen.setCurrentIndex(page.screen.count() - 1)
     data_dir = window.state.ctx.settings.data_dir
     assert Prefs.load(data_dir).kiosk_screen == page.screen.count() - 1
+
+
+def test_settings_shows_paths_in_full_and_scrolls_on_a_small_screen(
+    qtbot, window: MainWindow
+) -> None:
+    page = window.settings_page
+    window.resize(1280, 720)
+    window.show()
+    qtbot.waitExposed(window)
+    window.show_page(page)
+    QApplication.processEvents()
+    values = [
+        label
+        for label in page.findChildren(QLabel)
+        if label.textInteractionFlags() & Qt.TextInteractionFlag.TextSelectableByMouse
+        and not label.wordWrap()  # prose that wraps is another matter
+    ]
+    assert any(label.text() == str(window.state.ctx.settings.data_dir) for label in values)
+    for label in values:  # not cut after its first word
+        metrics = label.fontMetrics()
+        assert label.width() >= metrics.horizontalAdvance(label.text()), label.text()
+        assert label.height() >= metrics.height(), label.text()
+    # The long form scrolls inside the window rather than making it taller than the screen.
+    assert window.minimumSizeHint().height() <= 720
+    area = page.parentWidget().parentWidget()
+    assert isinstance(area, QScrollArea) and area.verticalScrollBar().maximum() > 0
 
 
 def test_builder_page(qtbot, window: MainWindow) -> None:

@@ -54,7 +54,7 @@ test('schema rejects wrong types, enums and missing required keys', () => {
 });
 
 test('schema allows unknown components and extra keys, and warns about unknown components', () => {
-  const cfg = { experiment_type: 'trial-based', experiment_meta: { x: 1 }, timeline: [{ type: 'mot-trial', foo: 1 }, { type: 'block', component_type: 'soc-dashboard', length: 2 }] };
+  const cfg = { experiment_type: 'trial-based', experiment_meta: { x: 1 }, timeline: [{ type: 'no-such-component', foo: 1 }, { type: 'block', component_type: 'soc-dashboard', length: 2 }] };
   const r = validateConfig(cfg, schema);
   assert.equal(r.valid, true);
   assert.equal(r.warnings.length, 2);

@@ -128,9 +128,9 @@ test('choices forms: ALL_KEYS, single key, comma list, array, NO_KEYS', () => {
 });
 
 test('unknown components, blocks of unknown components and untyped items map to one unsupported spec each', () => {
-  const ts = compileConfig(base([{ type: 'mot-trial' }, { type: 'block', component_type: 'soc-dashboard', length: 30 }, { foo: 1 }, 'junk']), { runSeed: 1 }).trials;
+  const ts = compileConfig(base([{ type: 'no-such-component' }, { type: 'block', component_type: 'soc-dashboard', length: 30 }, { foo: 1 }, 'junk']), { runSeed: 1 }).trials;
   assert.deepEqual(ts.map((t) => t.component_type), ['unsupported', 'unsupported', 'unsupported', 'unsupported']);
-  assert.deepEqual(ts.map((t) => t.params.original_type), ['mot-trial', 'block:soc-dashboard', null, 'string']);
+  assert.deepEqual(ts.map((t) => t.params.original_type), ['no-such-component', 'block:soc-dashboard', null, 'string']);
   const c = compileConfig(byName['experiment_config_2026-01-07.json'], { runSeed: 1 }).trials;
   assert.equal(ofType(c, 'unsupported').length, 1);
 });

@@ -25,9 +25,6 @@ const one = (cfg, re) => {
 // What the compat corpus needs that this version refuses, by config (the rest run as authored).
 const REFUSED = {
   'experiment_config_2026-01-07.json': [/^Timeline item 4: the item has no "type"/, /^Timeline item 5: rdm-trial sets "color", which rdm-trial does not use/],
-  'cip.json': [/^Timeline item 2: block of continuous-image-presentation \(continuous image presentation\) is not supported/],
-  'mot.json': [/^Timeline item 2: mot-trial \(multiple-object tracking\)/, /^Timeline item 3: block of mot-trial/, /^Setting "mot_settings"/],
-  'structural.json': [/^Timeline item 8: mouse-tracking \(mouse tracking\) is not supported/],
 };
 
 for (const [name, cfg] of Object.entries({ ...corpus, ...authored })) {
@@ -40,23 +37,21 @@ for (const [name, cfg] of Object.entries({ ...corpus, ...authored })) {
 }
 
 test('each entry has where, item, message and a JSON pointer for the Builder', () => {
-  const [u] = findUnsupported(base([{ type: 'loop', iterations: 2, items: [{ type: 'instructions' }, { type: 'block', component_type: 'mot-trial', length: 2 }] }]));
+  const [u] = findUnsupported(base([{ type: 'loop', iterations: 2, items: [{ type: 'instructions' }, { type: 'block', component_type: 'preload', length: 2 }] }]));
   assert.deepEqual(u, {
-    where: 'Timeline item 1 › 2', item: 'mot-trial', path: '/timeline/0/items/1',
-    message: 'Timeline item 1 › 2: block of mot-trial (multiple-object tracking) is not supported by this version.',
+    where: 'Timeline item 1 › 2', item: 'preload', path: '/timeline/0/items/1',
+    message: 'Timeline item 1 › 2: block of preload (preloading) is not supported by this version.',
   });
-  const [s] = findUnsupported(base([], { data_collection: { 'mouse-tracking': true } }));
-  assert.equal(s.path, '/data_collection/mouse-tracking');
+  const [s] = findUnsupported(base([], { data_collection: { 'keyboard-tracking': true } }));
+  assert.equal(s.path, '/data_collection/keyboard-tracking');
 });
 
 test('the new families are refused with one sentence each', () => {
   for (const [item, re] of [
-    [{ type: 'mot-trial' }, /mot-trial \(multiple-object tracking\)/],
-    [{ type: 'block', component_type: 'continuous-image-presentation', length: 3 }, /continuous image presentation/],
-    [{ type: 'mouse-tracking' }, /mouse-tracking \(mouse tracking\)/],
     [{ type: 'eye-tracking' }, /eye-tracking \(eye tracking\)/],
   ]) one(base([item]), re);
-  for (const item of [{ type: 'gabor-trial' }, { type: 'block', component_type: 'gabor-quest', length: 3 }, { type: 'reward-settings' }]) {
+  for (const item of [{ type: 'gabor-trial' }, { type: 'block', component_type: 'gabor-quest', length: 3 }, { type: 'reward-settings' },
+    { type: 'mot-trial' }, { type: 'block', component_type: 'continuous-image-presentation', length: 3 }, { type: 'mouse-tracking' }]) {
     assert.deepEqual(messages(base([item])), [], `${item.type} runs now`);
   }
   assert.deepEqual(messages(base([], { reward_settings: { enabled: true } })), []);
@@ -66,7 +61,13 @@ test('the new families are refused with one sentence each', () => {
   one(base([{ type: 'block', component_type: 'soc-dashboard', length: 2 }]), /block of soc-dashboard is not supported: this version runs soc-dashboard only as a timeline item/);
   one(base([{ type: 'soc-dashboard', start_menu_enabled: true }]), /soc-dashboard sets "start_menu_enabled", which soc-dashboard does not use/);
   one(base([{ type: 'eye-tracking-calibration-instructions' }]), /eye tracking\) is not supported/);
-  one(base([], { data_collection: { 'mouse-tracking': true } }), /mouse tracking is switched on/);
+  assert.deepEqual(messages(base([], { data_collection: { 'mouse-tracking': true } })), [], 'mouse tracking runs now');
+  one(base([], { data_collection: { mouse_tracking: { enabled: true, track_velocity: true } } }), /mouse tracking option "track_velocity" is switched on/);
+  one(base([], { data_collection: { 'keyboard-tracking': true } }), /keyboard tracking is switched on/);
+  one(base([{ type: 'mot-trial', probe_mode: 'drag' }]), /mot-trial sets "probe_mode" to "drag", but this version knows only/);
+  one(base([{ type: 'block', component_type: 'continuous-image-presentation', cip_image_urls: ['a.png'], cip_colour: 1 }]), /sets "cip_colour", which continuous-image-presentation does not use/);
+  one(base([{ type: 'mouse-tracking', colour: 'red' }]), /mouse-tracking sets "colour", which this version does not use/);
+  assert.deepEqual(messages(base([], { mot_settings: { num_objects: 6 }, continuous_image_settings: { mask_type: 'pure_noise', choice_keys: 'a,l' } })), []);
   assert.deepEqual(messages(base([], { data_collection: { 'eye-tracking': false, mouse_tracking: { enabled: false }, 'reaction-time': false, accuracy: true } })), []);
 });
 
@@ -110,7 +111,7 @@ test('top-level settings: honoured ones pass, the rest are named', () => {
   one(base([], { transition_settings: { type: 'wipe' } }), /transition type "wipe"/);
   one(base([], { fixation_duration: 500 }), /^Setting "fixation_duration" is not known to this version, so it would be ignored\.$/);
   assert.deepEqual(messages(base([], { gabor_settings: { contrast: 0.5 } })), []);
-  one(base([], { mot_settings: {} }), /configures multiple-object tracking/);
+  assert.deepEqual(messages(base([], { soc_dashboard_settings: {}, mot_settings: {}, continuous_image_settings: {} })), []);
   one(base([], { motion_parameters: { wobble: 1 } }), /motion_parameters\.wobble/);
 });
 

@@ -8,7 +8,6 @@ validation at fields, server errors, images and re-opening a published study all
 from __future__ import annotations
 
 import json
-import shutil
 import struct
 import tempfile
 import zlib
@@ -18,6 +17,7 @@ from typing import Any
 
 import pytest
 import requests
+from chromium import CHROMIUM, CHROMIUM_ARGS
 from conftest import (  # tests/conftest.py, importable by pytest's rootdir-based sys.path
     ADMIN_PASSWORD,
     ADMIN_USER,
@@ -32,15 +32,6 @@ from cogflow_desktop.store.models import RunSession, Study
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (pip) is not installed")
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 VIEWPORT = {"width": 1280, "height": 800}
 # The public configs and the ones authored for features without a public sample.
 COMPAT = sorted(COMPAT_CONFIGS.glob("*.json")) + sorted(

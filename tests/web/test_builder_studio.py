@@ -19,12 +19,12 @@ from typing import Any
 
 import pytest
 import requests
+from chromium import CHROMIUM
 from conftest import COMPAT_DIR, REPO_ROOT, LiveServer, start_live_server, stop_live_server
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (pip) is not installed")
 expect = sync_api.expect
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 NODE = shutil.which("node")
 SCHEMA = json.loads(

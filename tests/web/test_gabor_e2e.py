@@ -12,12 +12,12 @@ import asyncio
 import itertools
 import json
 import math
-import shutil
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from chromium import CHROMIUM, CHROMIUM_ARGS
 from conftest import COMPAT_CONFIGS, COMPAT_DIR, publish
 from gabor_driver import PERCEIVE_JS, GaborParticipant
 
@@ -25,17 +25,6 @@ playwright_api = pytest.importorskip(
     "playwright.async_api", reason="playwright (pip) is not installed"
 )
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-renderer-backgrounding",
-    "--disable-background-timer-throttling",
-    "--disable-backgrounding-occluded-windows",
-]
 PARALLEL = 3
 RUN_TIMEOUT_S = 240
 VOCABULARY = (
@@ -111,8 +100,10 @@ async def drive(page: Any, deadline_s: float = RUN_TIMEOUT_S) -> dict[str, Any]:
 
 
 async def run_one(browser: Any, url: str, slug: str, dpr: float = 1) -> dict[str, Any]:
+    # bypass_csp (in every context here): the drivers' wait_for_function predicates are
+    # evaluated strings, which the pages' CSP refuses; test_security_csp.py checks the policy.
     context = await browser.new_context(
-        viewport={"width": 1280, "height": 800}, device_scale_factor=dpr
+        viewport={"width": 1280, "height": 800}, device_scale_factor=dpr, bypass_csp=True
     )
     page = await context.new_page()
     errors: list[str] = []
@@ -206,7 +197,7 @@ async def measure_geometry(url: str, slug: str, dpr: float) -> dict[str, Any]:
     async with playwright_api.async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         context = await browser.new_context(
-            viewport={"width": 1280, "height": 800}, device_scale_factor=dpr
+            viewport={"width": 1280, "height": 800}, device_scale_factor=dpr, bypass_csp=True
         )
         page = await context.new_page()
         await page.goto(f"{url}/interpreter/?study={slug}&participant=geometry-{dpr}")
@@ -627,7 +618,7 @@ async def builder_round_trip(url: str, files: list[Path]) -> list[tuple[Any, Any
     async with playwright_api.async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         context = await browser.new_context(
-            viewport={"width": 1280, "height": 800}, accept_downloads=True
+            viewport={"width": 1280, "height": 800}, accept_downloads=True, bypass_csp=True
         )
         page = await context.new_page()
         errors: list[str] = []

@@ -16,13 +16,13 @@ import asyncio
 import itertools
 import json
 import os
-import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from chromium import CHROMIUM, CHROMIUM_ARGS
 from conftest import COMPAT_CONFIGS, COMPAT_DIR, REPO_ROOT, publish
 from gabor_driver import PERCEIVE_JS, GaborParticipant
 
@@ -30,18 +30,6 @@ playwright_api = pytest.importorskip(
     "playwright.async_api", reason="playwright (pip) is not installed"
 )
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-renderer-backgrounding",
-    "--disable-background-timer-throttling",
-    "--disable-backgrounding-occluded-windows",
-]
 SCREENSHOT = REPO_ROOT / "docs" / "screenshots" / "interpreter-flanker.png"
 VOCABULARY = (
     "trial_index",
@@ -75,6 +63,9 @@ CHECKED_ELSEWHERE = {
     "SAMPLE000-gabor-01": "tests/web/test_gabor_e2e.py",
     "sample_adaptive_gabor_rdm": "tests/web/test_gabor_e2e.py",
     "sample_gabor_rewards_milestones": "tests/web/test_gabor_e2e.py",
+    "mot": "tests/web/test_mot_cip_e2e.py",
+    "cip": "tests/web/test_mot_cip_e2e.py",
+    "structural": "tests/web/test_mot_cip_e2e.py",
     "FLANKER-soc-dashboard-01": "tests/web/test_soc_e2e.py",
     "sample_soc_3tasks_sequence": "tests/web/test_soc_e2e.py",
     "sample_soc_nback_10s": "tests/web/test_soc_e2e.py",
@@ -428,9 +419,6 @@ def test_compat_corpus_present() -> None:
 # Each refused config, with what its refusal must name (anything else it names is also listed).
 REFUSED = {
     "experiment_config_2026-01-07": ['Timeline item 4: the item has no "type"', 'sets "color"'],
-    "cip": ["block of continuous-image-presentation"],
-    "mot": ["mot-trial (multiple-object tracking)", "block of mot-trial"],
-    "structural": ["mouse-tracking (mouse tracking)"],
 }
 
 
@@ -1149,7 +1137,7 @@ def test_refused_study_starts_no_run_and_a_started_one_ends_failed(
     slug = publish(
         live_server.url,
         "e2e-refused-fallback",
-        study({"type": "mot-trial"}, {"type": "instructions", "stimulus": "x"}),
+        study({"type": "preload"}, {"type": "instructions", "stimulus": "x"}),
     )["study_slug"]
 
     async def go() -> dict[str, Any]:
@@ -1173,9 +1161,9 @@ def test_refused_study_starts_no_run_and_a_started_one_ends_failed(
 
     out = shared.run(go())
     assert out["refusal"]["messages"] == [
-        "Timeline item 1: mot-trial (multiple-object tracking) is not supported by this version."
+        "Timeline item 1: preload (preloading) is not supported by this version."
     ]
-    assert "mot-trial (multiple-object tracking) is not supported" in out["text"]
+    assert "preload (preloading) is not supported" in out["text"]
     runs = researcher.get(f"{live_server.url}/api/v1/studies/{slug}/runs", timeout=30).json()[
         "runs"
     ]
@@ -1188,13 +1176,15 @@ def test_refused_study_starts_no_run_and_a_started_one_ends_failed(
 def test_allow_unsupported_runs_only_a_marked_preview(
     live_server: Any, shared: SharedBrowser
 ) -> None:
-    cfg = study({"type": "instructions", "stimulus": "x"}, {"type": "mot-trial"})
+    cfg = study({"type": "instructions", "stimulus": "x"}, {"type": "preload"})
     refused = preview(shared, live_server.url, cfg, query="&allow_unsupported=0")
     assert refused["state"] == "unsupported" and refused["rows"] == []
     banner = "(document.querySelector('[data-role=unsupported-banner]') || {}).textContent || null"
     out = preview(shared, live_server.url, cfg, query="&allow_unsupported=1", watch=banner)
     assert out["state"] == "preview-done"
-    assert out["seen"] and "unsupported part" in out["seen"][0] and "mot-trial" in out["seen"][0]
+    assert (
+        out["seen"] and "unsupported part" in out["seen"][0] and "preload" in out["seen"][0]
+    )
     assert [r["component_type"] for r in out["rows"]] == ["instructions", "unsupported"]
     assert out["result"]["status"] == "preview-unsupported", "never a completed run"
     assert out["result"]["result_payload"]["unsupported"]
@@ -1470,7 +1460,7 @@ SHOWCASE = {
             "stimulus_duration": 5000,
             "response_deadline": 5000,
         },
-        {"type": "mot-trial"},
+        {"type": "no-such-component"},
     ],
 }
 
@@ -1520,7 +1510,7 @@ async def _showcase(url: str) -> dict[str, Any]:
         await page.evaluate(
             "c => sessionStorage.setItem('cogflow.preview.config', JSON.stringify(c))", SHOWCASE
         )
-        # The mot-trial at the end is not supported: a researcher preview may run it, marked.
+        # The unknown component at the end is refused: a researcher preview may run it, marked.
         await page.goto(f"{url}/interpreter/?preview=1&allow_unsupported=1")
         done: set[tuple[int, float]] = set()
         end = time.monotonic() + 120
@@ -1578,4 +1568,4 @@ def test_every_other_component_runs_in_the_browser(live_server: Any) -> None:
         and rdm["correct"] is True
         and rdm["response_device"] == "mouse"
     )
-    assert by["unsupported"][0]["original_type"] == "mot-trial"
+    assert by["unsupported"][0]["original_type"] == "no-such-component"

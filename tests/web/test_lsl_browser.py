@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from chromium import CHROMIUM
 from conftest import (
     ADMIN_PASSWORD,
     ADMIN_USER,
@@ -44,7 +45,6 @@ from cogflow_desktop.services import users
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (pip) is not installed")
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
 SOCAT = shutil.which("socat")
 pytestmark = [
     pytest.mark.slow,

@@ -9,7 +9,6 @@ participant id and responses to any host."""
 from __future__ import annotations
 
 import http.server
-import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,10 +16,10 @@ from typing import Any
 
 import pytest
 import requests
+from chromium import CHROMIUM
 from conftest import LiveServer, publish
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (pip) is not installed")
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium not installed")
 
 RECORD_VIOLATIONS = """

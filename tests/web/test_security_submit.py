@@ -5,17 +5,16 @@ over. Before the fix the page retried for ever."""
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from chromium import CHROMIUM
 from conftest import LiveServer, enrolled_researcher, publish
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (pip) is not installed")
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium not installed")
 
 CONFIG = {

@@ -13,27 +13,16 @@ here asserts how long anything took: only which frame things happened on.
 from __future__ import annotations
 
 import itertools
-import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from chromium import CHROMIUM, CHROMIUM_ARGS
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (pip) is not installed")
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-renderer-backgrounding",
-    "--disable-background-timer-throttling",
-    "--disable-backgrounding-occluded-windows",
-]
 
 pytestmark = [
     pytest.mark.slow,
@@ -109,7 +98,9 @@ def browser() -> Iterator[Any]:
 
 
 def open_preview(browser: Any, url: str, config: dict[str, Any], *scripts: str) -> Any:
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    # bypass_csp: wait_for_function predicates are evaluated strings, which the Interpreter's
+    # CSP (script-src 'self') would refuse; the page's own scripts run the same either way.
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True)
     page = context.new_page()
     page.errors = []  # type: ignore[attr-defined]
     page.on("pageerror", lambda e: page.errors.append(str(e)))
@@ -329,7 +320,7 @@ def test_an_unusual_refresh_rate_is_shown_before_the_run_and_recorded(
 def test_selftest_page_reports_planned_and_delivered_frames(
     browser: Any, live_server: Any, tmp_path: Path
 ) -> None:
-    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page = browser.new_page(viewport={"width": 1280, "height": 800}, bypass_csp=True)
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(f"{live_server.url}/interpreter/selftest?frames=2&flashes=6&gap=4&autostart=1")

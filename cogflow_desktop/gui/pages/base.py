@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
+    QScrollArea,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -41,6 +42,16 @@ class Page(QWidget):
 
     def shown(self) -> None:
         self.refresh()
+
+
+def scrolling(page: QWidget) -> QScrollArea:
+    """`page` inside a frameless vertical scroll area that gives it the full width."""
+    area = QScrollArea()
+    area.setObjectName(f"{page.objectName() or type(page).__name__}Scroll")
+    area.setWidgetResizable(True)
+    area.setFrameShape(QScrollArea.Shape.NoFrame)
+    area.setWidget(page)
+    return area
 
 
 def make_table(columns: Sequence[Column], name: str, multi: bool = False) -> QTableView:

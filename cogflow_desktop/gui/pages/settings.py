@@ -26,9 +26,10 @@ from cogflow_desktop.gui.state import AppState
 
 
 def _selectable(text: str) -> QLabel:
+    # No word wrap: paths and addresses have no spaces to wrap at, and a wrapping label in a
+    # form that keeps fields at their size hint was cut after its first word.
     label = QLabel(text)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    label.setWordWrap(True)
     return label
 
 

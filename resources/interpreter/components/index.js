@@ -15,6 +15,9 @@ import * as taskSwitching from './task-switching.js';
 import * as rdm from './rdm.js';
 import * as rdmContinuous from './rdm-continuous.js';
 import * as drt from './drt.js';
+import * as mot from './mot.js';
+import * as cip from './cip.js';
+import { withMouseTracking } from '../mouse-tracking.js';
 import * as unsupported from './unsupported.js';
 import * as gabor from './gabor.js';
 import * as gaborLearning from './gabor-learning.js';
@@ -32,6 +35,7 @@ const REGISTRY = {
   'nback-trial-sequence': nback, 'nback-block': nback, 'task-switching-trial': taskSwitching,
   'rdm-trial': rdm, 'rdm-practice': rdm, 'rdm-dot-groups': rdm, 'rdm-adaptive': rdm,
   'rdm-continuous': rdmContinuous, 'nback-continuous': { run: nback.runStream }, 'miniblock-break': miniblockBreak,
+  'mot-trial': mot, 'continuous-image-presentation': cip,
   'detection-response-task-start': { run: drt.runStart }, 'detection-response-task-stop': { run: drt.runStop },
   unsupported,
   'gabor-trial': gabor, 'gabor-quest': gabor, 'gabor-learning': gaborLearning, 'reward-settings': rewardScreens,
@@ -46,8 +50,9 @@ const REGISTRY = {
 // Trials covered by a reward policy are scored as they end (see reward-screens.js).
 for (const k of Object.keys(REGISTRY)) REGISTRY[k] = rewardScreens.withRewards(REGISTRY[k]);
 
+// Every module records the mouse around its trial when the run asks for it (mouse-tracking.js).
 export function componentFor(type) {
-  return REGISTRY[type] ?? REGISTRY.unsupported;
+  return withMouseTracking(REGISTRY[type] ?? REGISTRY.unsupported);
 }
 
 export const SUPPORTED_TYPES = Object.keys(REGISTRY);
