@@ -12,15 +12,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cogflow_desktop.store import driver
 from cogflow_desktop.store.models import AuditEvent, utcnow
 
 GENESIS = "0" * 64
-# Built once: statement construction is a large part of the cost of an append.
 _LAST_ROW = select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
-_INSERT = insert(AuditEvent)
+# The append runs on every checkpoint: plain driver statements (store/driver.py).
+_LAST_ROW_SQL = "SELECT id, hash FROM audit_events ORDER BY id DESC LIMIT 1"
+_INSERT_SQL = (
+    "INSERT INTO audit_events (id, created_at, actor, action, target, outcome, client,"
+    " details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
 
 # Where record() leaves the chain's new head in the session (Context.write hands it to the
 # anchor once the transaction has committed).
@@ -60,8 +65,8 @@ def record(
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append one event in the caller's transaction (which holds the write lock)."""
-    conn = session.connection()
-    last = conn.execute(_LAST_ROW).first()
+    cursor = driver.Cursor(session)
+    last = cursor.first(_LAST_ROW_SQL)
     prev_id, prev_hash = (last[0], last[1]) if last else (0, GENESIS)
     event = AuditEvent(
         id=prev_id + 1,
@@ -76,9 +81,23 @@ def record(
         hash="",
     )
     event.hash = _row_hash(prev_hash, event)
-    # A Core insert: the row is never read back in this transaction, so the ORM's unit of work
-    # (identity map, flush) would be pure overhead on every checkpoint.
-    conn.execute(_INSERT, {c.key: getattr(event, c.key) for c in AuditEvent.__table__.columns})
+    # Not through the ORM's unit of work: the row is never read back in this transaction.
+    cursor.execute(
+        _INSERT_SQL,
+        (
+            event.id,
+            driver.sql_datetime(event.created_at),
+            event.actor,
+            event.action,
+            event.target,
+            event.outcome,
+            event.client,
+            driver.sql_json(event.details),
+            event.prev_hash,
+            event.hash,
+        ),
+    )
+    cursor.close()
     session.info[HEAD_INFO] = (event.id, event.hash)
     return event
 

@@ -10,6 +10,7 @@ import re
 import uuid
 from typing import Any, Literal, TypeVar
 
+import orjson
 from flask import request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -60,6 +61,11 @@ _MAX_EXACT = 2**53
 _MAYBE_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
 
 
+def _maybe_surrogate(raw: bytes) -> bool:
+    # Substring searches first (memchr speed): the regex scan alone costs as much as parsing.
+    return (b"\\u" in raw or b"\xed" in raw) and _MAYBE_SURROGATE.search(raw) is not None
+
+
 def _has_lone_surrogate(value: Any) -> bool:
     stack = [value]
     while stack:
@@ -77,6 +83,51 @@ def _has_lone_surrogate(value: Any) -> bool:
     return False
 
 
+# orjson parses a body several times faster than json with the hooks above, and agrees with it
+# on everything except numbers: it turns an integer beyond 64 bits into a float, silently. So
+# it is used only for bodies with no integer of 16 digits or more (anything below 10**15 is
+# exact in a double); any other body, and any body orjson refuses (a number too large for a
+# double among them), goes the careful way, which gives the same value or the same error as
+# always. The check is two C-speed passes (translate, then substring search), not a regex
+# scan, which would cost more than the parse on a 240-trial submit.
+_NUMBER_SHAPE = bytes(
+    ord("0") if chr(c).isdigit() and c < 128
+    else ord(".") if c == ord(".")
+    else ord("e") if c in b"eE"
+    else ord("s") if c in b"+-"
+    else ord(" ")
+    for c in range(256)
+)  # fmt: skip
+# 16 digits after anything but a digit, '.' or an exponent's 'e' (JSON puts an integer after
+# '[', ',', ':', blanks or '-'): conservative, a long digit run inside a string counts too.
+_LONG_INTEGERS = (b" " + b"0" * 16, b"s" + b"0" * 16)
+
+
+def _needs_careful_parse(raw: bytes) -> bool:
+    shape = b" " + raw.translate(_NUMBER_SHAPE)
+    return b"0" * 16 in shape and any(p in shape for p in _LONG_INTEGERS)
+
+
+def _careful_loads(raw: bytes) -> Any:
+    try:
+        return json.loads(
+            raw, parse_constant=_reject_constant, parse_float=_finite_float, parse_int=_exact_int
+        )
+    except _NotPortable as exc:
+        raise FrameworkError(400, f"JSON parse error - {exc}.") from exc
+    except (ValueError, RecursionError) as exc:
+        raise FrameworkError(400, "JSON parse error - the request body is not valid JSON.") from exc
+
+
+def _loads(raw: bytes) -> Any:
+    if not _needs_careful_parse(raw):
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            pass  # the careful path says what is wrong, in its own words
+    return _careful_loads(raw)
+
+
 def json_body(required: bool = True) -> Any:
     raw = request.get_data(cache=False)
     if not raw.strip():
@@ -86,15 +137,8 @@ def json_body(required: bool = True) -> Any:
     mimetype = request.mimetype or ""
     if mimetype != "application/json" and not mimetype.endswith("+json"):
         raise FrameworkError(415, f'Unsupported media type "{mimetype}" in request.')
-    try:
-        data = json.loads(
-            raw, parse_constant=_reject_constant, parse_float=_finite_float, parse_int=_exact_int
-        )
-    except _NotPortable as exc:
-        raise FrameworkError(400, f"JSON parse error - {exc}.") from exc
-    except (ValueError, RecursionError) as exc:
-        raise FrameworkError(400, "JSON parse error - the request body is not valid JSON.") from exc
-    if _MAYBE_SURROGATE.search(raw) and _has_lone_surrogate(data):
+    data = _loads(raw)
+    if _maybe_surrogate(raw) and _has_lone_surrogate(data):
         raise FrameworkError(
             400, "JSON parse error - a string holds a lone surrogate, which is not text."
         )

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
+from types import ModuleType
 
 from cogflow_desktop import __version__
-from cogflow_desktop.cli import audit_cmd, export_cmd, serve, sync_cmd, totp_cmd, users
-from cogflow_desktop.cli.common import CliError
-from cogflow_desktop.services.errors import ServiceError
 
-COMMAND_MODULES = [serve, users, totp_cmd, audit_cmd, export_cmd, sync_cmd]
+# Imported only when a command line is parsed: the desktop app (no command) starts without
+# loading the export, sync and audit code its first screen does not need.
+COMMAND_MODULE_NAMES = ["serve", "users", "totp_cmd", "audit_cmd", "export_cmd", "sync_cmd"]
+
+
+def command_modules() -> list[ModuleType]:
+    return [importlib.import_module(f"cogflow_desktop.cli.{n}") for n in COMMAND_MODULE_NAMES]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -25,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for module in COMMAND_MODULES:
+    for module in command_modules():
         module.register(sub)
     # --version on every command, as promised in --help.
     for action in parser._subparsers._group_actions:  # type: ignore[union-attr]
@@ -44,10 +49,15 @@ def _add_version(p: argparse.ArgumentParser) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    if not (sys.argv[1:] if argv is None else argv):
+        return _default(None)  # the desktop app: no parser, no command modules
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         return _default(parser)
+    from cogflow_desktop.cli.common import CliError
+    from cogflow_desktop.services.errors import ServiceError
+
     try:
         return int(args.func(args) or 0)
     except (CliError, ServiceError) as exc:
@@ -58,12 +68,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def _default(parser: argparse.ArgumentParser) -> int:
+def _default(parser: argparse.ArgumentParser | None) -> int:
     """No command: open the desktop app when it is available, else show the commands."""
     try:
         from cogflow_desktop.gui.app import run_gui
     except ImportError:
-        parser.print_help()
+        (parser or build_parser()).print_help()
         return 0
     return run_gui()
 

@@ -15,7 +15,7 @@ CLIENT = "cli"
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    # A subcommand of `users` (registered before this module in COMMAND_MODULES).
+    # A subcommand of `users` (registered before this module in COMMAND_MODULE_NAMES).
     users_parser = sub.choices["users"]
     usub = next(a for a in users_parser._actions if isinstance(a, argparse._SubParsersAction))
     p = usub.add_parser(

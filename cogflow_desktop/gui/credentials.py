@@ -3,8 +3,6 @@ Service on Linux), never in the data folder. No Qt here."""
 
 from __future__ import annotations
 
-import keyring
-
 SERVICE_PREFIX = "CogFlow Desktop sync"
 
 
@@ -17,6 +15,8 @@ def _service(server_url: str) -> str:
 
 
 def save_password(server_url: str, username: str, password: str) -> None:
+    import keyring  # on use: loading its backends is a large part of start-up
+
     try:
         keyring.set_password(_service(server_url), username, password)
     # Backends fail in their own ways (D-Bus, a locked Keychain...): each means the same here.
@@ -30,6 +30,8 @@ def save_password(server_url: str, username: str, password: str) -> None:
 def load_password(server_url: str, username: str) -> str | None:
     if not server_url or not username:
         return None
+    import keyring
+
     try:
         return keyring.get_password(_service(server_url), username)
     except Exception:  # no usable keyring: the password is typed instead

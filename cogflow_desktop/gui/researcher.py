@@ -12,8 +12,6 @@ from cogflow_desktop.export import (
     ExportOptions,
     ExportProgress,
     ExportResult,
-    audit_refusal,
-    export_for_session,
 )
 from cogflow_desktop.services import auth, authenticator, results
 from cogflow_desktop.services.context import Context
@@ -144,6 +142,9 @@ class ResearcherSession:
         cancelled: Callable[[], bool] | None = None,
     ) -> ExportResult:
         """Decrypted export under the same rule as decrypt: signed in and MFA-fresh."""
+        # The export service (formats, pyarrow) is loaded when a researcher first exports.
+        from cogflow_desktop.export import audit_refusal, export_for_session
+
         found = self.secrets
         if found is None:
             audit_refusal(

@@ -41,13 +41,18 @@ def decrypt(key: bytes, blob: bytes, aad: bytes) -> bytes:
 
 
 class Cipher:
-    """decrypt() for many envelopes under one key: the AES-GCM key schedule is set up once
-    (building it costs more than opening a small envelope). Same format, same checks."""
+    """encrypt() and decrypt() for many envelopes under one key: the AES-GCM key schedule is
+    set up once (building it costs more than sealing or opening a small envelope). Same
+    format, same checks, a fresh random nonce for every envelope."""
 
     __slots__ = ("_aead",)
 
     def __init__(self, key: bytes) -> None:
         self._aead = AESGCM(key)
+
+    def encrypt(self, plaintext: bytes, aad: bytes) -> bytes:
+        nonce = os.urandom(NONCE_BYTES)
+        return VERSION + nonce + self._aead.encrypt(nonce, plaintext, aad)
 
     def decrypt(self, blob: bytes, aad: bytes) -> bytes:
         if blob[:1] != VERSION or len(blob) < 1 + NONCE_BYTES + 16:

@@ -18,9 +18,8 @@ import binascii
 import hashlib
 import json
 from pathlib import Path
+from types import ModuleType
 
-import keyring
-import keyring.errors
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from cogflow_desktop import audit
@@ -54,8 +53,17 @@ def _account(ctx: Context) -> str:
     return "install-" + hashlib.sha256(install.public_key).hexdigest()[:32]
 
 
+def _keyring() -> ModuleType:
+    """The keyring package, loaded on first use: its backends take a large part of the app's
+    start-up, and the first screen only asks whether unattended sync is on (a file check)."""
+    import keyring
+    import keyring.errors
+
+    return keyring
+
+
 def backend_available() -> bool:
-    backend = keyring.get_keyring()
+    backend = _keyring().get_keyring()
     priority = getattr(backend, "priority", 0)
     name = type(backend).__module__
     return not name.startswith("keyring.backends.fail") and priority > 0
@@ -93,6 +101,7 @@ def enable(
     if install is None or install_keyring.public_bytes(private_key) != install.public_key:
         raise KeystoreError("That key does not belong to this installation.")
     _require_backend()
+    keyring = _keyring()
     kek = envelopes.new_key()
     wrapped = install_keyring.wrap_private_key(private_key, kek, _aad(server_url))
     try:
@@ -120,6 +129,7 @@ def disable(ctx: Context, *, actor: str) -> None:
         path.unlink()
     (ctx.settings.data_dir / PIN_FILE).unlink(missing_ok=True)
     if backend_available():
+        keyring = _keyring()
         try:
             keyring.delete_password(SERVICE, _account(ctx))
         except keyring.errors.PasswordDeleteError:
@@ -139,6 +149,7 @@ def unlock(ctx: Context, server_url: str) -> X25519PrivateKey:
             "Unattended sync is off: turn it on with `cogflow-desktop sync unattended on`."
         )
     _require_backend()
+    keyring = _keyring()
     try:
         stored = keyring.get_password(SERVICE, _account(ctx))
     except keyring.errors.KeyringError as exc:

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cogflow_desktop.gui import credentials, queries, sync_bridge
+from cogflow_desktop.gui import credentials, queries
 from cogflow_desktop.gui.dialogs.common import password_field
 from cogflow_desktop.gui.errors import plain_sentence, show_error
 from cogflow_desktop.gui.pages.base import Page, make_table, table_model
@@ -27,7 +27,6 @@ from cogflow_desktop.gui.viewmodels.table import Column, short_time
 from cogflow_desktop.gui.workers import Job, JobControl
 from cogflow_desktop.sync import keystore
 from cogflow_desktop.sync import state as sync_state
-from cogflow_desktop.sync.client import Credentials
 from cogflow_desktop.sync.progress import Progress, SyncReport
 
 COLUMNS = [
@@ -152,6 +151,8 @@ class SyncPage(Page):
         return True
 
     def _auto_toggled(self, on: bool) -> None:
+        from cogflow_desktop.gui import sync_bridge  # the sync engine, on first use
+
         ctx = self.state.ctx
         try:
             if on and not keystore.is_enabled(ctx):
@@ -175,6 +176,9 @@ class SyncPage(Page):
 
     # -- syncing -----------------------------------------------------------------------------
     def sync_now(self, automatic: bool = False) -> Job | None:
+        from cogflow_desktop.gui import sync_bridge  # the sync engine, on first use
+        from cogflow_desktop.sync.client import Credentials
+
         if self.job is not None:
             return None
         self._store_prefs()
@@ -222,6 +226,8 @@ class SyncPage(Page):
         self.refresh()
 
     def _synced(self, report: SyncReport) -> None:
+        from cogflow_desktop.gui import sync_bridge
+
         self.last_report = report
         self.status.setText(sync_bridge.describe(report))
 
