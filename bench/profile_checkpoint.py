@@ -31,23 +31,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench_server import _trial
+
 PORT = 5999  # only the Host the guards expect; nothing listens
-
-
-def _trial(index: int) -> dict[str, Any]:
-    """The same ~400-byte trial bench_server.py sends."""
-    return {
-        "trial_index": index,
-        "block": index // 40,
-        "task_type": "rdm",
-        "stimulus": {"coherence": 0.32, "direction": 90 if index % 2 else 270, "dots": 150},
-        "response": "left" if index % 3 else "right",
-        "correct": index % 4 != 0,
-        "rt_ms": 412.5 + index,
-        "stimulus_onset_ms": 1000.0 + index * 1500.0,
-        "ended_reason": "response",
-        "frames": {"shown": 60, "dropped": 0, "refresh_hz": 60.0},
-    }
 
 
 def _body(run_id: str, i: int) -> dict[str, Any]:

@@ -16,6 +16,20 @@ import requests
 TIMEOUT = 60
 
 
+def instructions_study(screens: int) -> dict[str, Any]:
+    """A study of `screens` instruction screens, each answered with F: a kiosk run whose every
+    screen is one checkpointed trial."""
+    return {
+        "experiment_type": "trial-based",
+        "task_type": "flanker",
+        "timeline": [
+            {"type": "instructions", "stimulus": f"Press F ({n + 1} of {screens}).",
+             "choices": "ALL_KEYS"}
+            for n in range(screens)
+        ],
+    }  # fmt: skip
+
+
 def trial(index: int, filler: int = 0) -> dict[str, Any]:
     return {"trial_index": index, "rt_ms": 300 + index, "response": "left", "note": "x" * filler}
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fault_helpers import fill_disk, small_filesystem
+from fault_helpers import fill_disk, instructions_study, small_filesystem
 from gui_helpers import ROOT_STATE_JS, answer_trials, run_js, wait_js
 
 # QtWebEngine must be imported before the QApplication exists (pytest-qt makes it lazily).
@@ -26,15 +26,7 @@ from cogflow_desktop.store.models import RunSession, TrialRecord
 pytestmark = pytest.mark.gui
 
 SCREENS = 6
-STUDY = {
-    "experiment_type": "trial-based",
-    "task_type": "flanker",
-    "timeline": [
-        {"type": "instructions", "stimulus": f"Press F ({n + 1} of {SCREENS}).",
-         "choices": "ALL_KEYS"}
-        for n in range(SCREENS)
-    ],
-}  # fmt: skip
+STUDY = instructions_study(SCREENS)
 WAIT_MS = 60000
 
 

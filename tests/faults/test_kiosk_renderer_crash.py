@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fault_helpers import instructions_study
 from gui_helpers import ROOT_STATE_JS, answer_trials, run_js, wait_js
 
 # QtWebEngine must be imported before the QApplication exists (pytest-qt makes it lazily).
@@ -27,15 +28,7 @@ from cogflow_desktop.store.models import RunSession, TrialRecord
 pytestmark = pytest.mark.gui
 
 SCREENS = 8
-STUDY = {
-    "experiment_type": "trial-based",
-    "task_type": "flanker",
-    "timeline": [
-        {"type": "instructions", "stimulus": f"Press F ({n + 1} of {SCREENS}).",
-         "choices": "ALL_KEYS"}
-        for n in range(SCREENS)
-    ],
-}  # fmt: skip
+STUDY = instructions_study(SCREENS)
 WAIT_MS = 60000
 
 
