@@ -344,9 +344,13 @@ def test_windows_without_schedule_take_turns(soc_runs: dict[str, dict[str, Any]]
     for i in (0, 1):
         assert hides[i]["subtask_index"] == i and hides[i]["t_ms"] <= shows[i + 1]["t_ms"]
     # Never early: a window opens on the first frame at or after its due session time (session
-    # time leaves out instruction pop-ups, so a gap in wall time may be longer, never shorter).
-    gaps = [shows[i + 1]["t_ms"] - shows[i]["t_ms"] for i in (0, 1)]
-    assert all(g >= 5000 - 17 for g in gaps), gaps
+    # time leaves out instruction pop-ups, so wall time since the first window may be longer,
+    # never shorter). Measured from the first window, not the previous one: a window shown a
+    # few frames late (a stall) leaves the next one's gap shorter, and that one is still on time.
+    since_first = [shows[i]["t_ms"] - shows[0]["t_ms"] for i in (1, 2)]
+    assert all(t >= due - 17 for t, due in zip(since_first, (5000, 10000), strict=True)), (
+        since_first
+    )
 
 
 def test_wcst_like_keys_clicks_icons_and_end_key(soc_runs: dict[str, dict[str, Any]]) -> None:
