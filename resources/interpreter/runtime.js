@@ -10,6 +10,7 @@ import { CheckpointQueue, submitWithRetry } from './persistence.js';
 import { componentFor } from './components/index.js';
 import { DrtEngine } from './components/drt.js';
 import { connectMarkers, showHardwareWarning } from './markers.js';
+import { ClockWatch } from './clock-watch.js';
 import { applyTrialRecording, stampVisualAngle } from './recording.js';
 import * as ui from './ui.js';
 
@@ -76,6 +77,9 @@ export class Run {
     const { trials } = compileConfig(this.config, { runSeed: this.runSeed });
     this.specs = trials;
     this.startedAt = new Date().toISOString();
+    // Sleep and wall-clock jumps (#17): recorded in clock_events, rows stored after a jump marked.
+    this.clockWatch = new ClockWatch();
+    this.stopClockWatch = this.clockWatch.watch((mono) => this.clockInfo(mono));
     this.drt = new DrtEngine(this);
     if (this.start) {
       this.queue = new CheckpointQueue(this.start.run_session_id, () => this.payload('started', false), { sealTo: this.start.seal_public_key });
@@ -351,8 +355,20 @@ export class Run {
     return this.paused ? new Promise((resolve) => { this.unpaused = resolve; }) : Promise.resolve();
   }
 
+  clockInfo(mono) {
+    return {
+      at_ms: typeof this.t0 === 'number' ? this.rel(mono) : null, trial_index: this.rows.length,
+      page_hidden: document.visibilityState === 'hidden',
+    };
+  }
+
   // Rows that are not jsPsych trials (DRT stimuli) come in here too, so trial_index follows time.
   push(row) {
+    if (this.clockWatch) {
+      // Checked now, not only on the next tick: the row's checkpoint is stored by the wall clock.
+      this.clockWatch.check('row', (mono) => this.clockInfo(mono));
+      if (this.clockWatch.jumped) row.wall_clock_offset_ms = this.clockWatch.offsetMs();
+    }
     row.trial_index = this.rows.length;
     for (const f of ABS_TIME_FIELDS) if (typeof row[f] === 'number') row[f] = this.rel(row[f]);
     if (typeof row.rt_ms === 'number') row.rt_ms = round3(row.rt_ms);
@@ -389,12 +405,18 @@ export class Run {
       time_origin: 'stimulus_onset_ms, stimulus_offset_ms, trial_start_ms and trial_end_ms are ms since run start (performance.now clock; onsets and offsets are animation-frame timestamps)',
       timing: this.fingerprint(),
       pauses: this.pauses,
+      clock_events: this.clockWatch ? this.clockWatch.events : [],
+      wall_clock_offset_ms: this.clockWatch ? this.clockWatch.offsetMs() : 0,
       trial_count: this.rows.length,
     };
     if (this.abortReason) p.abort_reason = this.abortReason;
     if (this.markers) p.lsl = this.lsl ?? this.markers.info();
     if (this.unsupported.length) p.unsupported = this.unsupported;
     if (withTrials) {
+      if (this.clockWatch) {
+        this.clockWatch.check('finish', (mono) => this.clockInfo(mono));
+        p.wall_clock_offset_ms = this.clockWatch.offsetMs();
+      }
       p.finished_at = new Date().toISOString();
       p.trials = this.rows;
     }
@@ -420,6 +442,7 @@ export class Run {
     if (this.drt) this.drt.stop('run_end');
     if (this.eyeTracker) this.eyeTracker.stop(); // the last gaze samples, before the payload
     if (this.clock) this.clockFinal = this.clock.snapshot();
+    if (this.stopClockWatch) this.stopClockWatch();
     if (this.queue) this.queue.stop();
     if (this.markers) this.lsl = await this.markers.close(this, status);
     // A preview that ran refused parts (?allow_unsupported=1) is never a completed run.

@@ -1,10 +1,12 @@
-"""The fault tests reuse the GUI tests' page helpers (tests/gui/gui_helpers.py)."""
+"""The fault tests reuse the GUI tests' page helpers (tests/gui/gui_helpers.py) and the browser
+tests' Chromium settings (tests/web/chromium.py)."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
-_GUI_TESTS = str(Path(__file__).resolve().parent.parent / "gui")
-if _GUI_TESTS not in sys.path:
-    sys.path.append(_GUI_TESTS)
+for _folder in ("gui", "web"):
+    _path = str(Path(__file__).resolve().parent.parent / _folder)
+    if _path not in sys.path:
+        sys.path.append(_path)
