@@ -25,6 +25,7 @@ import gzip
 import json
 import os
 import shutil
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -234,11 +235,27 @@ def events(trials: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
     return names, rows
 
 
-def sidecar(columns: list[str], table: str, trial_types: set[str]) -> dict[str, Any]:
+def _numeric(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return cell == NA
+    return True
+
+
+def sidecar(
+    columns: list[str], table: str, trial_types: set[str], rows: Sequence[Sequence[str]] = ()
+) -> dict[str, Any]:
     type_column = "trial_type" if table == "events" else "component_type"
-    return {
+    described = {
         name: describe(name, table, trial_types if name == type_column else ()) for name in columns
     }
+    # BIDS validators read Units as "this column holds numbers": a column named like a
+    # measure (`phase_onsets_ms`) that holds objects or text keeps its description, not a unit.
+    for i, name in enumerate(columns):
+        if "Units" in described[name] and any(not _numeric(r[i]) for r in rows):
+            del described[name]["Units"]
+    return described
 
 
 def _stimulus_presentation(payload: dict[str, Any], trials: list[dict[str, Any]]) -> dict[str, Any]:
@@ -375,7 +392,7 @@ class BidsSink:
         extra: dict[str, Any] | None = None,
     ) -> None:
         self._add(stem.with_suffix(".tsv"), tsv_bytes(names, rows))
-        described = {**(extra or {}), **sidecar(names, table, trial_types)}
+        described = {**(extra or {}), **sidecar(names, table, trial_types, rows)}
         self._add(stem.with_suffix(".json"), _json_bytes(described))
 
     def _add_session(self, sub: str, ses: str, run: RunRecord) -> None:

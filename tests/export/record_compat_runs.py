@@ -4,7 +4,8 @@
 
 Each config in tests/fixtures/compat/{configs,configs-authored} is published to a fresh local
 server, run to completion in Chromium by the attentive-participant driver of the Interpreter's
-end-to-end test (real key presses and pointer moves, real frame timing), exported with the
+end-to-end test, or of the family's own test for Gabor, SOC, MOT and continuous images (real
+key presses, clicks and pointer moves, real frame timing), exported with the
 service and stored as tests/fixtures/recorded/<name>.json: the trials as recorded, the result
 summary, and the result payload without its copy of the trials. Configs the Interpreter
 refuses (features not built yet) are listed and skipped. Run it again when components change
@@ -24,6 +25,9 @@ HERE = Path(__file__).resolve().parent
 TESTS = HERE.parent
 sys.path[:0] = [str(TESTS), str(TESTS / "web"), str(HERE)]
 
+import test_gabor_e2e  # noqa: E402
+import test_mot_cip_e2e  # noqa: E402
+import test_soc_e2e  # noqa: E402
 from conftest import (  # noqa: E402
     ADMIN_PASSWORD,
     ADMIN_USER,
@@ -46,7 +50,22 @@ def configs(names: list[str]) -> dict[str, Path]:
     return {n: p for n, p in found.items() if not names or n in names}
 
 
-async def run_each(url: str, slugs: list[str]) -> dict[str, dict[str, Any]]:
+async def drive_family(browser: Any, url: str, name: str, slug: str) -> dict[str, Any]:
+    """The participant driver of the family's own end-to-end test (Gabor patches, the SOC
+    dashboard, MOT and continuous images need their own), else the general one."""
+    if name in test_gabor_e2e.GABOR_CONFIGS:
+        return await test_gabor_e2e.run_one(browser, url, slug)
+    if name in test_soc_e2e.SOC_CONFIGS:
+        info = await test_soc_e2e.run_one(browser, url, slug, None)
+        return {**info, "final": {"state": info["state"]}}
+    if name in ("mot", "cip", "structural"):
+        path = f"/interpreter/?study={slug}&participant=rec-{name}"
+        memory = {"cip_mode": "keys"} if name == "cip" else {}  # the authored CIP uses keys
+        return await test_mot_cip_e2e.participant(browser, url, path, memory)
+    return await run_one(browser, url, slug, {})
+
+
+async def run_each(url: str, slugs: dict[str, str]) -> dict[str, dict[str, Any]]:
     """Every config in Chromium; one that the driver cannot finish is reported, not fatal."""
     from playwright.async_api import async_playwright
 
@@ -54,14 +73,14 @@ async def run_each(url: str, slugs: list[str]) -> dict[str, dict[str, Any]]:
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
-        async def one(slug: str) -> tuple[str, dict[str, Any]]:
+        async def one(name: str, slug: str) -> tuple[str, dict[str, Any]]:
             async with sem:
                 try:
-                    return slug, await run_one(browser, url, slug, {})
+                    return slug, await drive_family(browser, url, name, slug)
                 except Exception as exc:  # reported per config, the others go on
                     return slug, {"final": {"state": f"driver gave up: {exc}"[:200]}}
 
-        found = dict(await asyncio.gather(*(one(s) for s in slugs)))
+        found = dict(await asyncio.gather(*(one(n, s) for n, s in slugs.items())))
         await browser.close()
     return found
 
@@ -77,7 +96,7 @@ def main(names: list[str]) -> int:
                 config = json.loads(path.read_text(encoding="utf-8"))
                 slug = "rec-" + name.lower().replace("_", "-")[:40]
                 slugs[name] = publish(live.url, slug, config)["study_slug"]
-            results = asyncio.run(run_each(live.url, list(slugs.values())))
+            results = asyncio.run(run_each(live.url, slugs))
             key = users.unlock_with_password(live.ctx, ADMIN_USER, ADMIN_PASSWORD)
             for name, slug in slugs.items():
                 state = results[slug]["final"]["state"]

@@ -257,3 +257,16 @@ def test_gaze_without_screen_geometry_stays_in_sourcedata(tmp_path: Path) -> Non
     if deno_validator() is not None:
         errors = [i for i in run_deno(root) if i["severity"] == "error"]
         assert not errors, errors
+
+
+def test_bids_sidecar_gives_units_only_to_columns_that_hold_numbers() -> None:
+    """A Gabor row's `phase_onsets_ms` is an object; with Units the validators call every cell
+    of it a wrong type (TSV_VALUE_INCORRECT_TYPE; they did on really recorded Gabor runs)."""
+    from cogflow_desktop.export.bids_format import sidecar, tsv_cell
+
+    names = ["rt_ms", "phase_onsets_ms"]
+    rows = [[tsv_cell(412.5), tsv_cell({"cue": 1766.6})], [tsv_cell(None), tsv_cell(None)]]
+    described = sidecar(names, "trials", set(), rows)
+    assert described["rt_ms"]["Units"] == "ms"
+    assert "Units" not in described["phase_onsets_ms"]
+    assert described["phase_onsets_ms"]["Description"]
