@@ -25,6 +25,7 @@ HERE = Path(__file__).resolve().parent
 TESTS = HERE.parent
 sys.path[:0] = [str(TESTS), str(TESTS / "web"), str(HERE)]
 
+import test_eye_tracking_e2e  # noqa: E402
 import test_gabor_e2e  # noqa: E402
 import test_mot_cip_e2e  # noqa: E402
 import test_soc_e2e  # noqa: E402
@@ -52,11 +53,15 @@ def configs(names: list[str]) -> dict[str, Path]:
 
 async def drive_family(browser: Any, url: str, name: str, slug: str) -> dict[str, Any]:
     """The participant driver of the family's own end-to-end test (Gabor patches, the SOC
-    dashboard, MOT and continuous images need their own), else the general one."""
+    dashboard, MOT, continuous images and eye tracking need their own), else the general one."""
     if name in test_gabor_e2e.GABOR_CONFIGS:
         return await test_gabor_e2e.run_one(browser, url, slug)
     if name in test_soc_e2e.SOC_CONFIGS:
         info = await test_soc_e2e.run_one(browser, url, slug, None)
+        return {**info, "final": {"state": info["state"]}}
+    if name in ("sample_eye_tracking_webgazer", "KAMI136-rdm-01"):
+        # Its own browser: Chromium's fake camera showing a face, software WebGL for WebGazer.
+        info = await test_eye_tracking_e2e.run_study(url, slug, camera=True)
         return {**info, "final": {"state": info["state"]}}
     if name in ("mot", "cip", "structural"):
         path = f"/interpreter/?study={slug}&participant=rec-{name}"
