@@ -7,6 +7,7 @@ just now, exactly as the app's own results view does. Refusals are audited.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import os
 import sys
@@ -22,7 +23,11 @@ from cogflow_desktop.export import (
     export_study,
 )
 from cogflow_desktop.export.salvage import REPORT_SUFFIX, export_salvaged
-from cogflow_desktop.export.salvage_source import SalvageContext, open_salvage_copy
+from cogflow_desktop.export.salvage_source import (
+    UNREADABLE,
+    SalvageContext,
+    open_salvage_copy,
+)
 from cogflow_desktop.services import auth
 from cogflow_desktop.services.context import Context
 from cogflow_desktop.services.errors import ServiceError
@@ -156,7 +161,19 @@ def run(args: argparse.Namespace) -> int:
         try:
             return _export(ctx, args, options, login)
         finally:
-            auth.logout(ctx, login.token, client=CLIENT)
+            # Signing out of a salvage copy that cannot take the write must not hide the export.
+            salvage = isinstance(ctx, SalvageContext)
+            with contextlib.suppress(*(UNREADABLE if salvage else ())):
+                auth.logout(ctx, login.token, client=CLIENT)
+    except UNREADABLE as exc:
+        if not isinstance(ctx, SalvageContext):
+            raise
+        # Sign-in itself reads (and records into the copy) accounts and sessions.
+        raise CliError(
+            f"The accounts or sessions in the damaged database {ctx.damaged_db} cannot be read "
+            "or written even in its copy, so no one can sign in to salvage it; restore the "
+            "newest good backup."
+        ) from exc
     finally:
         ctx.close()
 
