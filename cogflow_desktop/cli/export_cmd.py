@@ -7,6 +7,7 @@ just now, exactly as the app's own results view does. Refusals are audited.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import os
 import sys
@@ -21,13 +22,23 @@ from cogflow_desktop.export import (
     audit_refusal,
     export_study,
 )
+from cogflow_desktop.export.salvage import REPORT_SUFFIX, export_salvaged
+from cogflow_desktop.export.salvage_source import (
+    UNREADABLE,
+    SalvageContext,
+    open_salvage_copy,
+)
 from cogflow_desktop.services import auth
 from cogflow_desktop.services.context import Context
 from cogflow_desktop.services.errors import ServiceError
+from cogflow_desktop.settings import Settings
+from cogflow_desktop.store.backups import DatabaseDamaged
 
 CLIENT = "cli"
 TOTP_ENV = "COGFLOW_TOTP_CODE"
 PASSWORD_ENV = "COGFLOW_PASSWORD"
+# A salvage export that was written but could not read or authenticate everything.
+INCOMPLETE_EXIT = 3
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -70,6 +81,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="also write each CSV table as Parquet, typed (csv and zip formats; needs pyarrow)",
     )
     p.add_argument("--no-progress", action="store_true", help="do not draw a progress bar")
+    p.add_argument(
+        "--salvage",
+        action="store_true",
+        help="the database failed its integrity check: read a private copy of it and export "
+        "every run and trial that still authenticates, with a report (PATH"
+        f"{REPORT_SUFFIX}) naming the rest; the damaged file is not written to. Exits with "
+        f"status {INCOMPLETE_EXIT} when something could not be read",
+    )
     add_data_dir(p)
     p.set_defaults(func=run)
 
@@ -122,7 +141,7 @@ def run(args: argparse.Namespace) -> int:
         include_participant_ids=args.include_participant_ids,
         parquet=args.parquet,
     )
-    ctx = open_ctx(args)
+    ctx = _open(args)
     try:
         try:
             password = read_secret(
@@ -142,9 +161,44 @@ def run(args: argparse.Namespace) -> int:
         try:
             return _export(ctx, args, options, login)
         finally:
-            auth.logout(ctx, login.token, client=CLIENT)
+            # Signing out of a salvage copy that cannot take the write must not hide the export.
+            salvage = isinstance(ctx, SalvageContext)
+            with contextlib.suppress(*(UNREADABLE if salvage else ())):
+                auth.logout(ctx, login.token, client=CLIENT)
+    except UNREADABLE as exc:
+        if not isinstance(ctx, SalvageContext):
+            raise
+        # Sign-in itself reads (and records into the copy) accounts and sessions.
+        raise CliError(
+            f"The accounts or sessions in the damaged database {ctx.damaged_db} cannot be read "
+            "or written even in its copy, so no one can sign in to salvage it; restore the "
+            "newest good backup."
+        ) from exc
     finally:
         ctx.close()
+
+
+def _open(args: argparse.Namespace) -> Context:
+    """The data folder's context, or with --salvage a private copy of its damaged database."""
+    if args.salvage:
+        try:
+            settings = Settings.from_env(args.data_dir)
+            return open_salvage_copy(settings)
+        except (ValueError, ServiceError) as exc:
+            raise CliError(str(exc)) from exc
+        except OSError as exc:
+            raise CliError(
+                f"The damaged database could not be copied aside: {exc.strerror or exc}."
+            ) from exc
+    try:
+        return open_ctx(args)
+    except CliError as exc:
+        if not isinstance(exc.__cause__, DatabaseDamaged):
+            raise
+        raise CliError(
+            f"{str(exc).rstrip('.')}; to export what it still holds, run this export again "
+            "with --salvage."
+        ) from exc
 
 
 def _export(
@@ -160,6 +214,8 @@ def _export(
     except ServiceError as exc:
         _refuse(ctx, options, args, exc.message)
         raise
+    if isinstance(ctx, SalvageContext):
+        return _salvage(ctx, options, login)
     bar = None if args.no_progress or not sys.stderr.isatty() else ProgressBar(sys.stderr)
     try:
         result = export_study(
@@ -180,3 +236,16 @@ def _export(
     for f in result.files:
         print(f"sha256 {f.sha256}  {f.path}")
     return 0
+
+
+def _salvage(ctx: SalvageContext, options: ExportOptions, login: auth.LoginResult) -> int:
+    salvaged = export_salvaged(ctx, login.secrets.private_key, options)
+    result = salvaged.export
+    print(
+        f"Exported {result.runs} runs ({result.trials} trials) of {options.study_slug} "
+        f"as {result.format} to {result.out}."
+    )
+    for f in result.files:
+        print(f"sha256 {f.sha256}  {f.path}")
+    print(salvaged.sentence(), file=sys.stderr)
+    return 0 if salvaged.complete else INCOMPLETE_EXIT
