@@ -50,36 +50,21 @@ _CFG.write_text(
 )
 os.environ["LSLAPICFG"] = str(_CFG)
 
+from bench_timing import config as flanker_block  # noqa: E402
+from bench_timing import load  # noqa: E402
+
 STIMULUS_MS, WINDOW_MS, ITI_MS = 200, 600, 300
 STATE_JS = "document.getElementById('cogflow-root').dataset.cogflowState"
 RESULT_JS = "JSON.stringify(window.cogflowRun ? window.cogflowRun.lsl : null)"
 
 
 def config(trials: int) -> dict[str, Any]:
+    """bench_timing.py's flanker block, shorter, with LSL markers and a trigger code."""
     return {
-        "experiment_type": "trial-based",
-        "task_type": "flanker",
+        **flanker_block(trials, STIMULUS_MS, WINDOW_MS, ITI_MS),
         "lsl": {"enabled": True},
         "triggers": {"enabled": True, "codes": {"flanker-trial": 10}},
-        "timeline": [
-            {
-                "type": "block",
-                "component_type": "flanker-trial",
-                "length": trials,
-                "parameter_values": {
-                    "stimulus_duration_ms": STIMULUS_MS,
-                    "trial_duration_ms": WINDOW_MS,
-                    "iti_ms": ITI_MS,
-                    "target_direction": ["left", "right"],
-                    "congruency": ["congruent", "incongruent"],
-                },
-            }
-        ],
     }
-
-
-def load() -> list[float] | None:
-    return [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
 
 
 def summary(xs: list[float], nd: int = 3) -> dict[str, Any]:

@@ -75,7 +75,10 @@ COLLECT = """JSON.stringify({
 })"""
 
 
-def config(trials: int) -> dict[str, Any]:
+def config(
+    trials: int, stimulus_ms: int = STIMULUS_MS, window_ms: int = WINDOW_MS, iti_ms: int = ITI_MS
+) -> dict[str, Any]:
+    """A flanker block with fixed timing and no feedback (bench_lsl.py adds its markers)."""
     return {
         "experiment_type": "trial-based",
         "task_type": "flanker",
@@ -85,9 +88,9 @@ def config(trials: int) -> dict[str, Any]:
                 "component_type": "flanker-trial",
                 "length": trials,
                 "parameter_values": {
-                    "stimulus_duration_ms": STIMULUS_MS,
-                    "trial_duration_ms": WINDOW_MS,
-                    "iti_ms": ITI_MS,
+                    "stimulus_duration_ms": stimulus_ms,
+                    "trial_duration_ms": window_ms,
+                    "iti_ms": iti_ms,
                     "target_direction": ["left", "right"],
                     "congruency": ["congruent", "incongruent"],
                 },

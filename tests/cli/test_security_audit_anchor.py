@@ -14,7 +14,7 @@ from pathlib import Path
 
 import keyring
 import pytest
-from keyring.backend import KeyringBackend
+from memory_keyring import MemoryKeyring
 
 from cogflow_desktop import audit, audit_anchor
 from cogflow_desktop.cli import main
@@ -26,23 +26,6 @@ from cogflow_desktop.store.models import AuditEvent
 pytestmark = pytest.mark.usefixtures("central_login")
 
 PW = "alice's long passphrase"
-
-
-class MemoryKeyring(KeyringBackend):
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.items: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.items.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.items[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.items.pop((service, username), None)
 
 
 @pytest.fixture(params=["no keyring", "keyring"])

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from gui_helpers import MemoryKeyring, Researcher
+from gui_helpers import Researcher
+from memory_keyring import MemoryKeyring
 
 # QtWebEngine must be imported before the QApplication exists (pytest-qt makes it lazily).
 from PySide6.QtWebEngineWidgets import QWebEngineView  # noqa: F401

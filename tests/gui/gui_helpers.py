@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pyotp
-from keyring.backend import KeyringBackend
 
 from cogflow_desktop.gui.researcher import ResearcherSession
 from cogflow_desktop.gui.runtime import AppRuntime
@@ -36,25 +35,6 @@ class Researcher:
         """The next step's code: enrolment used this step's, and each step is accepted once
         (one step of drift is allowed, so this works once per test)."""
         return self.totp.at(time.time() + 30)
-
-
-class MemoryKeyring(KeyringBackend):
-    """A real keyring backend kept in memory: CI machines have no OS keyring service."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.items: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.items.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.items[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.items.pop((service, username), None)
 
 
 def record_run(

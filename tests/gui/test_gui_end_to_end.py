@@ -18,10 +18,10 @@ from gui_helpers import (
     PASSWORD,
     WAIT_MS,
     CentralServer,
-    MemoryKeyring,
     answer_trials,
     run_js,
 )
+from memory_keyring import MemoryKeyring
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QWizard

@@ -15,11 +15,11 @@ from gui_helpers import (
     RESEARCHER,
     WAIT_MS,
     CentralServer,
-    MemoryKeyring,
     Researcher,
     record_run,
 )
 from keyring.backends import fail
+from memory_keyring import MemoryKeyring
 from PySide6.QtWidgets import QMessageBox
 
 from cogflow_desktop.gui.main_window import MainWindow

@@ -11,10 +11,10 @@ from gui_helpers import (
     PASSWORD,
     RESEARCHER,
     WAIT_MS,
-    MemoryKeyring,
     Researcher,
     record_run,
 )
+from memory_keyring import MemoryKeyring
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QScrollArea
 from sqlalchemy import text
