@@ -14,6 +14,7 @@ import orjson
 from flask import request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from cogflow_desktop.json_numbers import may_hold_long_integer
 from cogflow_desktop.services.errors import ServiceError, ValidationFailed
 
 M = TypeVar("M", bound=BaseModel)
@@ -84,28 +85,10 @@ def _has_lone_surrogate(value: Any) -> bool:
 
 
 # orjson parses a body several times faster than json with the hooks above, and agrees with it
-# on everything except numbers: it turns an integer beyond 64 bits into a float, silently. So
-# it is used only for bodies with no integer of 16 digits or more (anything below 10**15 is
-# exact in a double); any other body, and any body orjson refuses (a number too large for a
+# on everything except integers beyond 64 bits (see json_numbers): it is used only for bodies
+# that cannot hold one; any other body, and any body orjson refuses (a number too large for a
 # double among them), goes the careful way, which gives the same value or the same error as
-# always. The check is two C-speed passes (translate, then substring search), not a regex
-# scan, which would cost more than the parse on a 240-trial submit.
-_NUMBER_SHAPE = bytes(
-    ord("0") if chr(c).isdigit() and c < 128
-    else ord(".") if c == ord(".")
-    else ord("e") if c in b"eE"
-    else ord("s") if c in b"+-"
-    else ord(" ")
-    for c in range(256)
-)  # fmt: skip
-# 16 digits after anything but a digit, '.' or an exponent's 'e' (JSON puts an integer after
-# '[', ',', ':', blanks or '-'): conservative, a long digit run inside a string counts too.
-_LONG_INTEGERS = (b" " + b"0" * 16, b"s" + b"0" * 16)
-
-
-def _needs_careful_parse(raw: bytes) -> bool:
-    shape = b" " + raw.translate(_NUMBER_SHAPE)
-    return b"0" * 16 in shape and any(p in shape for p in _LONG_INTEGERS)
+# always.
 
 
 def _careful_loads(raw: bytes) -> Any:
@@ -120,7 +103,7 @@ def _careful_loads(raw: bytes) -> Any:
 
 
 def _loads(raw: bytes) -> Any:
-    if not _needs_careful_parse(raw):
+    if not may_hold_long_integer(raw):
         try:
             return orjson.loads(raw)
         except orjson.JSONDecodeError:

@@ -6,11 +6,11 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-import orjson
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from cogflow_desktop.json_numbers import loads_exact
 from cogflow_desktop.security import envelopes, pseudonyms
 from cogflow_desktop.services import manifest
 from cogflow_desktop.services.errors import Corrupted, NotFound
@@ -117,7 +117,6 @@ def trial_pages(
     authenticated with its own row's AAD (run id and trial index), exactly as iter_trials."""
     fetch_page = trial_page_fetcher(s)
     prefix = _trial_aad_prefix(run_id)
-    loads = orjson.loads  # several times faster than json.loads on a trial
     last, key_id, cipher = -1, None, None
     try:
         while True:
@@ -129,10 +128,7 @@ def trial_pages(
                 if row_key_id != key_id:
                     key_id, cipher = row_key_id, keys.cipher(row_key_id)
                 plain = cipher.decrypt(blob, b"%s%d" % (prefix, idx))  # type: ignore[union-attr]
-                try:
-                    page.append(loads(plain))
-                except ValueError:  # what orjson refuses (NaN, huge integers): the json module
-                    page.append(json.loads(plain))
+                page.append(loads_exact(plain))
             last = rows[-1][0]
             yield page
             if len(rows) < batch:  # a short page is the last: saves a query per run

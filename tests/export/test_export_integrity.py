@@ -77,6 +77,23 @@ def test_values_orjson_refuses_are_read_by_the_json_module(ctx: Context, tmp_pat
     assert got[0]["big"] == 2**80 and got[2] == odd[2]
 
 
+def test_huge_integers_alone_keep_every_digit(ctx: Context, tmp_path: Path) -> None:
+    # orjson reads an integer beyond 64 bits as a float without complaint; a trial holding one
+    # and nothing orjson refuses must still come back as the integer that was stored.
+    big = [
+        {"trial_index": 0, "rt_ms": 1.5, "big": 2**80},
+        {"trial_index": 1, "rt_ms": 2.5, "big": -(2**70), "note": "x" * 20},
+    ]
+    run_id = submit(ctx, "P2", big)
+    out = tmp_path / "big.csv"
+    export_study(ctx, key(ctx), ExportOptions(SLUG, "csv", out), actor=USER)
+    _header, rows, _raw = read_csv(out)
+    assert [r["big"] for r in rows] == [str(2**80), str(-(2**70))]
+    with ctx.read() as s:
+        got = list(results.iter_trials(s, results.RunKeys(s, key(ctx), run_id), run_id))
+    assert got == big and isinstance(got[0]["big"], int)
+
+
 def _swap(ctx: Context, a: tuple[str, int], b: tuple[str, int]) -> None:
     def where(at: tuple[str, int]) -> Any:
         return (TrialRecord.run_id == at[0]) & (TrialRecord.trial_index == at[1])
