@@ -11,12 +11,14 @@ database is never written to, so the report beside the export is the record.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from sqlalchemy import select
 
 from cogflow_desktop.export.atomic import temp_name
 from cogflow_desktop.export.options import ExportOptions, ExportResult
@@ -29,7 +31,9 @@ from cogflow_desktop.export.salvage_source import (
 )
 from cogflow_desktop.export.service import _check, _make_sink, _plain
 from cogflow_desktop.export.source import select_runs
-from cogflow_desktop.services.errors import BadRequest, Corrupted
+from cogflow_desktop.services import auth
+from cogflow_desktop.services.errors import BadRequest, Corrupted, ServiceError
+from cogflow_desktop.store.models import Study
 
 REPORT_SUFFIX = ".salvage-report.txt"
 
@@ -108,6 +112,49 @@ def export_salvaged(
     )
     _write_report(ctx, options, result, salvaged)
     return result
+
+
+def study_slugs(ctx: SalvageContext) -> list[str]:
+    """The studies the damaged database's copy still lists (empty when the list is unreadable)."""
+    try:
+        with ctx.reader() as s:
+            return sorted(str(slug) for slug in s.scalars(select(Study.slug)))
+    except UNREADABLE:
+        return []
+
+
+def signed_in_salvage(
+    ctx: SalvageContext,
+    username: str,
+    password: str,
+    code: str,
+    options: ExportOptions,
+    client: str,
+) -> SalvageResult:
+    """A salvage export behind the same proof as every export: the password, then a TOTP code
+    verified just now (both checked, throttled and audited in the copy). Raises ServiceError
+    with one sentence on a refusal or when nothing could be read."""
+    try:
+        try:
+            login = auth.login(ctx, username, password, client=client)
+        except ServiceError as exc:
+            raise BadRequest("The username or password is not correct.") from exc
+        try:
+            if not code.strip():
+                raise BadRequest("An export needs a current code from your authenticator app.")
+            auth.verify_code(ctx, login.secrets, code.strip(), client=client)
+            auth.require_fresh_mfa(ctx, login.secrets)
+            return export_salvaged(ctx, login.secrets.private_key, options)
+        finally:
+            # Signing out of a copy that cannot take the write must not hide the export.
+            with contextlib.suppress(*UNREADABLE):
+                auth.logout(ctx, login.token, client=client)
+    except UNREADABLE as exc:
+        raise Corrupted(
+            f"The accounts or sessions in the damaged database {ctx.damaged_db} cannot be read "
+            "or written even in its copy, so no one can sign in to salvage it; restore the "
+            "newest good backup."
+        ) from exc
 
 
 def _write_report(
