@@ -56,7 +56,7 @@ class SalvageResult:
         )
         if self.complete:
             return f"{what}: every run and trial was read and authenticated; report: {self.report}."
-        named = ", ".join(f"run {r.run_id} ({_short(r)})" for r in self.lost)
+        named = ", ".join(f"run {r.run_id} ({short_loss(r)})" for r in self.lost)
         return f"{what}; could not read or authenticate {named}; details in {self.report}."
 
 
@@ -179,7 +179,7 @@ def _write_report(
         lines.append("Nothing was lost: every run and trial was read and authenticated.")
     else:
         lines.append("Could not be read or authenticated (left out of the export):")
-        lines.extend(f"- run {r.run_id}: {_long(r)}" for r in result.lost)
+        lines.extend(f"- run {r.run_id}: {describe_loss(r)}" for r in result.lost)
     lines += [
         "",
         "This export is not in the audit log: the damaged database is never written to.",
@@ -212,13 +212,13 @@ def _ranges(indices: list[int]) -> str:
     return f"{word} {', '.join(parts)}"
 
 
-def _short(r: RunSalvage) -> str:
+def short_loss(r: RunSalvage) -> str:
     if r.run_problem is not None:
         return "the whole run"
     return _ranges(r.unreadable + r.unauthenticated)
 
 
-def _long(r: RunSalvage) -> str:
+def describe_loss(r: RunSalvage) -> str:
     if r.run_problem is not None:
         return f"left out entirely: {r.run_problem}."
     said = []

@@ -1,0 +1,143 @@
+"""`sync --salvage` on a damaged database, against the central-like test server: it works
+from a private copy (the damaged file is not written to), sends every run that is whole and
+only those (a run missing trials would be taken as complete there), names the rest in one
+sentence and a report, and records what it sent outside the database, so that neither a
+second salvage nor a sync after restoring the backup sends a run twice (the central server
+makes a new run on every start: it would store it twice)."""
+
+from __future__ import annotations
+
+import io
+import sqlite3
+import sys
+from pathlib import Path
+
+import pytest
+from central_server import CentralServer
+from damage_helpers import folder_digests
+from sync_helpers import (
+    LAB_PASSWORD,
+    arrived_central,
+    assert_same,
+    lab_context,
+    local_results,
+    make_trials,
+    publish_local,
+    seed_run,
+)
+
+from cogflow_desktop.cli import main as cli_main
+from cogflow_desktop.settings import Settings
+from cogflow_desktop.store import backups
+from cogflow_desktop.store.restore import restore_backup
+from cogflow_desktop.sync.sent_ledger import LEDGER_NAME
+
+ALICE, ALICE_PW = "alice", "alice central password"
+TRIALS = 8
+
+
+def _sync(url: str, lab_dir: Path, *extra: str, monkeypatch: pytest.MonkeyPatch) -> int:
+    monkeypatch.setattr(sys, "stdin", io.StringIO(f"{LAB_PASSWORD}\n{ALICE_PW}\n"))
+    return cli_main(
+        ["sync", "--server", url, "--user", "lab", "--password-stdin", "--remote-user", ALICE,
+         "--data-dir", str(lab_dir), "--workers", "2", "--timeout", "10", *extra]
+    )  # fmt: skip
+
+
+def _damage_trial(db: Path, run_id: str, index: int) -> None:
+    """A bad sector over the page that holds one trial of the run."""
+    with sqlite3.connect(f"{db.as_uri()}?mode=ro&immutable=1", uri=True) as conn:
+        blob = bytes(
+            conn.execute(
+                "SELECT ciphertext FROM trial_records WHERE run_id = ? AND trial_index = ?",
+                (run_id, index),
+            ).fetchone()[0]
+        )
+        page = int(conn.execute("PRAGMA page_size").fetchone()[0])
+    at = db.read_bytes().index(blob)
+    with db.open("r+b") as f:
+        f.seek(at - at % page)
+        f.write(b"\xa5" * page)
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("COGFLOW_DATA_DIR", "COGFLOW_PASSWORD", "COGFLOW_REMOTE_PASSWORD"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_salvage_sync_sends_whole_runs_once_even_after_a_restore(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lab_dir = tmp_path / "lab"
+    settings = Settings.from_env(lab_dir)
+    ctx = lab_context(lab_dir)
+    try:
+        publish_local(ctx, "s")
+        whole = seed_run(ctx, "s", "P-whole", make_trials(TRIALS, pad=600))
+        short = seed_run(ctx, "s", "P-short", make_trials(TRIALS, pad=600))
+    finally:
+        ctx.close()
+    backup = backups.make_backup(settings.db_path, settings.backup_dir)
+    ctx = lab_context(lab_dir)
+    try:
+        later = seed_run(ctx, "s", "P-later", make_trials(TRIALS, pad=600))  # not in the backup
+        expected = local_results(ctx)
+    finally:
+        ctx.close()
+    db = settings.db_path
+    _damage_trial(db, short, 3)
+    assert backups.quick_check(db) is not None
+
+    with CentralServer({ALICE: ALICE_PW}) as central:
+        # Without --salvage: refused, and the refusal says what to do.
+        capsys.readouterr()
+        assert _sync(central.url, lab_dir, monkeypatch=monkeypatch) == 1
+        err = capsys.readouterr().err
+        assert "is damaged" in err and "--salvage" in err
+        assert not central.runs
+
+        before = folder_digests(lab_dir)
+        assert _sync(central.url, lab_dir, "--salvage", monkeypatch=monkeypatch) == 3
+        err = capsys.readouterr().err
+        sentence = err.strip().splitlines()[-1]
+        assert sentence.startswith(
+            f"Sent 2 of 3 unsynced runs from the damaged database to {central.url}"
+        )
+        assert short in sentence and whole not in sentence and later not in sentence
+        assert "after restoring a backup" in sentence and LEDGER_NAME in sentence
+        # The damaged file and its folder are as they were, but for the ledger and the report.
+        after = folder_digests(lab_dir)
+        new = sorted(set(after) - set(before))
+        assert len(new) == 2 and LEDGER_NAME in new
+        assert {k: after[k] for k in before} == before
+        report = lab_dir / next(n for n in new if n.startswith("sync-salvage-report-"))
+        text = report.read_text(encoding="utf-8")
+        assert short in text and "could not be read" in text
+
+        got = arrived_central(central)
+        assert set(got.by_local_id) == {whole, later}  # the short run is not sent short
+        for run_id in (whole, later):
+            (remote,) = got.by_local_id[run_id]
+            assert_same(expected[run_id], remote)
+
+        # A second salvage sends nothing again.
+        assert _sync(central.url, lab_dir, "--salvage", monkeypatch=monkeypatch) == 3
+        capsys.readouterr()
+        assert len(central.runs) == 2
+
+        # Restore the backup (it has `whole` and `short` whole, not `later`), sync as usual:
+        # `short` goes now, `whole` is not sent a second time.
+        restore_backup(db, backup)
+        assert _sync(central.url, lab_dir, monkeypatch=monkeypatch) == 0
+        capsys.readouterr()
+        got = arrived_central(central)
+        assert {k: len(v) for k, v in got.by_local_id.items()} == {whole: 1, short: 1, later: 1}
+        assert len(central.runs) == 3
+        (remote,) = got.by_local_id[short]
+        assert_same(expected[short], remote)
+
+        # On a sound database, --salvage is refused.
+        assert _sync(central.url, lab_dir, "--salvage", monkeypatch=monkeypatch) == 1
+        err = capsys.readouterr().err
+        assert "passed its integrity check" in err and "sync without --salvage" in err
