@@ -252,6 +252,8 @@ def _salvage(
         )
     except ServiceError as exc:
         raise CliError(exc.message) from exc
+    except sent_ledger.LedgerUnreadable as exc:
+        raise CliError(str(exc)) from exc
     engine = SyncEngine(
         ctx,
         client,

@@ -178,7 +178,10 @@ class SyncEngine:
             )
             raise SyncError(ANONYMOUS_REFUSAL)
         # Runs sent from a damaged database's copy are not sent twice (sync/sent_ledger.py).
-        sent_ledger.adopt(self.ctx, self.server_url, self.actor)
+        try:
+            sent_ledger.adopt(self.ctx, self.server_url, self.actor)
+        except sent_ledger.LedgerUnreadable as exc:
+            raise SyncError(str(exc)) from exc
         due = state.due_runs(
             self.ctx,
             self.server_url,

@@ -53,15 +53,26 @@ def ledger_path(ctx: Context) -> Path:
     return folder / LEDGER_NAME
 
 
+class LedgerUnreadable(Exception):
+    """The ledger exists but cannot be read: sync stops rather than risk sending a run twice."""
+
+
 def read_ledger(path: Path) -> dict[str, Sent]:
     """The newest entry per (server, run)."""
     if not path.is_file():
         return {}
-    raw = json.loads(path.read_text(encoding="utf-8"))
-    found: dict[str, Sent] = {}
-    for item in raw.get("runs", []):
-        sent = Sent(**item)
-        found[f"{sent.server_url} {sent.run_id}"] = sent
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        found: dict[str, Sent] = {}
+        for item in raw.get("runs", []):
+            sent = Sent(**item)
+            found[f"{sent.server_url} {sent.run_id}"] = sent
+    except (OSError, ValueError, TypeError, AttributeError) as exc:
+        raise LedgerUnreadable(
+            f"The file {path}, which lists the runs sent from a damaged database, cannot be "
+            f"read ({exc}), so sync stops rather than risk sending a run twice; repair it or "
+            "move it aside if those runs are known to be on the server."
+        ) from exc
     return found
 
 

@@ -29,7 +29,10 @@ from sync_helpers import (
 from cogflow_desktop.cli import main as cli_main
 from cogflow_desktop.settings import Settings
 from cogflow_desktop.store import backups
+from cogflow_desktop.store.models import RunSession
 from cogflow_desktop.store.restore import restore_backup
+from cogflow_desktop.sync import material, sent_ledger, state
+from cogflow_desktop.sync.client import CentralClient, Credentials
 from cogflow_desktop.sync.sent_ledger import LEDGER_NAME
 
 ALICE, ALICE_PW = "alice", "alice central password"
@@ -141,3 +144,55 @@ def test_salvage_sync_sends_whole_runs_once_even_after_a_restore(
         assert _sync(central.url, lab_dir, "--salvage", monkeypatch=monkeypatch) == 1
         err = capsys.readouterr().err
         assert "passed its integrity check" in err and "sync without --salvage" in err
+
+
+def test_a_run_the_ledger_says_was_only_started_is_finished_on_that_remote_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A salvage sync stopped after the server started a run: the next sync (here after a
+    restore) sends the trials to that remote run instead of starting another; an unreadable
+    ledger stops sync before anything is sent."""
+    lab_dir = tmp_path / "lab"
+    ctx = lab_context(lab_dir)
+    try:
+        publish_local(ctx, "s")
+        run_id = seed_run(ctx, "s", "P-1", make_trials(TRIALS))
+        expected = local_results(ctx)[run_id]
+        with ctx.read() as s:
+            run = s.get(RunSession, run_id)
+            assert run is not None
+            ref = material.config_ref(run)
+    finally:
+        ctx.close()
+    with CentralServer({ALICE: ALICE_PW}) as central:
+        client = CentralClient(central.url, credentials=Credentials(ALICE, ALICE_PW))
+        try:
+            client.connect()
+            published = client.publish(ref.publish_body())
+            started = client.start_run("s", "P-1")
+        finally:
+            client.close()
+        remote_id = str(started["run_session_id"])
+        ledger = lab_dir / LEDGER_NAME
+        snap = state.Snapshot(
+            run_id, state.STARTED_REMOTE, central.url, "s", "v1", remote_id,
+            str(published["config_version_id"]), 0, 0, 0, True, None,
+        )  # fmt: skip
+        sent_ledger.write_entry(ledger, snap, central.url)
+
+        # A ledger that cannot be read stops sync before anything is sent.
+        good = ledger.read_bytes()
+        ledger.write_text("{not json", encoding="utf-8")
+        capsys.readouterr()
+        assert _sync(central.url, lab_dir, monkeypatch=monkeypatch) == 1
+        err = capsys.readouterr().err
+        assert str(ledger) in err and "rather than risk sending a run twice" in err
+        assert not central.runs[remote_id].trials
+
+        ledger.write_bytes(good)
+        assert _sync(central.url, lab_dir, monkeypatch=monkeypatch) == 0
+        assert list(central.runs) == [remote_id]  # no second start
+        got = arrived_central(central)
+        (remote,) = got.by_local_id[run_id]
+        assert remote["run_session_id"] == remote_id
+        assert_same(expected, remote)
