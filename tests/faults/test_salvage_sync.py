@@ -149,8 +149,8 @@ def test_salvage_sync_sends_whole_runs_once_even_after_a_restore(
 def test_a_run_the_ledger_says_was_only_started_is_finished_on_that_remote_run(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A salvage sync stopped after the server started a run: the next sync (here after a
-    restore) sends the trials to that remote run instead of starting another; an unreadable
+    """A salvage sync stopped after the server started a run: the next sync (after a
+    restore, say) sends the trials to that remote run instead of starting another; an unreadable
     ledger stops sync before anything is sent."""
     lab_dir = tmp_path / "lab"
     ctx = lab_context(lab_dir)
