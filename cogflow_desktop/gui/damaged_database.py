@@ -36,6 +36,7 @@ from cogflow_desktop.gui.dialogs.common import ErrorLabel, code_field, password_
 from cogflow_desktop.gui.dialogs.export import FORMAT_LABELS, SUFFIX, path_problem
 from cogflow_desktop.gui.errors import plain_sentence
 from cogflow_desktop.gui.export_flow import documents_folder
+from cogflow_desktop.gui.workers import Job, JobControl, JobRunner
 from cogflow_desktop.services.errors import ServiceError
 from cogflow_desktop.services.instance_lock import DataFolderInUse, InstanceLock
 from cogflow_desktop.settings import Settings
@@ -205,6 +206,9 @@ class SalvageExportDialog(QDialog):
         self.code = code_field()
         self.code.setObjectName("code")
         self.error = ErrorLabel()
+        self.status = QLabel()
+        self.status.setObjectName("salvageStatus")
+        self.jobs = JobRunner(self)
         intro = QLabel(
             "Every run that passes its integrity check is exported with each trial that "
             "authenticates; a report beside the export names the rest. Exporting needs your "
@@ -219,6 +223,7 @@ class SalvageExportDialog(QDialog):
         form.addRow("Username", self.username)
         form.addRow("Password", self.password)
         form.addRow("Code", self.code)
+        form.addRow(self.status)
         form.addRow(self.error)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
@@ -264,24 +269,44 @@ class SalvageExportDialog(QDialog):
             self.error.show_error(problem)
             return
         options = ExportOptions(study_slug=slug, format=self._fmt(), out=target)
-        try:
-            self.result_ = _busy(
-                lambda: signed_in_salvage(
-                    self.ctx,
-                    self.username.text().strip(),
-                    self.password.text(),
-                    self.code.text(),
-                    options,
-                    client=CLIENT,
-                )
-            )
-        except ServiceError as exc:
-            self.error.show_error(exc.message)
+        username, password, code = (
+            self.username.text().strip(),
+            self.password.text(),
+            self.code.text(),
+        )
+        self.password.clear()
+        self.code.clear()
+
+        def work(_control: JobControl) -> SalvageResult:
+            return signed_in_salvage(self.ctx, username, password, code, options, client=CLIENT)
+
+        def connect(job: Job) -> None:
+            job.signals.succeeded.connect(self._succeeded)
+            job.signals.failed.connect(self._failed)
+
+        # Off the window's thread: a large damaged database takes a while to read through.
+        self.setEnabled(False)
+        self.status.setText("Reading the damaged database's copy…")
+        self.jobs.start(work, connect)
+
+    def reject(self) -> None:
+        if self.jobs.busy:  # the job reads the copy that closing this dialog deletes
             return
-        finally:
-            self.password.clear()
-            self.code.clear()
+        super().reject()
+
+    def _succeeded(self, result: SalvageResult) -> None:
+        self.result_ = result
+        self.setEnabled(True)
         self.accept()
+
+    def _failed(self, exc: BaseException) -> None:
+        self.setEnabled(True)
+        self.status.setText("")
+        if isinstance(exc, ServiceError):
+            self.error.show_error(exc.message)
+        else:
+            log.error("Salvage export failed", exc_info=exc)
+            self.error.show_error(plain_sentence(exc))
 
 
 def start_or_recover(

@@ -25,6 +25,7 @@ from cogflow_desktop.gui.app import _damage_of
 from cogflow_desktop.gui.damaged_database import DamagedDatabaseDialog, start_or_recover
 from cogflow_desktop.gui.runtime import start_runtime
 from cogflow_desktop.services import auth
+from cogflow_desktop.services.instance_lock import InstanceLock
 from cogflow_desktop.store.backups import DatabaseDamaged, check_database
 
 SHOTS = os.environ.get("COGFLOW_SCREENSHOTS")  # a folder: the dialog's picture lands there
@@ -114,8 +115,8 @@ def test_salvage_export_from_the_dialog_writes_the_export_and_its_report(
     form.password.setText("not the password")
     form.code.setText(pyotp.TOTP(data.totp_secret).at(time.time() + 30))
     form.export_button.click()
-    assert "password is not correct" in form.error.text()
-    assert not out.exists()
+    qtbot.waitUntil(lambda: "password is not correct" in form.error.text())
+    assert form.isEnabled() and not out.exists()
 
     form.password.setText(PASSWORD)
     form.code.setText(pyotp.TOTP(data.totp_secret).at(time.time() + 30))
@@ -154,3 +155,22 @@ def test_without_a_good_backup_restore_is_disabled_with_the_reason(
     _shot(dialog, "damaged-database-dialog-no-backup.png")
     dialog.quit_button.click()
     assert dialog.result() == 0 and dialog.restored is None
+
+
+def test_restore_is_refused_while_another_process_holds_the_data_folder(
+    qtbot, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    data = damaged_folder(tmp_path / "data")
+    settings = data.settings
+    dialog = DamagedDatabaseDialog(settings, _damage(settings))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    held = InstanceLock(settings.data_dir, "`cogflow-desktop serve`").acquire()
+    try:
+        dialog.restore_button.click()
+    finally:
+        held.release()
+    assert "already in use by `cogflow-desktop serve`" in dialog.status.text()
+    assert dialog.restored is None and not (settings.data_dir / "damaged").exists()
+    db = settings.db_path
+    assert {p: digest(db.with_name(p)) for p in data.digests} == data.digests
