@@ -7,7 +7,8 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, Qt, QTimer
 from PySide6.QtGui import QGuiApplication
@@ -15,11 +16,10 @@ from PySide6.QtWebEngineWidgets import QWebEngineView  # loaded before the QAppl
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from cogflow_desktop import __version__
-from cogflow_desktop.gui.damaged_database import start_or_recover
 from cogflow_desktop.gui.errors import details_of, show_error
 from cogflow_desktop.gui.logs import setup_logging
 from cogflow_desktop.gui.main_window import MainWindow
-from cogflow_desktop.gui.runtime import StartupError, start_runtime
+from cogflow_desktop.gui.runtime import AppRuntime, StartupError, start_runtime
 from cogflow_desktop.settings import default_data_dir
 from cogflow_desktop.store.backups import DatabaseDamaged
 
@@ -60,7 +60,7 @@ def run_gui(argv: Sequence[str] | None = None) -> int:
     data_dir = default_data_dir()
     try:
         setup_logging(data_dir)
-        runtime = start_or_recover(data_dir, lambda: start_runtime(data_dir), _damage_of)
+        runtime = _start(data_dir)
     except (StartupError, OSError) as exc:
         box = QMessageBox(QMessageBox.Icon.Critical, "CogFlow Desktop cannot start", str(exc))
         box.setDetailedText(details_of(exc))
@@ -83,6 +83,21 @@ def run_gui(argv: Sequence[str] | None = None) -> int:
         runtime.stop()
         log.info("CogFlow Desktop stopped")
     return int(code)
+
+
+def _start(data_dir: Path, start: Callable[[], AppRuntime] | None = None) -> AppRuntime | None:
+    """The runtime; with a damaged database, the window that offers the ways on (None: the
+    researcher quit)."""
+    start = start or (lambda: start_runtime(data_dir))
+    try:
+        return start()
+    except StartupError as exc:
+        if _damage_of(exc) is None:
+            raise
+    # Loaded only now: the window brings the export and sync code the first screen avoids.
+    from cogflow_desktop.gui.damaged_database import start_or_recover
+
+    return start_or_recover(data_dir, start, _damage_of)
 
 
 def _damage_of(exc: BaseException) -> DatabaseDamaged | None:

@@ -21,8 +21,8 @@ from PySide6.QtWebEngineWidgets import QWebEngineView  # noqa: F401
 from PySide6.QtWidgets import QApplication
 
 from cogflow_desktop.export import ExportOptions, export_study
-from cogflow_desktop.gui.app import _damage_of
-from cogflow_desktop.gui.damaged_database import DamagedDatabaseDialog, start_or_recover
+from cogflow_desktop.gui.app import _start as app_start
+from cogflow_desktop.gui.damaged_database import DamagedDatabaseDialog
 from cogflow_desktop.gui.runtime import start_runtime
 from cogflow_desktop.services import auth
 from cogflow_desktop.services.instance_lock import InstanceLock
@@ -61,9 +61,7 @@ def test_restore_moves_the_damaged_files_aside_and_the_app_starts_on_the_backup(
         dialog.restore_button.click()
 
     QTimer.singleShot(0, click_restore)
-    runtime = start_or_recover(
-        settings.data_dir, lambda: start_runtime(settings.data_dir, port=0), _damage_of
-    )
+    runtime = app_start(settings.data_dir, lambda: start_runtime(settings.data_dir, port=0))
     assert runtime is not None
     try:
         headline = str(seen["headline"])
