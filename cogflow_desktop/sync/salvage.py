@@ -28,6 +28,7 @@ from cogflow_desktop.export.salvage_source import (
 )
 from cogflow_desktop.export.source import select_runs
 from cogflow_desktop.security import files
+from cogflow_desktop.services.context import _mark_interrupted_runs as mark_interrupted_runs
 from cogflow_desktop.services.errors import Corrupted
 from cogflow_desktop.store.models import RunSession, Study
 from cogflow_desktop.sync import sent_ledger, state
@@ -86,6 +87,9 @@ def plan(
     """Which of the copy's unsynced runs are whole (sendable), and which are not, and why."""
     try:
         sent_ledger.adopt(ctx, server_url, actor)  # a second salvage sends nothing twice
+        # As opening the folder normally would: runs the stopped process left open are flagged
+        # interrupted (in the copy), so they are sent as failed with every trial, not skipped.
+        mark_interrupted_runs(ctx)
         due = state.due_runs(
             ctx,
             server_url,

@@ -10,11 +10,13 @@ from __future__ import annotations
 import io
 import sqlite3
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from central_server import CentralServer
 from damage_helpers import folder_digests
+from sqlalchemy import update
 from sync_helpers import (
     LAB_PASSWORD,
     arrived_central,
@@ -23,6 +25,7 @@ from sync_helpers import (
     local_results,
     make_trials,
     publish_local,
+    seed_interrupted,
     seed_run,
 )
 
@@ -196,3 +199,36 @@ def test_a_run_the_ledger_says_was_only_started_is_finished_on_that_remote_run(
         (remote,) = got.by_local_id[run_id]
         assert remote["run_session_id"] == remote_id
         assert_same(expected, remote)
+
+
+def test_a_run_the_stopped_app_left_open_is_sent_as_interrupted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The damaged database was never reopened, so a run the app was recording when it stopped
+    is still marked as running: salvage sync flags it interrupted in the copy, as opening the
+    folder normally does, and sends it as failed with every trial."""
+    lab_dir = tmp_path / "lab"
+    ctx = lab_context(lab_dir)
+    try:
+        publish_local(ctx, "s")
+        done = seed_run(ctx, "s", "P-done", make_trials(TRIALS, pad=600))
+        open_run = seed_interrupted(ctx, "s", "P-open", make_trials(TRIALS))
+        expected = local_results(ctx)[open_run]
+        # The page's last checkpoint was long ago (sync waits for a quiet run).
+        with ctx.write() as s:
+            s.execute(
+                update(RunSession)
+                .where(RunSession.id == open_run)
+                .values(last_activity_at=datetime.now(UTC) - timedelta(hours=2))
+            )
+    finally:
+        ctx.close()
+    db = Settings.from_env(lab_dir).db_path
+    _damage_trial(db, done, 3)
+    with CentralServer({ALICE: ALICE_PW}) as central:
+        assert _sync(central.url, lab_dir, "--salvage", monkeypatch=monkeypatch) == 3
+        capsys.readouterr()
+        got = arrived_central(central)
+        assert set(got.by_local_id) == {open_run}
+        (remote,) = got.by_local_id[open_run]
+        assert_same({**expected, "interrupted": True}, remote)
