@@ -13,8 +13,13 @@ from typing import Any
 
 from cogflow_desktop import audit_anchor
 from cogflow_desktop.cli.common import CliError, StdinLines, add_data_dir, open_ctx, read_secret
+from cogflow_desktop.export.salvage_source import UNREADABLE, SalvageContext, open_salvage_copy
 from cogflow_desktop.services import users
-from cogflow_desktop.sync import keystore, state
+from cogflow_desktop.services.errors import ServiceError
+from cogflow_desktop.settings import Settings
+from cogflow_desktop.store.backups import DatabaseDamaged
+from cogflow_desktop.sync import keystore, sent_ledger, state
+from cogflow_desktop.sync import salvage as salvage_sync
 from cogflow_desktop.sync.client import (
     INSECURE_HTTP_WARNING,
     CentralClient,
@@ -26,6 +31,8 @@ from cogflow_desktop.sync.engine import ANONYMOUS_REASON, SyncEngine, SyncError,
 from cogflow_desktop.sync.progress import Progress, SyncReport
 
 UNATTENDED_ACTOR = "unattended-sync"
+# A salvage sync that had to leave a run out (as `export --salvage`).
+INCOMPLETE_EXIT = 3
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -79,6 +86,15 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "--retry-failed",
         action="store_true",
         help="also retry runs the server refused before (e.g. after fixing the study there)",
+    )
+    p.add_argument(
+        "--salvage",
+        action="store_true",
+        help="the database failed its integrity check: read a private copy of it and send "
+        "every run that is whole (passes its integrity check, every trial authenticates); "
+        "the rest are named in a report, the damaged file is not written to, and what was "
+        f"sent is kept in {sent_ledger.LEDGER_NAME} so that no run is sent twice. Exits with "
+        f"status {INCOMPLETE_EXIT} when a run had to be left out",
     )
     add_data_dir(p)
     p.set_defaults(func=run_sync)
@@ -147,7 +163,7 @@ def run_sync(args: argparse.Namespace) -> int:
             "Say which researcher account to log in to the central server with, using "
             f"--remote-user NAME: {ANONYMOUS_REASON}."
         )
-    ctx = open_ctx(args)
+    ctx = _open(args)
     try:
         stdin = StdinLines()
         if args.unattended:
@@ -172,23 +188,88 @@ def run_sync(args: argparse.Namespace) -> int:
             credentials=_remote_credentials(args, stdin),
             timeout=(min(10.0, args.timeout), args.timeout),
             allow_insecure_http=args.allow_insecure_http,
-            extra_headers=audit_anchor.sync_header(ctx.settings.data_dir),
+            extra_headers=audit_anchor.sync_header(sent_ledger.ledger_path(ctx).parent),
         )
         bar = ProgressBar(sys.stderr)
-        engine = SyncEngine(
-            ctx,
-            client,
-            key,
-            actor=actor,
-            options=SyncOptions(workers=args.workers, retry_failed=args.retry_failed),
-            progress=bar.update,
-        )
+        options = SyncOptions(workers=args.workers, retry_failed=args.retry_failed)
+        if isinstance(ctx, SalvageContext):
+            return _salvage(ctx, client, key, actor, options, bar)
+        engine = SyncEngine(ctx, client, key, actor=actor, options=options, progress=bar.update)
         report = _run_cancellable(engine)
         bar.finish()
         _print_report(report)
         return 0 if report.ok else 1
+    except UNREADABLE as exc:
+        if not isinstance(ctx, SalvageContext):
+            raise
+        raise CliError(
+            f"The damaged database {ctx.damaged_db} could not be read or written even in its "
+            "copy (its accounts, keys or sync state), so nothing more could be sent; restore "
+            "the newest good backup."
+        ) from exc
     finally:
         ctx.close()
+
+
+def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """The data folder's context, or with --salvage a private copy of its damaged database."""
+    if args.salvage:
+        try:
+            return open_salvage_copy(Settings.from_env(args.data_dir), command="sync")
+        except (ValueError, ServiceError) as exc:
+            raise CliError(str(exc)) from exc
+        except OSError as exc:
+            raise CliError(
+                f"The damaged database could not be copied aside: {exc.strerror or exc}."
+            ) from exc
+    try:
+        return open_ctx(args)
+    except CliError as exc:
+        if not isinstance(exc.__cause__, DatabaseDamaged):
+            raise
+        raise CliError(
+            f"{str(exc).rstrip('.')}; to send the runs it still holds whole, run this sync "
+            "again with --salvage."
+        ) from exc
+
+
+def _salvage(
+    ctx: SalvageContext,
+    client: CentralClient,
+    key: Any,
+    actor: str,
+    options: SyncOptions,
+    bar: ProgressBar,
+) -> int:
+    try:
+        found = salvage_sync.plan(
+            ctx,
+            key,
+            client.base_url,
+            actor=actor,
+            retry_failed=options.retry_failed,
+            interrupted_quiet_seconds=options.interrupted_quiet_seconds,
+        )
+    except ServiceError as exc:
+        raise CliError(exc.message) from exc
+    except sent_ledger.LedgerUnreadable as exc:
+        raise CliError(str(exc)) from exc
+    engine = SyncEngine(
+        ctx,
+        client,
+        key,
+        actor=actor,
+        options=options,
+        progress=salvage_sync.ledger_keeper(ctx, client.base_url, bar.update),
+    )
+    report = _run_cancellable(engine, found.sendable)
+    bar.finish()
+    _print_report(report)
+    result = salvage_sync.finish(ctx, found, report)
+    print(result.sentence(), file=sys.stderr)
+    if not result.complete:
+        return INCOMPLETE_EXIT
+    return 0 if report.ok else 1
 
 
 def _server(args: argparse.Namespace) -> str:
@@ -203,14 +284,14 @@ def _server(args: argparse.Namespace) -> str:
     return server
 
 
-def _run_cancellable(engine: SyncEngine) -> SyncReport:
+def _run_cancellable(engine: SyncEngine, run_ids: list[str] | None = None) -> SyncReport:
     """Run on a worker thread so Ctrl+C can ask the engine to stop after the current requests
     (every run keeps the step it reached)."""
     outcome: dict[str, Any] = {}
 
     def work() -> None:
         try:
-            outcome["report"] = engine.run()
+            outcome["report"] = engine.run(run_ids)
         except BaseException as exc:
             outcome["error"] = exc
 

@@ -11,12 +11,14 @@ database is never written to, so the report beside the export is the record.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from sqlalchemy import select
 
 from cogflow_desktop.export.atomic import temp_name
 from cogflow_desktop.export.options import ExportOptions, ExportResult
@@ -29,7 +31,9 @@ from cogflow_desktop.export.salvage_source import (
 )
 from cogflow_desktop.export.service import _check, _make_sink, _plain
 from cogflow_desktop.export.source import select_runs
-from cogflow_desktop.services.errors import BadRequest, Corrupted
+from cogflow_desktop.services import auth
+from cogflow_desktop.services.errors import BadRequest, Corrupted, ServiceError
+from cogflow_desktop.store.models import Study
 
 REPORT_SUFFIX = ".salvage-report.txt"
 
@@ -52,7 +56,7 @@ class SalvageResult:
         )
         if self.complete:
             return f"{what}: every run and trial was read and authenticated; report: {self.report}."
-        named = ", ".join(f"run {r.run_id} ({_short(r)})" for r in self.lost)
+        named = ", ".join(f"run {r.run_id} ({short_loss(r)})" for r in self.lost)
         return f"{what}; could not read or authenticate {named}; details in {self.report}."
 
 
@@ -110,6 +114,49 @@ def export_salvaged(
     return result
 
 
+def study_slugs(ctx: SalvageContext) -> list[str]:
+    """The studies the damaged database's copy still lists (empty when the list is unreadable)."""
+    try:
+        with ctx.reader() as s:
+            return sorted(str(slug) for slug in s.scalars(select(Study.slug)))
+    except UNREADABLE:
+        return []
+
+
+def signed_in_salvage(
+    ctx: SalvageContext,
+    username: str,
+    password: str,
+    code: str,
+    options: ExportOptions,
+    client: str,
+) -> SalvageResult:
+    """A salvage export behind the same proof as every export: the password, then a TOTP code
+    verified just now (both checked, throttled and audited in the copy). Raises ServiceError
+    with one sentence on a refusal or when nothing could be read."""
+    try:
+        try:
+            login = auth.login(ctx, username, password, client=client)
+        except ServiceError as exc:
+            raise BadRequest("The username or password is not correct.") from exc
+        try:
+            if not code.strip():
+                raise BadRequest("An export needs a current code from your authenticator app.")
+            auth.verify_code(ctx, login.secrets, code.strip(), client=client)
+            auth.require_fresh_mfa(ctx, login.secrets)
+            return export_salvaged(ctx, login.secrets.private_key, options)
+        finally:
+            # Signing out of a copy that cannot take the write must not hide the export.
+            with contextlib.suppress(*UNREADABLE):
+                auth.logout(ctx, login.token, client=client)
+    except UNREADABLE as exc:
+        raise Corrupted(
+            f"The accounts or sessions in the damaged database {ctx.damaged_db} cannot be read "
+            "or written even in its copy, so no one can sign in to salvage it; restore the "
+            "newest good backup."
+        ) from exc
+
+
 def _write_report(
     ctx: SalvageContext, options: ExportOptions, result: SalvageResult, runs: list[RunSalvage]
 ) -> None:
@@ -132,7 +179,7 @@ def _write_report(
         lines.append("Nothing was lost: every run and trial was read and authenticated.")
     else:
         lines.append("Could not be read or authenticated (left out of the export):")
-        lines.extend(f"- run {r.run_id}: {_long(r)}" for r in result.lost)
+        lines.extend(f"- run {r.run_id}: {describe_loss(r)}" for r in result.lost)
     lines += [
         "",
         "This export is not in the audit log: the damaged database is never written to.",
@@ -165,13 +212,13 @@ def _ranges(indices: list[int]) -> str:
     return f"{word} {', '.join(parts)}"
 
 
-def _short(r: RunSalvage) -> str:
+def short_loss(r: RunSalvage) -> str:
     if r.run_problem is not None:
         return "the whole run"
     return _ranges(r.unreadable + r.unauthenticated)
 
 
-def _long(r: RunSalvage) -> str:
+def describe_loss(r: RunSalvage) -> str:
     if r.run_problem is not None:
         return f"left out entirely: {r.run_problem}."
     said = []

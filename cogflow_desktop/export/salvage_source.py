@@ -66,7 +66,7 @@ class SalvageContext(Context):
             shutil.rmtree(self.copy_dir, ignore_errors=True)
 
 
-def open_salvage_copy(settings: Settings) -> SalvageContext:
+def open_salvage_copy(settings: Settings, command: str = "export") -> SalvageContext:
     """Copy the damaged database aside and open the copy. Sign-ins, TOTP checks and their audit
     rows work as usual but land in the copy (the damaged file is never written to)."""
     db = settings.db_path
@@ -84,7 +84,7 @@ def open_salvage_copy(settings: Settings) -> SalvageContext:
         if problem is None:
             raise BadRequest(
                 f"The database {db} passed its integrity check, so there is nothing to "
-                "salvage: export without --salvage."
+                f"salvage: {command} without --salvage."
             )
         engine = make_engine(copy.db_path)
         tiers = standard_tiers(settings.throttle_limit, settings.throttle_window_seconds)

@@ -7,7 +7,8 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, Qt, QTimer
 from PySide6.QtGui import QGuiApplication
@@ -18,8 +19,9 @@ from cogflow_desktop import __version__
 from cogflow_desktop.gui.errors import details_of, show_error
 from cogflow_desktop.gui.logs import setup_logging
 from cogflow_desktop.gui.main_window import MainWindow
-from cogflow_desktop.gui.runtime import StartupError, start_runtime
+from cogflow_desktop.gui.runtime import AppRuntime, StartupError, start_runtime
 from cogflow_desktop.settings import default_data_dir
+from cogflow_desktop.store.backups import DatabaseDamaged
 
 log = logging.getLogger(__name__)
 # For the start-up benchmark and the packaging smoke test: print one JSON line once the window
@@ -58,11 +60,13 @@ def run_gui(argv: Sequence[str] | None = None) -> int:
     data_dir = default_data_dir()
     try:
         setup_logging(data_dir)
-        runtime = start_runtime(data_dir)
+        runtime = _start(data_dir)
     except (StartupError, OSError) as exc:
         box = QMessageBox(QMessageBox.Icon.Critical, "CogFlow Desktop cannot start", str(exc))
         box.setDetailedText(details_of(exc))
         box.exec()
+        return 1
+    if runtime is None:  # the database is damaged and the researcher chose to quit
         return 1
     log.info("CogFlow Desktop %s started, local server %s", __version__, runtime.url)
     window = MainWindow(runtime)
@@ -79,6 +83,25 @@ def run_gui(argv: Sequence[str] | None = None) -> int:
         runtime.stop()
         log.info("CogFlow Desktop stopped")
     return int(code)
+
+
+def _start(data_dir: Path, start: Callable[[], AppRuntime] | None = None) -> AppRuntime | None:
+    """The runtime; with a damaged database, the window that offers the ways on (None: the
+    researcher quit)."""
+    start = start or (lambda: start_runtime(data_dir))
+    try:
+        return start()
+    except StartupError as exc:
+        if _damage_of(exc) is None:
+            raise
+    # Loaded only now: the window brings the export and sync code the first screen avoids.
+    from cogflow_desktop.gui.damaged_database import start_or_recover
+
+    return start_or_recover(data_dir, start, _damage_of)
+
+
+def _damage_of(exc: BaseException) -> DatabaseDamaged | None:
+    return exc.__cause__ if isinstance(exc.__cause__, DatabaseDamaged) else None
 
 
 def _unexpected(window: MainWindow, exc: BaseException) -> None:

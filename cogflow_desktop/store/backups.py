@@ -41,9 +41,15 @@ class DatabaseDamaged(Exception):
 
 
 def quick_check(db_path: Path) -> str | None:
-    """None when the file is a sound SQLite database, else what is wrong (first finding)."""
+    """None when the file is a sound SQLite database, else what is wrong (first finding).
+
+    Only reads: with no -wal beside it (no committed data outside the file, no writer) the
+    file is opened `immutable`, so SQLite creates no -wal or -shm next to a damaged database
+    or a backup; with a -wal, read-only as usual, as its content must be checked too."""
+    wal = db_path.with_name(db_path.name + "-wal")
+    mode = "mode=ro" if wal.exists() else "mode=ro&immutable=1"
     try:
-        conn = sqlite3.connect(f"{db_path.as_uri()}?mode=ro", uri=True, timeout=10)
+        conn = sqlite3.connect(f"{db_path.as_uri()}?{mode}", uri=True, timeout=10)
     except sqlite3.Error as exc:
         return str(exc)
     try:

@@ -39,7 +39,7 @@ from sqlalchemy import select
 
 from cogflow_desktop.services.context import Context
 from cogflow_desktop.store.models import RunSession, SyncState
-from cogflow_desktop.sync import material, retry, state
+from cogflow_desktop.sync import material, retry, sent_ledger, state
 from cogflow_desktop.sync.client import MAX_REQUEST_BYTES, CentralClient, RemoteError, encode
 from cogflow_desktop.sync.pieces import (
     DEFAULT_PIECE_BYTES,
@@ -177,6 +177,11 @@ class SyncEngine:
                 details={"reason": ANONYMOUS_REFUSAL},
             )
             raise SyncError(ANONYMOUS_REFUSAL)
+        # Runs sent from a damaged database's copy are not sent twice (sync/sent_ledger.py).
+        try:
+            sent_ledger.adopt(self.ctx, self.server_url, self.actor)
+        except sent_ledger.LedgerUnreadable as exc:
+            raise SyncError(str(exc)) from exc
         due = state.due_runs(
             self.ctx,
             self.server_url,
