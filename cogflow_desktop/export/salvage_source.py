@@ -22,7 +22,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import orjson
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
@@ -36,6 +35,7 @@ from cogflow_desktop.export.source import (
     load_run,
     read_secrets,
 )
+from cogflow_desktop.json_numbers import loads_exact
 from cogflow_desktop.security import envelopes
 from cogflow_desktop.services import manifest, results
 from cogflow_desktop.services.context import Context
@@ -187,7 +187,7 @@ def _read_trial(
     key_id, blob = row
     try:
         plain = keys.cipher(key_id).decrypt(bytes(blob), trial_aad(found.run_id, index))
-        found.trials.append(orjson.loads(plain))
+        found.trials.append(loads_exact(plain))
     except (envelopes.DecryptionError, ValueError, TypeError):
         found.unauthenticated.append(index)
 

@@ -44,7 +44,7 @@ def _record(settings: Settings) -> tuple[list[str], str]:
         for n in range(4):
             run_id = runs.start_run(ctx, "s", f"P-{n}", actor="t", client="t")["run_session_id"]
             rows = [
-                {"trial_index": i, "response": f"{SECRET}-{n}-{i}", "pad": "y" * 600}
+                {"trial_index": i, "response": f"{SECRET}-{n}-{i}", "pad": "y" * 600, "big": 2**70 + i}
                 for i in range(TRIALS)
             ]
             runs.checkpoint(
@@ -154,6 +154,10 @@ def test_salvage_export_keeps_what_authenticates_and_names_the_rest(
         by_run.setdefault(row["run_session_id"], {})[int(row["trial_index"])] = row["response"]
     for n in (0, 3):  # the intact runs, complete
         assert by_run[ids[n]] == {i: f"{SECRET}-{n}-{i}" for i in range(TRIALS)}
+    # Integers beyond 64 bits keep every digit (orjson alone would read them as floats).
+    assert {r["big"] for r in rows if r["run_session_id"] == ids[0]} == {
+        str(2**70 + i) for i in range(TRIALS)
+    }
     damaged = by_run.get(ids[1], {})
     assert 15 not in damaged and len(damaged) < TRIALS
     assert all(value == f"{SECRET}-1-{i}" for i, value in damaged.items())
