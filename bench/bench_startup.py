@@ -19,8 +19,12 @@ QWebEngineView (the floor any Qt + QtWebEngine app pays on this machine: interpr
 Chromium libraries, a shown window) and reports both moments as a ratio of it.
 
     python bench/bench_startup.py [--runs 7] [--program dist/CogFlowDesktop/cogflow-desktop]
+                                  [--baseline /tmp/main-tree]
 
 --program times a built app (scripts/build_app.py) instead of `python -m cogflow_desktop`.
+--baseline also times another source tree of the app (e.g. `git archive main | tar -x -C
+DIR`), alternating with this one, so a before/after pair sees the same machine load; a
+version that opened the data folder before showing its window has window = ready.
 
 Headless machines: run under a virtual display (xvfb-run) or set QT_QPA_PLATFORM=offscreen.
 """
@@ -51,11 +55,14 @@ def _child_env(**extra: str) -> dict[str, str]:
     return {**env, **CHILD_ENV, **extra}
 
 
-def one_run(data_dir: Path) -> dict[str, float]:
+def one_run(data_dir: Path, cwd: Path | None = None) -> dict[str, float]:
     env = _child_env(COGFLOW_DATA_DIR=str(data_dir), COGFLOW_GUI_SMOKE="1", COGFLOW_PORT="0")
+    if cwd is not None:  # `python -m cogflow_desktop` finds the package in its working folder
+        env["PYTHONPYCACHEPREFIX"] = str(data_dir.parent / "pycache-baseline")
     started = time.perf_counter()
     proc = subprocess.Popen(
         COMMAND,
+        cwd=cwd,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
@@ -75,13 +82,14 @@ def one_run(data_dir: Path) -> dict[str, float]:
             sample["process_to_ready_ms"] = elapsed
             sample["in_app_ready_ms"] = float(report["ready_ms"])
             # The worker's moment, moved from the app's clock to this one.
-            sample["process_to_server_ms"] = round(
-                elapsed - (report["ready_ms"] - report["server_ms"]), 1
-            )
-            sample["max_event_loop_gap_ms"] = float(report["max_event_loop_gap_ms"])
+            server_ms = report.get("server_ms", report["ready_ms"])
+            sample["process_to_server_ms"] = round(elapsed - (report["ready_ms"] - server_ms), 1)
+            sample["max_event_loop_gap_ms"] = float(report.get("max_event_loop_gap_ms", 0))
     proc.wait(timeout=120)
     if proc.returncode != 0 or "process_to_ready_ms" not in sample:
         raise SystemExit(f"The app did not start cleanly (exit status {proc.returncode}).")
+    sample.setdefault("process_to_window_ms", sample["process_to_ready_ms"])  # an older app
+    sample.setdefault("window_before_data", 0.0)
     return sample
 
 
@@ -133,6 +141,20 @@ def version_ms() -> float:
     return round((time.perf_counter() - started) * 1000, 1)
 
 
+def _baseline_report(base: list[dict[str, float]], bare_ms: float) -> dict[str, object]:
+    window = statistics.median(s["process_to_window_ms"] for s in base)
+    ready = statistics.median(s["process_to_ready_ms"] for s in base)
+    return {
+        "baseline": {
+            "median_process_to_window_ms": window,
+            "median_process_to_ready_ms": ready,
+            "ratio_window_to_bare_window": round(window / bare_ms, 2),
+            "ratio_ready_to_bare_window": round(ready / bare_ms, 2),
+            "samples_process_to_ready_ms": [s["process_to_ready_ms"] for s in base],
+        }
+    }
+
+
 def _load() -> float | None:
     return round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
 
@@ -141,6 +163,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--program", help="a built app's console program to time instead")
+    parser.add_argument("--baseline", type=Path, help="another source tree to time alongside")
     args = parser.parse_args()
     if args.program:
         COMMAND[:] = [str(Path(args.program).resolve())]
@@ -152,10 +175,14 @@ def main() -> int:
         # later ones open it.
         first = one_run(Path(tmp) / "data")
         version_ms()  # --version imports every command: their bytecode too
-        warm, bare = [], []
-        for _ in range(args.runs):  # alternating, so both see the same machine load
+        if args.baseline:
+            one_run(Path(tmp) / "base" / "data", cwd=args.baseline)  # its first launch
+        warm, bare, base = [], [], []
+        for _ in range(args.runs):  # alternating, so all see the same machine load
             warm.append(one_run(Path(tmp) / "data"))
             bare.append(bare_window_ms())
+            if args.baseline:
+                base.append(one_run(Path(tmp) / "base" / "data", cwd=args.baseline))
         floor = [version_ms() for _ in range(args.runs)]
     from PySide6 import __version__ as pyside_version
 
@@ -185,6 +212,7 @@ def main() -> int:
         "samples_process_to_window_ms": [s["process_to_window_ms"] for s in warm],
         "samples_process_to_ready_ms": [s["process_to_ready_ms"] for s in warm],
         "samples_bare_window_ms": bare,
+        **(_baseline_report(base, bare_ms) if base else {}),
         "platform": platform.platform(),
         "qpa": os.environ.get("QT_QPA_PLATFORM", "default"),
         "python": platform.python_version(),

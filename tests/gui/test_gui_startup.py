@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing
 from pathlib import Path
 
@@ -27,7 +27,7 @@ WAIT_MS = 90000  # a loaded 2-core machine imports slowly; never a timing check
 
 
 @pytest.fixture()
-def launched(qtbot, tmp_path: Path) -> Iterator[Launch]:  # type: ignore[no-untyped-def]
+def launched(qtbot, tmp_path: Path) -> Iterator[Callable[[], Launch]]:  # type: ignore[no-untyped-def]
     """Launched by the test itself (after it prepared the folder), shut down afterwards."""
     made: list[Launch] = []
 
@@ -37,7 +37,7 @@ def launched(qtbot, tmp_path: Path) -> Iterator[Launch]:  # type: ignore[no-unty
         made.append(result)
         return result
 
-    yield go  # type: ignore[misc]
+    yield go
     for result in made:
         result.window.shutdown()
         runtime = result.start.wait()
