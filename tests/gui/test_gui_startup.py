@@ -15,7 +15,7 @@ import requests
 from PySide6.QtWidgets import QLabel, QMessageBox
 
 from cogflow_desktop.gui.app import CANNOT_START, Launch, launch
-from cogflow_desktop.gui.main_window import OPENING
+from cogflow_desktop.gui.main_window import OPENING, PAGE_NAMES
 from cogflow_desktop.gui.runtime import StartupError, start_runtime
 from cogflow_desktop.services.context import open_context
 from cogflow_desktop.services.instance_lock import InstanceLock
@@ -71,9 +71,9 @@ def test_the_window_is_shown_before_the_data_folder_opens(qtbot, launched) -> No
     runtime = window.state.runtime
     assert requests.get(f"{runtime.url}/healthz", timeout=10).json()["ok"] is True
     assert window.stack.currentWidget() is window.studies  # the first screen
-    assert [window.nav.item(i).text() for i in range(window.nav.count())] == [
-        page.title for page in window.pages
-    ]
+    titles = [page.title for page in window.pages]
+    assert [window.nav.item(i).text() for i in range(window.nav.count())] == titles
+    assert [title for title, _icon in PAGE_NAMES] == titles  # the frame named them the same
     assert _action(window, "Run a participant…").isEnabled()
     assert runtime.url in window.server_label.text()
     # A new data folder has no researcher yet: the first-run wizard is what it asks first.
