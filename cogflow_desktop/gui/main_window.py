@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMainWindow,
-    QProgressBar,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -72,15 +71,12 @@ def _opening_notice() -> QWidget:
     notice.setObjectName("openingNotice")
     layout = QVBoxLayout(notice)
     layout.addStretch(1)
+    # Plain text, no animated busy bar: repainting one would take the interpreter from the
+    # worker thread sixty times a second while it opens the folder.
     label = QLabel(OPENING)
     label.setObjectName("openingLabel")
     label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-    busy = QProgressBar()
-    busy.setRange(0, 0)  # busy, no percentage: opening takes one step
-    busy.setTextVisible(False)
-    busy.setMaximumWidth(240)
     layout.addWidget(label)
-    layout.addWidget(busy, 0, Qt.AlignmentFlag.AlignHCenter)
     layout.addStretch(2)
     return notice
 
@@ -154,14 +150,11 @@ class MainWindow(QMainWindow):
         return self._shut_down
 
     def show_startup_failure(self) -> None:
-        """The data folder could not be opened: the notice stops looking busy (the reason is
-        in the message box app.startup_failed shows over it)."""
+        """The data folder could not be opened: the notice says so (the reason is in the
+        message box app.startup_failed shows over it)."""
         label = self.opening.findChild(QLabel, "openingLabel")
         if label is not None:
             label.setText("CogFlow Desktop cannot start.")
-        busy = self.opening.findChild(QProgressBar)
-        if busy is not None:
-            busy.hide()
         self.server_label.setText("The data folder is not open.")
 
     def attach(self, runtime: AppRuntime) -> None:
