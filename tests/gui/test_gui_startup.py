@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from pathlib import Path
@@ -28,11 +29,12 @@ WAIT_MS = 90000  # a loaded 2-core machine imports slowly; never a timing check
 
 @pytest.fixture()
 def launched(qtbot, tmp_path: Path) -> Iterator[Callable[[], Launch]]:  # type: ignore[no-untyped-def]
-    """Launched by the test itself (after it prepared the folder), shut down afterwards."""
+    """Launched by the test itself (after it prepared the folder; it calls start.begin() once
+    it has connected what it watches), shut down afterwards."""
     made: list[Launch] = []
 
     def go() -> Launch:
-        result = launch(tmp_path / "data", port=0)
+        result = launch(tmp_path / "data", port=0, begin=False)
         qtbot.addWidget(result.window)
         made.append(result)
         return result
@@ -50,10 +52,15 @@ def _action(window, text: str):  # type: ignore[no-untyped-def]
 
 
 def test_the_window_is_shown_before_the_data_folder_opens(qtbot, launched) -> None:  # type: ignore[no-untyped-def]
-    seen_at_ready: list[bool] = []
+    seen_at_ready: list[tuple[bool, bool]] = []
     result: Launch = launched()
     window = result.window
-    result.start.ready.connect(lambda _rt: seen_at_ready.append(window.isVisible()))
+    result.start.ready.connect(
+        lambda _rt: seen_at_ready.append(
+            (window.isVisible(), threading.current_thread() is threading.main_thread())
+        )
+    )
+    result.start.begin()
 
     # launch() returns with the window on screen and the folder still opening: the ready
     # signal is queued to this thread's event loop, which has not run yet.
@@ -67,7 +74,10 @@ def test_the_window_is_shown_before_the_data_folder_opens(qtbot, launched) -> No
     assert not _action(window, "About CogFlow Desktop").isEnabled()
 
     qtbot.waitUntil(lambda: window.ready, timeout=WAIT_MS)
-    assert seen_at_ready == [True]  # the server start was signalled to a window already shown
+    # The server start was signalled to a window already shown, on the GUI thread (the worker
+    # touches no Qt object; the pages were built here).
+    assert seen_at_ready == [(True, True)]
+    assert window.studies.thread() is window.thread()
     runtime = window.state.runtime
     assert requests.get(f"{runtime.url}/healthz", timeout=10).json()["ok"] is True
     assert window.stack.currentWidget() is window.studies  # the first screen
@@ -111,7 +121,9 @@ def test_a_failure_beside_the_window_reaches_the_researcher(  # type: ignore[no-
     if fault == "damaged database":  # the hook point in app.startup_failed relies on this
         assert isinstance(expected.value.__cause__, DatabaseDamaged)
     try:
-        window = launched().window
+        result = launched()
+        window = result.window
+        result.start.begin()
         qtbot.waitUntil(
             lambda: window.findChild(QMessageBox, "startupFailedBox") is not None,
             timeout=WAIT_MS,
