@@ -44,7 +44,12 @@ def _record(settings: Settings) -> tuple[list[str], str]:
         for n in range(4):
             run_id = runs.start_run(ctx, "s", f"P-{n}", actor="t", client="t")["run_session_id"]
             rows = [
-                {"trial_index": i, "response": f"{SECRET}-{n}-{i}", "pad": "y" * 600, "big": 2**70 + i}
+                {
+                    "trial_index": i,
+                    "response": f"{SECRET}-{n}-{i}",
+                    "pad": "y" * 600,
+                    "big": 2**70 + i,
+                }
                 for i in range(TRIALS)
             ]
             runs.checkpoint(

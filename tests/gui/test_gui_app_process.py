@@ -1,5 +1,6 @@
-"""The real entry point in its own process: `cogflow-desktop` with no command opens the window
-with a healthy server, loads a web view, and on quit leaves no web engine process behind."""
+"""The real entry point in its own process: `cogflow-desktop` with no command shows the window,
+then opens the data folder with a healthy server beside it, loads a web view, and on quit
+leaves no web engine process behind."""
 
 from __future__ import annotations
 
@@ -43,6 +44,9 @@ def test_app_starts_healthy_and_quits_cleanly(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     lines = [json.loads(x) for x in proc.stdout.splitlines() if x.startswith("{")]
+    # The window answered first, before the data folder was open (start-up beside it).
+    assert "window_ms" in lines[0] and lines[0]["visible"] is True, lines
+    assert lines[0]["data_ready"] is False
     ready = next(x for x in lines if "ready_ms" in x)
     web = next(x for x in lines if "render_pid" in x)
     assert ready["url"].startswith("http://127.0.0.1:")

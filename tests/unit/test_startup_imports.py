@@ -1,5 +1,7 @@
 """Start-up loads only what it needs: no Alembic for a current database, no command modules
-for the desktop app (bench/bench_startup.py measures the time; this checks the behaviour)."""
+for the desktop app, and nothing but Qt and the window's frame before the window shows (the
+database and server layers load beside it; bench/bench_startup.py measures the time, this
+checks the behaviour)."""
 
 from __future__ import annotations
 
@@ -69,6 +71,24 @@ def test_the_desktop_app_loads_export_sync_and_keyring_on_first_use() -> None:
         "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in "
         "('keyring', 'requests', 'alembic', 'pyarrow') or m in "
         "('cogflow_desktop.export.service', 'cogflow_desktop.sync.engine'))))"
+    )
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, env=env
+    ).stdout
+    assert json.loads(out.strip().splitlines()[-1]) == []
+
+
+def test_the_window_shows_before_the_database_and_server_layers_load() -> None:
+    """gui.app (and the main window's frame) import Qt only: SQLAlchemy, Flask, pydantic, the
+    models and the pages load on the worker thread or once the data folder is open."""
+    probe = (
+        "import sys, json, cogflow_desktop.gui.app; "
+        "heavy = ('sqlalchemy', 'flask', 'werkzeug', 'jinja2', 'pydantic', 'alembic'); "
+        "ours = ('cogflow_desktop.store', 'cogflow_desktop.api', 'cogflow_desktop.services', "
+        "'cogflow_desktop.gui.pages', 'cogflow_desktop.gui.runtime', 'PySide6.QtCharts'); "
+        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in heavy "
+        "or m.startswith(ours))))"
     )
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     out = subprocess.run(
