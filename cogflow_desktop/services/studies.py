@@ -197,7 +197,7 @@ def list_studies(ctx: Context) -> list[dict[str, Any]]:
         runs = (
             select(
                 RunSession.study_id,
-                func.count(RunSession.id).label("n"),
+                func.count().label("n"),
                 func.max(RunSession.completed_at).label("last_result"),
             )
             .group_by(RunSession.study_id)
@@ -282,7 +282,7 @@ def run_item(
 def study_runs(ctx: Context, slug: str, limit: int = RUNS_DEFAULT_LIMIT) -> dict[str, Any]:
     with ctx.read() as s:
         study = get_study(s, slug)
-        total = s.scalar(select(func.count(RunSession.id)).where(RunSession.study_id == study.id))
+        total = s.scalar(select(func.count()).where(RunSession.study_id == study.id))
         rows = s.execute(
             select(RunSession, ConfigVersion, ResultEnvelope)
             .join(ConfigVersion, ConfigVersion.id == RunSession.config_version_id)

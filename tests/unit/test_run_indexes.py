@@ -1,0 +1,139 @@
+"""The run list, the studies list and the start-up's search for open runs are answered from
+indexes (migration 0005), so they do not read every run of a large folder: checked with
+SQLite's own query plans of the statements the services send, never with timings (the numbers
+are in bench/bench_scale.py and the README)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+from cogflow_desktop.services import runs, studies, users
+from cogflow_desktop.services.context import Context, _mark_interrupted_runs, open_context
+from cogflow_desktop.settings import Settings
+from cogflow_desktop.store.engine import make_engine
+from cogflow_desktop.store.migrate import upgrade_database
+from cogflow_desktop.store.models import Base
+
+CONFIG = {"experiment_type": "trial-based", "task_type": "flanker", "timeline": []}
+
+
+@pytest.fixture()
+def ctx(tmp_path: Path) -> Iterator[Context]:
+    context = open_context(Settings.from_env(tmp_path / "data"), flag_interrupted_runs=False)
+    users.create_user(context, "alice", "alice's passphrase")
+    for slug in ("big", "small"):
+        studies.publish(
+            context, studies.PublishRequest(slug, slug, "v1", CONFIG), actor="alice", client=None
+        )
+    yield context
+    context.close()
+
+
+def _finished_run(ctx: Context, slug: str, participant: str) -> str:
+    run_id = runs.start_run(ctx, slug, participant, actor="t", client=None)["run_session_id"]
+    trial = {"trial_index": 0, "rt_ms": 400.0}
+    runs.submit(
+        ctx,
+        runs.SubmitRequest(run_id, "completed", 1, {}, {}, [trial]),
+        actor="t",
+        client=None,
+    )
+    return run_id
+
+
+def _plans(ctx: Context, call: Callable[[], Any]) -> tuple[Any, dict[str, str]]:
+    """What `call` returns, and the query plan SQLite chooses for each statement it sent."""
+    sent: list[tuple[str, Any]] = []
+
+    def capture(_conn, _cursor, statement, parameters, _context, executemany) -> None:  # type: ignore[no-untyped-def]
+        if not executemany and statement.lstrip().upper().startswith("SELECT"):
+            sent.append((statement, parameters))
+
+    event.listen(ctx.engine, "before_cursor_execute", capture)
+    try:
+        answer = call()
+    finally:
+        event.remove(ctx.engine, "before_cursor_execute", capture)
+    plans: dict[str, str] = {}
+    with sqlite3.connect(ctx.settings.db_path) as db:
+        for statement, parameters in sent:
+            rows = db.execute(f"EXPLAIN QUERY PLAN {statement}", parameters).fetchall()
+            plans[statement] = " | ".join(row[-1] for row in rows)
+    return answer, plans
+
+
+def _plan_of(plans: dict[str, str], *words: str) -> str:
+    found = [plan for sql, plan in plans.items() if all(w in sql for w in words)]
+    assert len(found) == 1, (words, list(plans))
+    return found[0]
+
+
+def test_run_list_page_is_read_in_start_order_from_an_index(ctx: Context) -> None:
+    ids = [_finished_run(ctx, "big", f"P{n}") for n in range(3)]
+    _finished_run(ctx, "small", "Q")
+    answer, plans = _plans(ctx, lambda: studies.study_runs(ctx, "big", limit=2))
+    assert answer["total_run_count"] == 3
+    assert [r["run_session_id"] for r in answer["runs"]] == ids[::-1][:2]  # newest first
+    page = _plan_of(plans, "FROM run_sessions JOIN config_versions", "LIMIT")
+    assert "USING INDEX ix_run_sessions_study_started (study_id=?)" in page
+    # Only runs started in the same microsecond would need sorting among themselves.
+    assert "USE TEMP B-TREE FOR ORDER BY" not in page
+    count = _plan_of(plans, "count(*)", "FROM run_sessions")
+    assert "USING COVERING INDEX" in count  # the rows themselves are not read
+
+
+def test_studies_list_counts_runs_from_an_index(ctx: Context) -> None:
+    _finished_run(ctx, "big", "P1")
+    _finished_run(ctx, "big", "P2")
+    runs.start_run(ctx, "small", "Q", actor="t", client=None)  # not finished: no result
+    listed, plans = _plans(ctx, lambda: studies.list_studies(ctx))
+    by_slug = {s["study_slug"]: s for s in listed}
+    assert (by_slug["big"]["run_count"], by_slug["small"]["run_count"]) == (2, 1)
+    assert by_slug["big"]["last_result_at"] is not None
+    assert by_slug["small"]["last_result_at"] is None
+    plan = _plan_of(plans, "FROM studies LEFT OUTER JOIN")
+    assert "SCAN run_sessions USING COVERING INDEX ix_run_sessions_study_completed" in plan
+
+
+def test_runs_left_open_are_found_at_start_by_status(ctx: Context) -> None:
+    _finished_run(ctx, "big", "P1")
+    open_run = runs.start_run(ctx, "big", "P2", actor="t", client=None)["run_session_id"]
+    _, plans = _plans(ctx, lambda: _mark_interrupted_runs(ctx))
+    plan = _plan_of(plans, "FROM run_sessions", "status")
+    assert "USING INDEX ix_run_sessions_status (status=?)" in plan
+    listed = studies.study_runs(ctx, "big")["runs"]
+    assert [r["run_session_id"] for r in listed if r["interrupted"]] == [open_run]
+
+
+def _indexes(db: Path, table: str) -> dict[str, list[str]]:
+    with sqlite3.connect(db) as conn:
+        names = [row[1] for row in conn.execute(f"PRAGMA index_list({table})")]
+        return {
+            name: [row[2] for row in conn.execute(f"PRAGMA index_info({name})")]
+            for name in names
+            if not name.startswith("sqlite_autoindex")
+        }
+
+
+def test_migrations_build_the_run_indexes_the_models_declare(tmp_path: Path) -> None:
+    migrated, declared = tmp_path / "migrated.sqlite3", tmp_path / "declared.sqlite3"
+    engine = make_engine(migrated)
+    try:
+        upgrade_database(engine, migrated, tmp_path / "backups")
+    finally:
+        engine.dispose()
+    engine = make_engine(declared)
+    try:
+        Base.metadata.create_all(engine)
+    finally:
+        engine.dispose()
+    found = _indexes(migrated, "run_sessions")
+    assert found == _indexes(declared, "run_sessions")
+    assert found["ix_run_sessions_study_started"] == ["study_id", "started_at"]
+    assert "ix_run_sessions_study_id" not in found  # the composite indexes start with it
