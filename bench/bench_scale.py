@@ -381,7 +381,6 @@ def _researcher(data_dir: Path, url: str) -> Any:
 
 
 def measure_http(data_dir: Path, samples: int) -> dict[str, Any]:
-    from cogflow_desktop.gui import queries  # noqa: F401 (the GUI's page size, below)
     from cogflow_desktop.services import studies
 
     proc, url, _ = _serve(data_dir)
@@ -424,6 +423,25 @@ def measure_http(data_dir: Path, samples: int) -> dict[str, Any]:
         return answer
     finally:
         _stop(proc)
+
+
+def measure_gui_queries(data_dir: Path, samples: int) -> dict[str, Any]:
+    """The read-only queries the app's Studies and Runs pages call (gui/queries.py, no Qt),
+    in this process on the same folder."""
+    from cogflow_desktop.gui import queries
+
+    ctx = _ctx(data_dir)
+    try:
+        answer: dict[str, Any] = {"load_average": _load()}
+        answer["studies_page_rows"], rows = _timed(lambda: queries.study_rows(ctx), samples)
+        answer["studies_page_rows"]["studies"] = len(rows)
+        answer["large_study_runs_page_rows"], rows = _timed(
+            lambda: queries.run_rows(ctx, LARGE_SLUG), samples
+        )
+        answer["large_study_runs_page_rows"]["runs"] = len(rows)
+        return answer
+    finally:
+        ctx.close()
 
 
 def _empty_folder(parent: Path) -> Path:
@@ -485,6 +503,7 @@ def main() -> None:
     report["folder_mib"] = round(folder_size(args.data_dir) / 2**20)
     if not args.seed_only:
         report["http"] = measure_http(args.data_dir, args.samples)
+        report["gui_queries"] = measure_gui_queries(args.data_dir, args.samples)
         with tempfile.TemporaryDirectory(prefix="cogflow-scale-") as tmp:
             report["startup"] = measure_startup(
                 args.data_dir, _empty_folder(Path(tmp)), args.starts

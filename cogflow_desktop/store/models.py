@@ -148,12 +148,15 @@ class ConfigVersion(Base):
 
 class RunSession(Base):
     __tablename__ = "run_sessions"
-    # A study's runs newest first (the run list's page), its run count and last result without
-    # reading the rows (the studies list), and the few open runs (start-up): each from an index
-    # however many runs the folder holds (bench/bench_scale.py, migration 0005).
+    # A study's runs newest first (the run list's page), its runs counted by status and its
+    # last result without reading the rows (the studies list and page), and the few open runs
+    # (start-up): each from an index however many runs the folder holds (bench/bench_scale.py,
+    # migration 0005). None of these columns changes on a checkpoint.
     __table_args__ = (
         Index("ix_run_sessions_study_started", "study_id", "started_at"),
-        Index("ix_run_sessions_study_completed", "study_id", "completed_at"),
+        Index(
+            "ix_run_sessions_study_status", "study_id", "status", "interrupted_at", "completed_at"
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # uuid4, the run_session_id

@@ -7,18 +7,20 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import event
 
+from cogflow_desktop.gui import queries
 from cogflow_desktop.services import runs, studies, users
 from cogflow_desktop.services.context import Context, _mark_interrupted_runs, open_context
 from cogflow_desktop.settings import Settings
 from cogflow_desktop.store.engine import make_engine
 from cogflow_desktop.store.migrate import upgrade_database
-from cogflow_desktop.store.models import Base
+from cogflow_desktop.store.models import Base, SyncState, utcnow
 
 CONFIG = {"experiment_type": "trial-based", "task_type": "flanker", "timeline": []}
 
@@ -98,7 +100,7 @@ def test_studies_list_counts_runs_from_an_index(ctx: Context) -> None:
     assert by_slug["big"]["last_result_at"] is not None
     assert by_slug["small"]["last_result_at"] is None
     plan = _plan_of(plans, "FROM studies LEFT OUTER JOIN")
-    assert "SCAN run_sessions USING COVERING INDEX ix_run_sessions_study_completed" in plan
+    assert "SCAN run_sessions USING COVERING INDEX ix_run_sessions_study_status" in plan
 
 
 def test_runs_left_open_are_found_at_start_by_status(ctx: Context) -> None:
@@ -137,3 +139,39 @@ def test_migrations_build_the_run_indexes_the_models_declare(tmp_path: Path) -> 
     assert found == _indexes(declared, "run_sessions")
     assert found["ix_run_sessions_study_started"] == ["study_id", "started_at"]
     assert "ix_run_sessions_study_id" not in found  # the composite indexes start with it
+
+
+def _sync_state(ctx: Context, run_id: str, state: str) -> datetime:
+    when = utcnow()
+    with ctx.write() as s:
+        s.add(SyncState(run_id=run_id, state=state, updated_at=when))
+    return when
+
+
+def test_studies_page_counts_runs_by_status_day_and_sync_state(ctx: Context) -> None:
+    done = [_finished_run(ctx, "big", f"P{n}") for n in range(3)]
+    failed = runs.start_run(ctx, "big", "F", actor="t", client=None)["run_session_id"]
+    runs.submit(ctx, runs.SubmitRequest(failed, "failed", 0, {}, {}, []), actor="t", client=None)
+    runs.start_run(ctx, "big", "I", actor="t", client=None)
+    _mark_interrupted_runs(ctx)  # the run above was left open by an earlier process
+    runs.start_run(ctx, "big", "O", actor="t", client=None)  # open now
+    acknowledged = _sync_state(ctx, done[0], "acknowledged")
+    _sync_state(ctx, done[1], "failed")
+    rows, plans = _plans(ctx, lambda: queries.study_rows(ctx))
+    by_slug = {r["study_slug"]: r for r in rows}
+    big, small = by_slug["big"], by_slug["small"]
+    assert (big["run_count"], big["completed"], big["failed"], big["interrupted"]) == (6, 3, 1, 1)
+    assert big["completion_rate"] == 3 / 5
+    assert big["per_day"][-1] == 6 and sum(big["per_day"]) == 6 and len(big["per_day"]) == 14
+    assert big["runs_last_7_days"] == 6
+    assert big["problems"] == "1 interrupted, 1 failed, 1 sync failed"
+    assert big["sync_summary"] == "1 failed, 4 not synced, 1 acknowledged"
+    assert big["last_sync_at"] == acknowledged.isoformat()
+    assert big["version_count"] == 1
+    assert (small["run_count"], small["sync_summary"], small["per_day"]) == (0, "no runs", [])
+    # No statement reads every run's row: runs are counted from indexes, and only the runs
+    # sync has seen are looked up one by one.
+    for sql, plan in plans.items():
+        for step in plan.split(" | "):
+            if "run_sessions" in step:
+                assert "COVERING INDEX" in step or step.startswith("SEARCH"), (sql, plan)
