@@ -175,3 +175,12 @@ def test_studies_page_counts_runs_by_status_day_and_sync_state(ctx: Context) -> 
         for step in plan.split(" | "):
             if "run_sessions" in step:
                 assert "COVERING INDEX" in step or step.startswith("SEARCH"), (sql, plan)
+
+
+def test_sync_page_reads_the_newest_runs_from_an_index(ctx: Context) -> None:
+    ids = [_finished_run(ctx, slug, f"P{n}") for n, slug in enumerate(("big", "small", "big"))]
+    rows, plans = _plans(ctx, lambda: queries.sync_rows(ctx))
+    assert [r["run_session_id"] for r in rows] == ids[::-1]
+    plan = _plan_of(plans, "FROM run_sessions JOIN studies")
+    assert "SCAN run_sessions USING INDEX ix_run_sessions_started_at" in plan
+    assert "TEMP B-TREE" not in plan  # read newest first, stopping at the limit
