@@ -488,12 +488,22 @@ def measure_startup(data_dir: Path, empty: Path, starts: int) -> dict[str, Any]:
             proc, _url, took = _serve(folder)
             times[name].append(took)
             _stop(proc)
+    # What start-up does in proportion to the file: the pre-write integrity check
+    # (store/backups.py check_database, SQLite's quick_check over every page), alone.
+    from cogflow_desktop.store.backups import quick_check
+
+    checks: dict[str, float] = {}
+    for name, folder in (("empty", empty), ("scale", data_dir)):
+        c0 = time.perf_counter()
+        assert quick_check(folder / "cogflow.sqlite3") is None
+        checks[name] = round(time.perf_counter() - c0, 2)
     empty_ms = statistics.median(times["empty"]) * 1000
     scale_ms = statistics.median(times["scale"]) * 1000
     return {
         "serve_to_healthz_empty": _stats(times["empty"]),
         "serve_to_healthz_scale": _stats(times["scale"]),
         "ratio_scale_to_empty": round(scale_ms / empty_ms, 2),
+        "quick_check_alone_s": checks,
         "load_average": _load(),
     }
 
@@ -507,6 +517,7 @@ def main() -> None:
     ap.add_argument("--samples", type=int, default=15)
     ap.add_argument("--starts", type=int, default=5)
     ap.add_argument("--seed-only", action="store_true")
+    ap.add_argument("--verify", action="store_true", help="check a sample of a seeded folder")
     args = ap.parse_args()
     report: dict[str, Any] = {
         "benchmark": "scale",
@@ -519,6 +530,8 @@ def main() -> None:
     if not db.exists():
         report["seeding"] = seed(args.data_dir, args.studies, args.runs, args.trials)
         report["seeding"]["verify_sample"] = verify_sample(args.data_dir)
+    elif args.verify:
+        report["verify_sample"] = verify_sample(args.data_dir)
     report["database_mib"] = round(db.stat().st_size / 2**20)
     report["folder_mib"] = round(folder_size(args.data_dir) / 2**20)
     if not args.seed_only:
