@@ -14,10 +14,12 @@ decrypted. Seeding prints how long it took and the folder's size.
 
 Then, against `cogflow-desktop serve` in its own process (HTTP on loopback, a researcher
 logged in with a fresh TOTP code where the endpoint needs one), several samples each of:
-the studies list, the first page of the large study's runs (as the app's Runs page asks:
-`limit` = the page size the GUI uses) and one run's decrypt with its 240 trials. Start-up is
-timed from launching `serve` to a healthy /healthz, alternating between this folder and a
-folder holding only a researcher account, in the same run (ratio).
+the studies list, the first page of the large study's runs (the API's default page, 200 runs)
+and one run's decrypt with its 240 trials; then, in this process, the queries the app's
+Studies, Runs (500 runs) and Sync pages call (gui/queries.py). Start-up is timed from launching
+`serve` to a healthy /healthz, alternating between this folder and a folder holding only a
+researcher account, in the same run (ratio), with the pre-write integrity check timed alone on
+both. Every process this starts ends by itself (servers get SIGTERM, then are killed).
 """
 
 from __future__ import annotations
