@@ -203,24 +203,33 @@ def list_studies(ctx: Context) -> list[dict[str, Any]]:
             .group_by(RunSession.study_id)
             .subquery()
         )
+        # Columns, not Study objects: a thousand ORM instances cost more than the query.
         rows = s.execute(
-            select(Study, latest_label.c.label, runs.c.n, runs.c.last_result)
+            select(
+                Study.slug,
+                Study.name,
+                Study.runtime_mode,
+                Study.last_activity_at,
+                latest_label.c.label,
+                runs.c.n,
+                runs.c.last_result,
+            )
             .outerjoin(latest_label, latest_label.c.study_id == Study.id)
             .outerjoin(runs, runs.c.study_id == Study.id)
             .order_by(Study.last_activity_at.desc(), Study.id.desc())
         ).all()
         return [
             {
-                "study_slug": study.slug,
-                "study_name": study.name,
-                "runtime_mode": study.runtime_mode,
+                "study_slug": slug,
+                "study_name": name,
+                "runtime_mode": runtime_mode,
                 "latest_config_version": label,
                 "run_count": int(n or 0),
                 "last_result_at": _iso(last_result),
-                "last_activity_at": _iso(study.last_activity_at),
-                "dashboard_url": dashboard_url(study.slug),
+                "last_activity_at": _iso(last_activity_at),
+                "dashboard_url": dashboard_url(slug),
             }
-            for study, label, n, last_result in rows
+            for slug, name, runtime_mode, last_activity_at, label, n, last_result in rows
         ]
 
 
