@@ -7,7 +7,7 @@ from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal_column, select
 
 from cogflow_desktop import audit
 from cogflow_desktop.services import studies
@@ -43,19 +43,13 @@ def study_rows(ctx: Context) -> list[dict[str, Any]]:
                 .group_by(Study.slug)
             ).all()
         )
-        states: dict[str, Counter[str]] = {}
-        for slug, state in s.execute(
-            select(Study.slug, SyncState.state)
-            .join(RunSession, RunSession.study_id == Study.id)
-            .outerjoin(SyncState, SyncState.run_id == RunSession.id)
-        ).all():
-            states.setdefault(slug, Counter())[state or NOT_SYNCED] += 1
     overview = study_overview(ctx)
     for row in rows:
+        found = overview.get(row["study_slug"])
         row["version_count"] = int(versions.get(row["study_slug"], 0))
-        row["sync_summary"] = sync_summary(states.get(row["study_slug"], Counter()))
-        row.update(overview.get(row["study_slug"]) or {"per_day": [], "problems": "",
-                   "completion_rate": None, "last_sync_at": None})  # fmt: skip
+        row["sync_summary"] = sync_summary(found.pop("sync_states") if found else Counter())
+        row.update(found or {"per_day": [], "problems": "", "completion_rate": None,
+                             "last_sync_at": None})  # fmt: skip
         row["runs_last_7_days"] = sum(row["per_day"][-7:])
     return rows
 
@@ -64,54 +58,66 @@ def _day(value: datetime) -> date:
     return value.astimezone(UTC).date()
 
 
+# Counted per study in SQL, from indexes (a folder may hold 100,000 runs: bench_scale.py).
+_RUNS_BY_STATUS = select(
+    RunSession.study_id,
+    RunSession.status,
+    func.count(),
+    func.count(RunSession.interrupted_at),
+).group_by(RunSession.study_id, RunSession.status)
+# Driven from sync_states (the runs sync has seen), each run's study looked up by its id.
+_SYNCED_STUDY = (
+    select(RunSession.study_id)
+    .where(RunSession.id == SyncState.run_id)
+    .scalar_subquery()
+    .label("synced_study_id")
+)
+_SYNC_BY_STATE = select(
+    _SYNCED_STUDY, SyncState.state, func.count(), func.max(SyncState.updated_at)
+).group_by(literal_column("synced_study_id"), SyncState.state)
+
+
 def study_overview(
     ctx: Context, days: int = 14, today: date | None = None
 ) -> dict[str, dict[str, Any]]:
     """Per study, what the overview reads at a glance: runs per day (the last `days` days,
-    UTC), how many finished, the last acknowledged sync, and what needs attention."""
+    UTC), how many finished, the last acknowledged sync, what needs attention, and how many
+    runs stand in each sync state ("not synced" for runs sync has not seen)."""
     today = today or utcnow().date()
     first = today - timedelta(days=days - 1)
-    out: dict[str, dict[str, Any]] = {}
+    since = datetime(first.year, first.month, first.day, tzinfo=UTC)
+    out: dict[int, dict[str, Any]] = {}
+
+    def entry(study_id: int) -> dict[str, Any]:
+        return out.setdefault(study_id, {
+            "per_day": [0] * days, "runs": 0, "completed": 0, "failed": 0, "interrupted": 0,
+            "sync_failed": 0, "last_sync_at": None, "sync_states": Counter(),
+        })  # fmt: skip
+
     with ctx.read() as s:
-        rows = s.execute(
-            select(
-                Study.slug,
-                RunSession.status,
-                RunSession.interrupted_at,
-                RunSession.started_at,
-                SyncState.state,
-                SyncState.updated_at,
-            )
-            .join(RunSession, RunSession.study_id == Study.id)
-            .outerjoin(SyncState, SyncState.run_id == RunSession.id)
-        ).all()
-    for slug, status, interrupted_at, started_at, sync_state, synced_at in rows:
-        o = out.setdefault(
-            slug,
-            {
-                "per_day": [0] * days,
-                "runs": 0,
-                "completed": 0,
-                "failed": 0,
-                "interrupted": 0,
-                "sync_failed": 0,
-                "last_sync_at": None,
-            },
+        slugs = dict(s.execute(select(Study.id, Study.slug)).all())
+        for study_id, status, n, interrupted in s.execute(_RUNS_BY_STATUS):
+            o = entry(study_id)
+            o["runs"] += n
+            if status == "started":
+                o["interrupted"] += interrupted
+            elif status in ("completed", "failed"):
+                o[status] += n
+        recent = select(RunSession.study_id, RunSession.started_at).where(
+            RunSession.started_at >= since
         )
-        o["runs"] += 1
-        if status == "started" and interrupted_at is not None:
-            o["interrupted"] += 1
-        elif status in ("completed", "failed"):
-            o[status] += 1
-        if sync_state == "failed":
-            o["sync_failed"] += 1
-        if sync_state == "acknowledged" and synced_at is not None and (
-            o["last_sync_at"] is None or synced_at > o["last_sync_at"]
-        ):
-            o["last_sync_at"] = synced_at
-        if started_at is not None and first <= _day(started_at) <= today:
-            o["per_day"][(_day(started_at) - first).days] += 1
+        for study_id, started_at in s.execute(recent):
+            if first <= _day(started_at) <= today:
+                entry(study_id)["per_day"][(_day(started_at) - first).days] += 1
+        for study_id, state, n, updated in s.execute(_SYNC_BY_STATE):
+            o = entry(study_id)
+            o["sync_states"][state] += n
+            if state == "failed":
+                o["sync_failed"] += n
+            if state == "acknowledged" and updated is not None:
+                o["last_sync_at"] = updated
     for o in out.values():
+        o["sync_states"][NOT_SYNCED] += o["runs"] - sum(o["sync_states"].values())
         finished = o["completed"] + o["failed"] + o["interrupted"]
         o["completion_rate"] = o["completed"] / finished if finished else None
         problems = [
@@ -125,7 +131,7 @@ def study_overview(
         ]
         o["problems"] = ", ".join(problems)
         o["last_sync_at"] = o["last_sync_at"].isoformat() if o["last_sync_at"] else None
-    return out
+    return {slugs[study_id]: o for study_id, o in out.items() if o["runs"]}
 
 
 def run_state(item: dict[str, Any]) -> str:

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -147,15 +148,26 @@ class ConfigVersion(Base):
 
 class RunSession(Base):
     __tablename__ = "run_sessions"
+    # A study's runs newest first (the run list's page), its runs counted by status and its
+    # last result without reading the rows (the studies list and page), the few open runs
+    # (start-up) and the newest runs of all studies (the Sync page): each from an index however
+    # many runs the folder holds (bench/bench_scale.py, migration 0005). None of these columns
+    # changes on a checkpoint.
+    __table_args__ = (
+        Index("ix_run_sessions_study_started", "study_id", "started_at"),
+        Index(
+            "ix_run_sessions_study_status", "study_id", "status", "interrupted_at", "completed_at"
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # uuid4, the run_session_id
-    study_id: Mapped[int] = mapped_column(ForeignKey("studies.id"), index=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("studies.id"))
     config_version_id: Mapped[int] = mapped_column(ForeignKey("config_versions.id"))
     participant_key: Mapped[str] = mapped_column(String(64), index=True)
     participant_id_sealed: Mapped[bytes] = mapped_column(LargeBinary)
     # started | completed | failed
-    status: Mapped[str] = mapped_column(String(16), default="started")
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    status: Mapped[str] = mapped_column(String(16), default="started", index=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # Set at start-up for runs a previous process left running: shown as interrupted.
