@@ -13,6 +13,7 @@ from cogflow_desktop.api.blueprints import (
     markers,
     media,
     ops,
+    resume,
     studies,
     web_apps,
 )
@@ -42,7 +43,8 @@ def create_app(context: Context, port: int) -> Flask:
     app.extensions["cogflow"] = context
     install_guards(app)
     register_error_handlers(app)
-    for bp in (ops.bp, auth.bp, studies.bp, builder.bp, interpreter.bp, media.bp, web_apps.bp):
+    for bp in (ops.bp, auth.bp, studies.bp, builder.bp, interpreter.bp, resume.bp, media.bp,
+               web_apps.bp):
         app.register_blueprint(bp)
     app.register_blueprint(markers.bp)  # lab hardware (serve --lsl)
     return app

@@ -64,6 +64,7 @@ def submit():  # type: ignore[no-untyped-def]
         actor=actor(),
         client=client(),
     )
+    ctx().resume.drop(body.run_session_id)  # the run is over: where it stood is not kept
     return jsonify(answer), 201
 
 
