@@ -43,8 +43,8 @@ def create_app(context: Context, port: int) -> Flask:
     app.extensions["cogflow"] = context
     install_guards(app)
     register_error_handlers(app)
-    for bp in (ops.bp, auth.bp, studies.bp, builder.bp, interpreter.bp, resume.bp, media.bp,
-               web_apps.bp):
+    for bp in (ops.bp, auth.bp, studies.bp, builder.bp, interpreter.bp, media.bp, web_apps.bp):
         app.register_blueprint(bp)
+    app.register_blueprint(resume.bp)  # where live kiosk runs stand, in memory only
     app.register_blueprint(markers.bp)  # lab hardware (serve --lsl)
     return app
