@@ -34,6 +34,7 @@ from cogflow_desktop.gui.kiosk_crash import (
     RECOVER_QUERY,
     PageCrash,
     ResumeOffer,
+    crash_sentence,
     end_as_failed,
     resume_offer,
     resume_query,
@@ -64,7 +65,9 @@ STATUS_JS = """JSON.stringify((() => {
   return {
     state: root ? String(root.dataset.cogflowState || '') : '',
     result: window.cogflowResult || null,
-    trials: window.cogflowRun && window.cogflowRun.rows ? window.cogflowRun.rows.length : null,
+    // All of the run's trials (a continued run's earlier ones are not in this page's rows).
+    trials: window.cogflowRun && window.cogflowRun.rows
+      ? (window.cogflowRun.firstIndex || 0) + window.cogflowRun.rows.length : null,
     messages: refusal && Array.isArray(refusal.messages) ? refusal.messages.map(String) : [],
     recording: window.cogflowRecording || null,
     run: window.cogflowRun && window.cogflowRun.start
@@ -93,14 +96,6 @@ CONTINUE_BUTTON = "Continue this run from trial {number}"
 NEW_RUN_BUTTON = "End it as failed, start a new run"
 CLOSE_BUTTON = "End it as failed, close the participant's screen"
 
-
-def crash_sentence(cause: str, slug: str, offer: ResumeOffer) -> str:
-    """The one sentence of the crash dialog."""
-    stored = f"{offer.stored} trial{'' if offer.stored == 1 else 's'}"
-    head = f"The participant's page {cause}; the run of {slug} has {stored} stored"
-    if offer.next_trial is not None:
-        return f"{head} and can continue from trial {offer.next_trial + 1}."
-    return f"{head} but cannot continue, because {offer.reason}."
 
 
 def interpreter_query(study_slug: str, participant_id: str) -> str:

@@ -79,6 +79,15 @@ def resume_offer(ctx: Context, run_id: str) -> ResumeOffer:
     return ResumeOffer(nxt, stored)
 
 
+def crash_sentence(cause: str, slug: str, offer: ResumeOffer) -> str:
+    """The one sentence of the crash dialog."""
+    stored = f"{offer.stored} trial{'' if offer.stored == 1 else 's'}"
+    head = f"The participant's page {cause}; the run of {slug} has {stored} stored"
+    if offer.next_trial is not None:
+        return f"{head} and can continue from trial {offer.next_trial + 1}."
+    return f"{head} but cannot continue, because {offer.reason}."
+
+
 def resume_query(ctx: Context, run_id: str, crash: PageCrash) -> str:
     """The address of a page that continues the run (a fresh one-time grant each call)."""
     query = {"recover": "1", "resume": run_id, "grant": ctx.resume.grant(run_id),

@@ -12,10 +12,40 @@
 // already run, and records on into the same run with the next trial index. Recorded trials are
 // never read back: the snapshot says where the run stands, not what was answered.
 
+import { fromResumeRecord, hasResumeRecord } from './adaptive.js';
+
 export const SNAPSHOT_FORMAT = 'cogflow-resume-v1';
+const REPLAY = '$replay'; // a procedure (QUEST, staircase, Gabor adaptive) as its replay record
+
+// The state as plain data: adaptive procedures become their replay records (adaptive.js).
+export function stateToData(value, depth = 0) {
+  if (depth > 32) return value;
+  if (hasResumeRecord(value)) return { [REPLAY]: value.resumeRecord() };
+  if (Array.isArray(value)) return value.map((v) => stateToData(v, depth + 1));
+  if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    const out = {};
+    for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = stateToData(v, depth + 1);
+    return out;
+  }
+  return value;
+}
+
+// The inverse: replay records become live procedures again, in the state they had.
+export function stateFromData(value, depth = 0) {
+  if (depth > 32 || !value || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((v) => stateFromData(v, depth + 1));
+  if (Object.keys(value).length === 1 && value[REPLAY]) {
+    const rebuilt = fromResumeRecord(value[REPLAY]);
+    if (!rebuilt) throw new Error('This run cannot be continued: an adaptive procedure of it is of an unknown kind.');
+    return rebuilt;
+  }
+  const out = {};
+  for (const [k, v] of Object.entries(value)) out[k] = stateFromData(v, depth + 1);
+  return out;
+}
 
 // Is this JSON that reads back as exactly the same value (no functions, class instances,
-// NaN, undefined)? Component state must be, or the run cannot continue exactly.
+// NaN, undefined array items)? Component state must be, or the run cannot continue exactly.
 export function plainData(value, depth = 0) {
   if (depth > 32) return false;
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return true;
@@ -24,7 +54,8 @@ export function plainData(value, depth = 0) {
   if (typeof value === 'object') {
     const proto = Object.getPrototypeOf(value);
     if (proto !== Object.prototype && proto !== null) return false;
-    return Object.values(value).every((v) => plainData(v, depth + 1));
+    // An undefined member is dropped by JSON and reads back as undefined all the same.
+    return Object.values(value).every((v) => v === undefined || plainData(v, depth + 1));
   }
   return false;
 }
@@ -34,16 +65,14 @@ export function notResumableReason({ state, drtActive = false, eyeTracking = fal
   if (eyeTracking) return 'the eye tracker\'s calibration lived in the page that stopped';
   if (drtActive) return 'a detection-response task was running, and its timing cannot be picked up again';
   for (const [key, value] of Object.entries(state || {})) {
-    if (value !== undefined && !plainData(value)) return `the state of "${key}" cannot be saved outside the page`;
+    if (value !== undefined && !plainData(stateToData(value))) return `the state of "${key}" cannot be saved outside the page`;
   }
   return null;
 }
 
 // Undefined entries are dropped (JSON drops them too); the rest is copied, never shared.
 function cloneState(state) {
-  const out = {};
-  for (const [k, v] of Object.entries(state || {})) if (v !== undefined) out[k] = structuredClone(v);
-  return out;
+  return structuredClone(stateToData(state || {}));
 }
 
 export function makeSnapshot({
@@ -81,7 +110,7 @@ export function planResume(snapshot, { runSessionId, specCount, storedTrials, co
     specIndex,
     firstTrialIndex: next,
     pvtExtra: Boolean(snapshot.pvt_extra),
-    state: cloneState(snapshot.state),
+    state: stateFromData(structuredClone(snapshot.state ?? {})),
     startedAt: snapshot.started_at ?? null,
     // What Run needs of runs/start's answer, for the same run.
     start: {

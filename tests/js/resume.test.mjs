@@ -5,6 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compileConfig, effectiveConfig } from '../../resources/interpreter/compiler.js';
 import { SNAPSHOT_FORMAT, SnapshotSender, makeSnapshot, notResumableReason, planResume, plainData } from '../../resources/interpreter/resume.js';
+import { createGaborAdaptive, createProcedure, rdmProcedureOptions } from '../../resources/interpreter/adaptive.js';
+import { makeRng } from '../../resources/interpreter/prng.js';
 import { compatConfigs } from './helpers.mjs';
 
 const RUN = '0b8f5a52-8d8e-4f55-9d6c-2f1d7d0a9e11';
@@ -124,4 +126,45 @@ test('the sender posts only the newest snapshot and stops for good at a refusal'
   for (let i = 0; i < 20 && retrying.busy; i++) await new Promise((r) => setImmediate(r));
   assert.deepEqual(flaky, [1, 2]);
   assert.equal(retrying.sent, 1);
+});
+
+// Drive a procedure as a block would: next value, then an answer that depends on it.
+function drive(proc, rng, n, gabor = false) {
+  const seen = [];
+  for (let i = 0; i < n; i++) {
+    const side = rng() < 0.5 ? 'left' : 'right';
+    const value = gabor ? proc.next(side) : proc.next();
+    const correct = rng() < 0.7;
+    if (gabor) proc.update(side, correct, value); else proc.update(correct);
+    seen.push(value);
+  }
+  return seen;
+}
+
+test('QUEST, staircases and Gabor adaptive blocks continue exactly where they stood', () => {
+  const procedures = {
+    quest: createProcedure(rdmProcedureOptions({ algorithm: 'quest', initial_coherence: 0.4, step_size: 0.05 })),
+    weighted: createProcedure(rdmProcedureOptions({ algorithm: 'staircase', initial_coherence: 0.6, step_size: 0.04 })),
+    simple: createProcedure({ algorithm: 'simple', start_value: 0.5, step_size: 0.1, min_value: 0, max_value: 1 }),
+  };
+  const gabor = createGaborAdaptive({ id: 'g', mode: 'quest', parameter: 'target_tilt_deg', start_value: 10, start_sd: 6, staircase_per_location: true, quest_trials_coarse: 5 });
+  const rng = makeRng('before');
+  for (const p of Object.values(procedures)) drive(p, rng, 17);
+  drive(gabor, rng, 23, true); // past the coarse -> fine restart on both sides
+  const state = { staircases: procedures, adaptive: { g: gabor }, lastTaskIndex: 2 };
+  assert.equal(notResumableReason({ state }), null);
+  const wire = JSON.parse(JSON.stringify(snapshot({ state })));
+  const restored = planResume(wire, { runSessionId: RUN, specCount: 10, storedTrials: 4 }).state;
+  assert.equal(restored.lastTaskIndex, 2);
+  for (const name of Object.keys(procedures)) {
+    const a = drive(procedures[name], makeRng('after'), 12);
+    const b = drive(restored.staircases[name], makeRng('after'), 12);
+    assert.deepEqual(b, a, name);
+    assert.equal(restored.staircases[name].mean(), procedures[name].mean(), name);
+  }
+  const a = drive(gabor, makeRng('after'), 12, true);
+  const b = drive(restored.adaptive.g, makeRng('after'), 12, true);
+  assert.deepEqual(b, a);
+  assert.deepEqual(restored.adaptive.g.thresholds(), gabor.thresholds());
+  assert.deepEqual(restored.adaptive.g.estimate('left'), gabor.estimate('left'));
 });
