@@ -21,7 +21,8 @@ function recordUpdates(obj, kind, opts, valueAt = null) {
   };
   Object.defineProperty(obj, RECORD, {
     enumerable: false,
-    value() { return { kind, opts, updates: updates.map((u) => u.slice()), lastValue: this.lastValue ?? null }; },
+    // The update arrays are never changed once pushed: a shallow copy of the list will do.
+    value() { return { kind, opts, updates: updates.slice(), lastValue: this.lastValue ?? null }; },
   });
   return obj;
 }

@@ -60,34 +60,42 @@ export function plainData(value, depth = 0) {
   return false;
 }
 
-// One sentence saying why the run cannot continue exactly from here, or null when it can.
-export function notResumableReason({ state, drtActive = false, eyeTracking = false }) {
-  if (eyeTracking) return 'the eye tracker\'s calibration lived in the page that stopped';
-  if (drtActive) return 'a detection-response task was running, and its timing cannot be picked up again';
-  for (const [key, value] of Object.entries(state || {})) {
-    if (value !== undefined && !plainData(stateToData(value))) return `the state of "${key}" cannot be saved outside the page`;
+const EYE_TRACKING = 'the eye tracker\'s calibration lived in the page that stopped';
+const DRT_RUNNING = 'a detection-response task was running, and its timing cannot be picked up again';
+
+// One pass over the state: a plain-data copy of it (fresh objects and arrays; procedures as
+// replay records), or why it cannot be saved.
+export function captureState(state) {
+  const data = stateToData(state || {});
+  for (const [key, value] of Object.entries(data)) {
+    if (!plainData(value)) return { data: null, reason: `the state of "${key}" cannot be saved outside the page` };
   }
-  return null;
+  return { data, reason: null };
 }
 
-// Undefined entries are dropped (JSON drops them too); the rest is copied, never shared.
-function cloneState(state) {
-  return structuredClone(stateToData(state || {}));
+// One sentence saying why the run cannot continue exactly from here, or null when it can.
+export function notResumableReason({ state, drtActive = false, eyeTracking = false }) {
+  if (eyeTracking) return EYE_TRACKING;
+  if (drtActive) return DRT_RUNNING;
+  return captureState(state).reason;
 }
 
 export function makeSnapshot({
   runSessionId, configVersionId = null, configVersionLabel = null, studySlug = null, sealPublicKey = null, runSeed, specIndex, nextTrialIndex, pvtExtra = false,
-  state, startedAt = null, interruptions = [], reason = null,
+  state, startedAt = null, interruptions = [], reason = null, drtActive = false, eyeTracking = false,
 }) {
+  let why = reason ?? (eyeTracking ? EYE_TRACKING : drtActive ? DRT_RUNNING : null);
+  let data = null;
+  if (why === null) ({ data, reason: why } = captureState(state));
   const snap = {
     format: SNAPSHOT_FORMAT, run_session_id: runSessionId, study_slug: studySlug,
     config_version_id: configVersionId, config_version_label: configVersionLabel,
     // The install's public sealing key (not a secret): the resumed page seals its buffer to it.
     seal_public_key: sealPublicKey,
     run_seed: runSeed, spec_index: specIndex, next_trial_index: nextTrialIndex, pvt_extra: Boolean(pvtExtra),
-    started_at: startedAt, interruptions, resumable: reason === null, not_resumable_reason: reason,
+    started_at: startedAt, interruptions, resumable: why === null, not_resumable_reason: why,
   };
-  if (reason === null) snap.state = cloneState(state);
+  if (why === null) snap.state = data;
   return snap;
 }
 
@@ -128,20 +136,26 @@ export function planResume(snapshot, { runSessionId, specCount, storedTrials, co
 // Sends the newest snapshot, one request at a time: one that arrives while another is under way
 // replaces any waiting one (only the newest matters). A refusal (403: not the app's page; 404:
 // no such route on a central server) stops it for good; other failures only skip that one.
+// The post (and its JSON encoding) starts in a later task, off the trial's start.
 export class SnapshotSender {
   constructor(post) {
     this.post = post;
     this.waiting = null;
     this.busy = false;
     this.stopped = false;
+    this.scheduled = false;
     this.sent = 0;
   }
 
   send(body) {
     if (this.stopped) return;
     this.waiting = body;
-    if (!this.busy) this.pump();
+    if (this.busy || this.scheduled) return;
+    this.scheduled = true;
+    setTimeout(() => { this.scheduled = false; this.pump(); }, 0);
   }
+
+  get idle() { return !this.busy && !this.scheduled; }
 
   async pump() {
     this.busy = true;

@@ -12,7 +12,7 @@ import { DrtEngine } from './components/drt.js';
 import { connectMarkers, showHardwareWarning } from './markers.js';
 import { ClockWatch } from './clock-watch.js';
 import { eyeTrackingSettings } from './eye-tracking-config.js';
-import { SnapshotSender, makeSnapshot, notResumableReason } from './resume.js';
+import { SnapshotSender, makeSnapshot } from './resume.js';
 import { postJson } from './api.js';
 import { applyTrialRecording, stampVisualAngle } from './recording.js';
 import * as ui from './ui.js';
@@ -314,9 +314,7 @@ export class Run {
   // Before each trial: where the run stands, for the app to hold in memory (resume.js).
   sendSnapshot(specIndex) {
     if (!this.snapshots || this.aborted || this.finished) return;
-    const reason = notResumableReason({
-      state: this.state, drtActive: Boolean(this.drt && this.drt.active), eyeTracking: eyeTrackingSettings(this.config).enabled,
-    });
+    this.eyeTracking ??= eyeTrackingSettings(this.config).enabled;
     this.snapshots.send({
       run_session_id: this.start.run_session_id,
       snapshot: makeSnapshot({
@@ -324,7 +322,8 @@ export class Run {
         configVersionLabel: this.start.config_version_label ?? null, studySlug: this.start.study_slug ?? null,
         sealPublicKey: this.start.seal_public_key ?? null,
         runSeed: this.runSeed, specIndex, nextTrialIndex: this.nextIndex(), pvtExtra: this.nextPvtExtra,
-        state: this.state, startedAt: this.startedAt, interruptions: this.interruptions, reason,
+        state: this.state, startedAt: this.startedAt, interruptions: this.interruptions,
+        drtActive: Boolean(this.drt && this.drt.active), eyeTracking: this.eyeTracking,
       }),
     });
   }

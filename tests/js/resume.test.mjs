@@ -91,6 +91,11 @@ test('a snapshot that does not fit the run is refused with one sentence', () => 
   assert.equal(planResume(snapshot(), { ...fits, storedTrials: 3 }).lostTrials, 1);
 });
 
+async function settled(sender) {
+  for (let i = 0; i < 50 && !sender.idle; i++) await new Promise((r) => setTimeout(r, 1));
+  assert.ok(sender.idle);
+}
+
 test('the sender posts only the newest snapshot and stops for good at a refusal', async () => {
   const posted = [];
   let release;
@@ -100,16 +105,18 @@ test('the sender posts only the newest snapshot and stops for good at a refusal'
     if (body.n === 1) await gate;
   });
   sender.send({ n: 1 });
+  assert.deepEqual(posted, []); // not on the trial's start: in a later task
+  for (let i = 0; i < 50 && !posted.length; i++) await new Promise((r) => setTimeout(r, 1));
   sender.send({ n: 2 });
   sender.send({ n: 3 }); // replaces 2 while 1 is under way
   release();
-  for (let i = 0; i < 20 && sender.busy; i++) await new Promise((r) => setImmediate(r));
+  await settled(sender);
   assert.deepEqual(posted, [['runs/resume-snapshot', 1], ['runs/resume-snapshot', 3]]);
 
   const refused = [];
   const denied = new SnapshotSender(async (_p, body) => { refused.push(body.n); throw Object.assign(new Error('no'), { status: 403 }); });
   denied.send({ n: 1 });
-  for (let i = 0; i < 20 && denied.busy; i++) await new Promise((r) => setImmediate(r));
+  await settled(denied);
   denied.send({ n: 2 });
   assert.deepEqual(refused, [1]);
   assert.equal(denied.stopped, true);
@@ -121,9 +128,9 @@ test('the sender posts only the newest snapshot and stops for good at a refusal'
     if (fail) { fail = false; throw Object.assign(new Error('busy'), { status: 503 }); }
   });
   retrying.send({ n: 1 });
-  for (let i = 0; i < 20 && retrying.busy; i++) await new Promise((r) => setImmediate(r));
+  await settled(retrying);
   retrying.send({ n: 2 });
-  for (let i = 0; i < 20 && retrying.busy; i++) await new Promise((r) => setImmediate(r));
+  await settled(retrying);
   assert.deepEqual(flaky, [1, 2]);
   assert.equal(retrying.sent, 1);
 });
