@@ -1,16 +1,18 @@
 // Continuing a kiosk run after its page died (issue #17). Pure logic, no DOM: the runtime
 // calls it, node tests exercise it (tests/js/resume.test.mjs).
 //
-// While a run is live in the desktop app, the page sends a *resume snapshot* before each trial
-// (`runs/resume-snapshot`): the run seed, the index of the timeline item about to run and of
-// the next trial row, and the runtime's adaptive state (staircases, QUEST, rewards, PVT
-// repeats, learning criteria: everything components keep in `run.state`). The app holds only
+// While a run is live in the desktop app (runs/start answered `resume_snapshots: true`), the
+// page sends a *resume snapshot* before each trial (`runs/resume-snapshot`): the run seed, the
+// index of the timeline item about to run and of the next trial row, and the runtime's
+// adaptive state (staircases, QUEST, rewards, PVT repeats, learning criteria: everything
+// components keep in `run.state`). The app holds only
 // the newest one per run, in memory (cogflow_desktop/services/resume_snapshots.py). After a
 // crash the kiosk reloads the Interpreter with ?recover=1&resume=<run>&grant=<one-time>;
 // the page hands over the sealed buffer, reads the snapshot back, compiles the same config with
 // the same seed (the schedule is a pure function of both, see compiler.js), skips the items
 // already run, and records on into the same run with the next trial index. Recorded trials are
-// never read back: the snapshot says where the run stands, not what was answered.
+// never read back: the snapshot says where the run stands (though adaptive state holds what
+// its procedures keep of earlier answers, as the live page does).
 
 import { fromResumeRecord, hasResumeRecord } from './adaptive.js';
 
@@ -124,7 +126,7 @@ export function planResume(snapshot, { runSessionId, specCount, storedTrials, co
     start: {
       run_session_id: snapshot.run_session_id, study_slug: snapshot.study_slug ?? null,
       config_version_id: snapshot.config_version_id ?? null, config_version_label: snapshot.config_version_label ?? null,
-      seal_public_key: snapshot.seal_public_key ?? null,
+      seal_public_key: snapshot.seal_public_key ?? null, resume_snapshots: true,
     },
     // Rows the dead page made but that never reached the app (neither acknowledged nor kept
     // sealed): their indices stay unused, and the interruption says how many.

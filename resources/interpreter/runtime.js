@@ -96,9 +96,9 @@ export class Run {
     if (this.start) {
       this.queue = new CheckpointQueue(this.start.run_session_id, () => this.payload('started', false), { sealTo: this.start.seal_public_key });
       window.addEventListener('pagehide', () => this.queue.flushOnUnload());
-      // Where the run stands goes to the desktop app (its own server hands out a sealing key;
-      // a central server has no such route and the sender stops at its first refusal).
-      if (this.start.seal_public_key) this.snapshots = new SnapshotSender(postJson);
+      // Where the run stands goes to the desktop app, when runs/start said it keeps it (only the
+      // app's own server does; see resume.js).
+      if (this.start.resume_snapshots === true) this.snapshots = new SnapshotSender(postJson);
     }
     document.addEventListener('visibilitychange', () => {
       if (document.visibilityState !== 'hidden') return;
@@ -510,7 +510,7 @@ export class Run {
   // The server keeps refusing the result (the same answer again and again): stop asking, keep
   // everything sealed on this computer for the next run to hand over, and say so.
   async keptLocally(status, summary, error) {
-    const kept = this.queue ? await this.queue.keepSealed(this.rows, { ...this.payload(status, false), result_summary: summary }) : false;
+    const kept = this.queue ? await this.queue.keepSealed(this.rows, { ...this.payload(status, false), result_summary: summary }, this.nextIndex()) : false;
     window.cogflowResult = { status, submitted: false, gave_up: true, kept_sealed: kept, error: String(error && error.message ? error.message : error) };
     this.root.dataset.cogflowState = 'error';
     ui.showMessage(this.root, {

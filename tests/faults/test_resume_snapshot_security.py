@@ -150,3 +150,30 @@ def test_no_snapshot_content_reaches_the_data_folder(app_server: LiveServer) -> 
         data = path.read_bytes()
         for needle in needles:
             assert needle not in data, f"{needle!r} found in {path}"
+
+
+def test_only_the_app_s_server_asks_pages_for_snapshots(
+    app_server: LiveServer, tmp_path: Path
+) -> None:
+    def start_answer(url: str, headers: dict[str, str] | None) -> dict[str, Any]:
+        slug = f"ask-{uuid.uuid4().hex[:8]}"
+        config = {"experiment_type": "trial-based", "task_type": "flanker", "timeline": []}
+        requests.post(
+            f"{url}/api/v1/configs/publish",
+            json={"study_slug": slug, "study_name": slug, "config_version_label": "v1",
+                  "config": config},
+            headers=headers, timeout=TIMEOUT,
+        ).raise_for_status()  # fmt: skip
+        resp = requests.post(
+            f"{url}/api/v1/runs/start", json={"study_slug": slug}, headers=headers,
+            timeout=TIMEOUT,
+        )  # fmt: skip
+        assert resp.status_code == 201, resp.text
+        return dict(resp.json())
+
+    assert start_answer(app_server.url, APP)["resume_snapshots"] is True
+    plain = start_live_server(tmp_path / "plain-start")
+    try:
+        assert "resume_snapshots" not in start_answer(plain.url, None)
+    finally:
+        stop_live_server(plain)
