@@ -2,7 +2,7 @@
 // calls it, node tests exercise it (tests/js/resume.test.mjs).
 //
 // While a run is live in the desktop app (runs/start answered `resume_snapshots: true`), the
-// page sends a *resume snapshot* before each trial (`runs/resume-snapshot`): the run seed, the
+// page sends a *resume snapshot* before and after each trial (`runs/resume-snapshot`): the run seed, the
 // index of the timeline item about to run and of the next trial row, and the runtime's
 // adaptive state (staircases, QUEST, rewards, PVT repeats, learning criteria: everything
 // components keep in `run.state`). The app holds only
@@ -112,7 +112,8 @@ export function planResume(snapshot, { runSessionId, specCount, storedTrials, co
     fail('its study was published again since it started');
   }
   const { spec_index: specIndex, next_trial_index: next } = snapshot;
-  if (!Number.isInteger(specIndex) || specIndex < 0 || specIndex >= specCount) fail('its place in the timeline is outside this study');
+  // specIndex === specCount: every item had run, the page died while saving the result.
+  if (!Number.isInteger(specIndex) || specIndex < 0 || specIndex > specCount) fail('its place in the timeline is outside this study');
   if (!Number.isInteger(next) || next < 0) fail('its next trial number is not valid');
   if (Number.isInteger(storedTrials) && storedTrials > next) fail('more trials are stored than the record of where it stood knows of');
   return {

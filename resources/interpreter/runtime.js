@@ -122,6 +122,7 @@ export class Run {
     this.jsPsych = initJsPsych({ display_element: this.root, default_iti: 0, on_finish: () => { if (!this.aborted) this.finish('completed'); } });
     this.started = true;
     const from = this.resume ? this.resume.specIndex : 0; // items the dead page already ran
+    if (from >= this.specs.length) { await this.finish('completed'); return; } // died while saving
     await this.jsPsych.run(this.specs.slice(from).map((s, k) => this.toJsPsych(s, from + k)));
   }
 
@@ -265,6 +266,10 @@ export class Run {
     }
     const row = this.record(spec, { ...extra, ...data }, trial);
     this.current = null;
+    // Where the run stands now, too: a page that dies before the next trial starts (or while
+    // the result is being saved) can still be continued. Not after a PVT trial that may repeat
+    // (its loop decides after this); the next trial's start sends it then.
+    if (!(spec.component_type === 'pvt-trial' && spec.params.add_trial_per_false_start)) this.sendSnapshot(specIndex + 1);
     return row;
   }
 
@@ -479,7 +484,6 @@ export class Run {
     if (this.clock) this.clockFinal = this.clock.snapshot();
     if (this.stopClockWatch) this.stopClockWatch();
     if (this.queue) this.queue.stop();
-    if (this.snapshots) this.snapshots.stop();
     if (this.markers) this.lsl = await this.markers.close(this, status);
     // A preview that ran refused parts (?allow_unsupported=1) is never a completed run.
     if (this.unsupported.length && status === 'completed') status = 'preview-unsupported';

@@ -84,7 +84,9 @@ test('a snapshot that does not fit the run is refused with one sentence', () => 
   assert.throws(() => planResume(null, fits), /^Error: This run cannot be continued: the app holds no usable record/);
   assert.throws(() => planResume(snapshot(), { ...fits, runSessionId: 'another' }), /another run/);
   assert.throws(() => planResume(snapshot(), { ...fits, configVersionId: 8 }), /published again/);
-  assert.throws(() => planResume(snapshot({ specIndex: 10 }), fits), /outside this study/);
+  assert.throws(() => planResume(snapshot({ specIndex: 11 }), fits), /outside this study/);
+  // Every item had run (the page died while saving): the continuing page only submits.
+  assert.equal(planResume(snapshot({ specIndex: 10 }), fits).specIndex, 10);
   // More trials stored than the snapshot knows of: continuing would overwrite stored trials.
   assert.throws(() => planResume(snapshot(), { ...fits, storedTrials: 5 }), /more trials are stored/);
   // Fewer stored: the missing rows were truly lost; their indices stay unused and are counted.
