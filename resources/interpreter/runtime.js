@@ -49,7 +49,7 @@ export class Run {
   // resume: a plan from resume.js's planResume (the kiosk continues a run whose page died).
   constructor({ config, root, start = null, preview = false, unsupported = [], resume = null }) {
     this.config = config;
-    this.resume = resume;
+    this.resumePlan = resume;
     this.firstIndex = resume ? resume.firstTrialIndex : 0; // trial_index of this page's first row
     this.interruptions = resume ? resume.interruptions : [];
     this.unsupported = unsupported; // refused parts a researcher preview runs anyway (main.js)
@@ -83,12 +83,12 @@ export class Run {
     if (this.refresh.warnings.length) await this.showTimingWarning(this.refresh.warnings);
     this.markers = await markers;
     if (this.markers && this.markers.reasons.length) await showHardwareWarning(this.root, this.markers.reasons);
-    this.runSeed = this.resume ? this.resume.runSeed : this.config.seed ?? freshRunSeed();
+    this.runSeed = this.resumePlan ? this.resumePlan.runSeed : this.config.seed ?? freshRunSeed();
     const { trials } = compileConfig(this.config, { runSeed: this.runSeed });
     this.specs = trials;
-    this.startedAt = (this.resume && this.resume.startedAt) || new Date().toISOString();
-    if (this.resume) Object.assign(this.state, this.resume.state, { pvt: { ...this.state.pvt, ...this.resume.state.pvt } });
-    this.nextPvtExtra = this.resume ? this.resume.pvtExtra : false;
+    this.startedAt = (this.resumePlan && this.resumePlan.startedAt) || new Date().toISOString();
+    if (this.resumePlan) Object.assign(this.state, this.resumePlan.state, { pvt: { ...this.state.pvt, ...this.resumePlan.state.pvt } });
+    this.nextPvtExtra = this.resumePlan ? this.resumePlan.pvtExtra : false;
     // Sleep and wall-clock jumps (#17): recorded in clock_events, rows stored after a jump marked.
     this.clockWatch = new ClockWatch();
     this.stopClockWatch = this.clockWatch.watch((mono) => this.clockInfo(mono));
@@ -121,7 +121,7 @@ export class Run {
     this.Plugin = makePluginClass(ParameterType);
     this.jsPsych = initJsPsych({ display_element: this.root, default_iti: 0, on_finish: () => { if (!this.aborted) this.finish('completed'); } });
     this.started = true;
-    const from = this.resume ? this.resume.specIndex : 0; // items the dead page already ran
+    const from = this.resumePlan ? this.resumePlan.specIndex : 0; // items the dead page already ran
     if (from >= this.specs.length) { await this.finish('completed'); return; } // died while saving
     await this.jsPsych.run(this.specs.slice(from).map((s, k) => this.toJsPsych(s, from + k)));
   }
