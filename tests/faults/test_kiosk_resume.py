@@ -182,3 +182,11 @@ def test_a_killed_page_continues_the_same_run_from_the_next_trial(
         assert interruption["trials_lost"] == 0
     finally:
         window.shutdown()
+    # Where the run stood never reached the disk: not the snapshot, not the kiosk's address
+    # with its one-time grant (the data folder holds the database and the web profile).
+    needles = [b"cogflow-resume-v1", b"next_trial_index", b"not_resumable", b"grant="]
+    for path in (tmp_path / "data").rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            for needle in needles:
+                assert needle not in data, f"{needle!r} found in {path}"
