@@ -9,8 +9,8 @@ the app holds in memory only (services/resume_snapshots.py): where the schedule 
 next item and trial index) and the components' adaptive state. The continuing page gets it with
 a one-time grant in its address (`resume_query`). Where it is missing (the app restarted), or
 the run stood where it cannot be picked up again exactly (eye tracking, a running DRT, state
-that cannot be saved), or the stored trials run past it, Continue is not offered and the
-dialog says why (`resume_offer`).
+that cannot be saved), or the stored trials run past it, or the study was published again,
+Continue is not offered and the dialog says why (`resume_offer`).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from urllib.parse import urlencode
 from sqlalchemy import func, select
 
 from cogflow_desktop import audit
-from cogflow_desktop.services import runs
+from cogflow_desktop.services import runs, studies
 from cogflow_desktop.services.context import Context
 from cogflow_desktop.services.errors import ServiceError
 from cogflow_desktop.store.models import RunSession, TrialRecord
@@ -35,6 +35,7 @@ NO_SNAPSHOT = (
     "the app holds no record of where it stood (it keeps one only in memory, while the app runs)"
 )
 STALE_SNAPSHOT = "more trials are stored than the app's last record of where it stood knows of"
+REPUBLISHED = "its study was published again since it started (the page runs the newest version)"
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,19 @@ def resume_offer(ctx: Context, run_id: str) -> ResumeOffer:
     nxt = snapshot.get("next_trial_index")
     if not isinstance(nxt, int) or isinstance(nxt, bool) or nxt < 0 or stored > nxt:
         return ResumeOffer(None, stored, STALE_SNAPSHOT)
+    if not _runs_latest_version(ctx, run_id):
+        return ResumeOffer(None, stored, REPUBLISHED)
     return ResumeOffer(nxt, stored)
+
+
+def _runs_latest_version(ctx: Context, run_id: str) -> bool:
+    """Does the run use its study's newest config version (the one a continuing page reads)?"""
+    with ctx.read() as s:
+        run = s.get(RunSession, run_id)
+        if run is None:
+            return False
+        newest = studies.latest_version(s, run.study_id)
+        return newest is not None and newest.id == run.config_version_id
 
 
 def crash_sentence(cause: str, slug: str, offer: ResumeOffer) -> str:

@@ -211,7 +211,8 @@ async function resumeRun(schema, runId, grant) {
     try {
       ({ data: answer } = await postJson('runs/resume-snapshot/read', { run_session_id: runId, grant }));
     } catch (err) {
-      throw new Error(`This run cannot be continued: ${err instanceof ApiError && err.body && err.body.detail ? err.body.detail : 'the app did not hand back where it stood'}`);
+      const said = err instanceof ApiError && err.body ? err.body.error || err.body.detail : null;
+      throw new Error(said ? `This run cannot be continued: ${said}` : 'This run cannot be continued: the app did not hand back where it stood.');
     }
     const snapshot = answer.snapshot;
     const peek = snapshot && snapshot.study_slug ? await peekConfig(snapshot.study_slug) : null;

@@ -9,9 +9,11 @@ from typing import Any
 
 import requests
 from conftest import LiveServer
+from sqlalchemy import select
 
 from cogflow_desktop.gui.kiosk_crash import (
     NO_SNAPSHOT,
+    REPUBLISHED,
     STALE_SNAPSHOT,
     PageCrash,
     crash_sentence,
@@ -19,6 +21,7 @@ from cogflow_desktop.gui.kiosk_crash import (
     resume_offer,
     resume_query,
 )
+from cogflow_desktop.store.models import RunSession, Study
 
 TIMEOUT = 60
 KILLED = PageCrash("KilledTerminationStatus", 9)
@@ -88,6 +91,22 @@ def test_no_continue_without_an_exact_place_to_continue_from(live_server: LiveSe
     assert resume_offer(ctx, run_id).reason == why
     ctx.resume.put(run_id, _snap(0))  # older than what is stored: it would overwrite trial 0
     assert resume_offer(ctx, run_id).reason == STALE_SNAPSHOT
+    ctx.resume.put(run_id, _snap(1))
+    assert resume_offer(ctx, run_id).possible
+    with ctx.read() as s:
+        slug = s.scalar(
+            select(Study.slug).join(RunSession, RunSession.study_id == Study.id)
+            .where(RunSession.id == run_id)
+        )  # fmt: skip
+    config = {"experiment_type": "trial-based", "task_type": "flanker", "timeline": []}
+    resp = requests.post(
+        f"{live_server.url}/api/v1/configs/publish",
+        json={"study_slug": slug, "study_name": slug, "config_version_label": "v2",
+              "config": config},
+        timeout=TIMEOUT,
+    )  # fmt: skip
+    assert resp.status_code == 201, resp.text
+    assert resume_offer(ctx, run_id).reason == REPUBLISHED
 
 
 def test_ending_as_failed_drops_the_snapshot_and_keeps_earlier_interruptions(

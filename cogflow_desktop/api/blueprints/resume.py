@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from cogflow_desktop.api.guards import FOREIGN_ORIGIN
 from cogflow_desktop.api.validation import parse
 from cogflow_desktop.api.web import APP_TOKEN_HEADER, ctx
-from cogflow_desktop.services.errors import Conflict, Forbidden, NotFound
+from cogflow_desktop.services.errors import BadRequest, Forbidden, NotFound
 from cogflow_desktop.services.resume_snapshots import MAX_SNAPSHOT_BYTES
 from cogflow_desktop.store.models import RunSession, TrialRecord
 
@@ -54,7 +54,7 @@ def _status(run_id: str) -> str | None:
 def keep():  # type: ignore[no-untyped-def]
     _app_page_only()
     if request.content_length is None or request.content_length > MAX_SNAPSHOT_BYTES:
-        raise Conflict(f"A resume snapshot may hold at most {MAX_SNAPSHOT_BYTES} bytes.")
+        raise BadRequest(f"A resume snapshot may hold at most {MAX_SNAPSHOT_BYTES} bytes.")
     body = parse(SnapshotBody)
     status = _status(body.run_session_id)
     if status is None:
