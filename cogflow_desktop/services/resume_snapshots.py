@@ -21,10 +21,12 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-# A snapshot is a few hundred bytes (seed, indices, staircase/QUEST state); this bounds RAM.
-MAX_SNAPSHOT_BYTES = 256 * 1024
-# Runs held at once (several kiosks are not run at once; this bounds a misbehaving page).
-MAX_RUNS = 64
+# A snapshot is about 0.5 KB for a plain study and grows with adaptive history (QUEST updates,
+# reward events: about 44 KB after 900 QUEST updates and 300 rewarded trials); these bound RAM
+# to 16 MiB.
+MAX_SNAPSHOT_BYTES = 1024 * 1024
+# Runs held at once (one kiosk runs at a time; this bounds a misbehaving page).
+MAX_RUNS = 16
 # A grant is used by the page loaded right after it is issued.
 GRANT_SECONDS = 300.0
 

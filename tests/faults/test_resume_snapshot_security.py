@@ -181,7 +181,7 @@ def test_only_the_app_s_server_asks_pages_for_snapshots(
 
 def test_an_oversized_snapshot_is_refused_and_not_kept(app_server: LiveServer) -> None:
     run_id = _start(app_server.url)
-    big = {**_snapshot(run_id), "state": {"filler": "x" * (300 * 1024)}}
+    big = {**_snapshot(run_id), "state": {"filler": "x" * (1100 * 1024)}}
     resp = requests.post(
         f"{app_server.url}/api/v1/runs/resume-snapshot",
         json={"run_session_id": run_id, "snapshot": big}, headers=APP, timeout=TIMEOUT,
