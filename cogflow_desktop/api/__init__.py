@@ -13,6 +13,7 @@ from cogflow_desktop.api.blueprints import (
     markers,
     media,
     ops,
+    resume,
     studies,
     web_apps,
 )
@@ -44,5 +45,6 @@ def create_app(context: Context, port: int) -> Flask:
     register_error_handlers(app)
     for bp in (ops.bp, auth.bp, studies.bp, builder.bp, interpreter.bp, media.bp, web_apps.bp):
         app.register_blueprint(bp)
+    app.register_blueprint(resume.bp)  # where live kiosk runs stand, in memory only
     app.register_blueprint(markers.bp)  # lab hardware (serve --lsl)
     return app

@@ -8,8 +8,9 @@ It watches the page's state (`#cogflow-root[data-cogflow-state]`):
 While it runs, what the experimenter must know (never the participant) goes out as `notice`
 (the main window's status bar): recording paused by a full disk or a locked database
 (`window.cogflowRecording`, see persistence.js) and resumed, and little free space left.
-If the page itself dies (renderer crash or kill), see kiosk_crash.py: the experimenter is told,
-the run is ended as failed with everything stored, and a new run may start.
+If the page itself dies (renderer crash or kill), see kiosk_crash.py: what it recorded is handed
+over, and the experimenter chooses to continue the same run from its next trial (where the app
+holds where it stood), or to end it as failed with everything stored and start a new run.
 During a run the key chord pauses the page (`window.cogflowPause()`) behind a password dialog:
 cancel resumes it, a researcher's password ends the run as failed, keeping its data.
 """
@@ -29,7 +30,15 @@ from PySide6.QtWebEngineWidgets import QWebEngineView
 from PySide6.QtWidgets import QMessageBox, QVBoxLayout, QWidget
 
 from cogflow_desktop.gui.dialogs.kiosk import KioskExitDialog
-from cogflow_desktop.gui.kiosk_crash import RECOVER_QUERY, PageCrash, end_as_failed
+from cogflow_desktop.gui.kiosk_crash import (
+    RECOVER_QUERY,
+    PageCrash,
+    ResumeOffer,
+    crash_sentence,
+    end_as_failed,
+    resume_offer,
+    resume_query,
+)
 from cogflow_desktop.gui.kiosk_outcome import KioskOutcome, exit_intro
 from cogflow_desktop.gui.marker_bridge import attach_marker_bridge
 from cogflow_desktop.gui.webviews import WebEnvironment, lock_view
@@ -56,7 +65,9 @@ STATUS_JS = """JSON.stringify((() => {
   return {
     state: root ? String(root.dataset.cogflowState || '') : '',
     result: window.cogflowResult || null,
-    trials: window.cogflowRun && window.cogflowRun.rows ? window.cogflowRun.rows.length : null,
+    // All of the run's trials (a continued run's earlier ones are not in this page's rows).
+    trials: window.cogflowRun && window.cogflowRun.rows
+      ? (window.cogflowRun.firstIndex || 0) + window.cogflowRun.rows.length : null,
     messages: refusal && Array.isArray(refusal.messages) ? refusal.messages.map(String) : [],
     recording: window.cogflowRecording || null,
     run: window.cogflowRun && window.cogflowRun.start
@@ -80,6 +91,11 @@ ABORT_JS = (
     "Boolean(window.cogflowAbort('experimenter_abort')) : false"
 )
 FINISHED_STATES = ("saved", "preview-done")
+# Buttons of the crash dialog (tests click them by text).
+CONTINUE_BUTTON = "Continue this run from trial {number}"
+NEW_RUN_BUTTON = "End it as failed, start a new run"
+CLOSE_BUTTON = "End it as failed, close the participant's screen"
+
 
 
 def interpreter_query(study_slug: str, participant_id: str) -> str:
@@ -157,6 +173,7 @@ class KioskWindow(QWidget):
         self.crash: PageCrash | None = None
         self._recovering_since: float | None = None
         self.crash_dialog: QMessageBox | None = None
+        self._last_crash: PageCrash | None = None
         self._env = env
         self.view = QWebEngineView(self)
         self.page = env.kiosk_page(INTERPRETER_PATH, self.view)
@@ -237,6 +254,11 @@ class KioskWindow(QWidget):
                 detail = (status.get("recording") or {}).get("detail") or ""
                 log.warning("%s %s", notice, detail)
                 self.notice.emit(notice)
+        if self.page_state == "resume-failed" and self.crash is None and self.run_id:
+            # The continuing page could not take the run up again: end it as failed instead.
+            self.crash = self._last_crash or PageCrash("unknown", 0)
+            self._offer_after_crash(allow_resume=False)
+            return
         if self.page_state == "unsupported":
             self._end("refused", messages=[str(m) for m in status.get("messages") or []])
         elif self.page_state in FINISHED_STATES and self.result is not None:
@@ -291,37 +313,77 @@ class KioskWindow(QWidget):
 
     def _recovered(self) -> None:
         self._recovering_since = None
+        self._offer_after_crash(allow_resume=True)
+
+    def _offer_after_crash(self, allow_resume: bool) -> None:
+        """Ask the experimenter: continue the same run (when it can), or end it as failed."""
         self.poll_timer.stop()
         crash = self.crash or PageCrash("unknown", 0)
-        count = end_as_failed(self._ctx, self.run_id, crash) if self.run_id else 0
-        self.trials = count
-        self.result = {"submitted": True, "status": "failed"} if self.run_id else None
-        ended = (
-            f"the run of {self.study_slug} is saved as failed with {count} "
-            f"trial{'' if count == 1 else 's'}, everything it had recorded"
-            if self.run_id
-            else "no run had started"
-        )
-        text = (
-            f"The participant's page {crash.cause}; {ended}. Start a new run for participant "
-            f"{self.participant_id}, or close the participant's screen?"
-        )
-        self.notice.emit(f"The participant's page {crash.cause}; {ended}.")
+        offer = ResumeOffer(None, 0, "no run had started")
+        if self.run_id is None:
+            text = f"The participant's page {crash.cause}; no run had started."
+        else:
+            offer = resume_offer(self._ctx, self.run_id)
+            if not allow_resume and offer.possible:
+                offer = ResumeOffer(None, offer.stored, "the page could not take it up again")
+            text = crash_sentence(crash.cause, self.study_slug, offer)
+        self.notice.emit(text)
         box = QMessageBox(QMessageBox.Icon.Warning, "The participant's page stopped", text,
                           QMessageBox.StandardButton.NoButton, self)  # fmt: skip
         box.setObjectName("kioskCrashBox")
         box.setWindowFlag(Qt.WindowType.WindowStaysOnTopHint, True)
-        again = box.addButton("Start a new run", QMessageBox.ButtonRole.AcceptRole)
-        box.addButton("Close the participant's screen", QMessageBox.ButtonRole.RejectRole)
-        box.finished.connect(lambda _r: self._after_crash_dialog(box.clickedButton() is again))
+        go_on = None
+        if offer.next_trial is not None:
+            go_on = box.addButton(
+                CONTINUE_BUTTON.format(number=offer.next_trial + 1),
+                QMessageBox.ButtonRole.AcceptRole,
+            )
+        again = box.addButton(NEW_RUN_BUTTON, QMessageBox.ButtonRole.ActionRole)
+        box.addButton(CLOSE_BUTTON, QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(go_on or again)
+        box.finished.connect(lambda _r: self._after_crash_dialog(box.clickedButton(), go_on, again))
         self.crash_dialog = box
         box.open()
 
-    def _after_crash_dialog(self, start_again: bool) -> None:
-        if start_again and not self._ended:
+    def _after_crash_dialog(self, clicked: Any, go_on: Any, again: Any) -> None:
+        self.crash_dialog = None
+        if self._ended:
+            return
+        crash = self.crash or PageCrash("unknown", 0)
+        if go_on is not None and clicked is go_on and self.run_id:
+            self.continue_run(crash)
+            return
+        self._ended_as_failed(crash)
+        if clicked is again:
             self.start_new_run()
         else:
             self._end("crashed")
+
+    def _ended_as_failed(self, crash: PageCrash) -> None:
+        """End the crashed run as failed with everything stored (as before #17's resume)."""
+        if self.run_id is None:
+            self.trials, self.result = 0, None
+            return
+        count = end_as_failed(self._ctx, self.run_id, crash)
+        self.trials = count
+        self.result = {"submitted": True, "status": "failed"}
+        self.notice.emit(
+            f"The participant's page {crash.cause}; the run of {self.study_slug} is saved as "
+            f"failed with {count} trial{'' if count == 1 else 's'}, everything it had recorded."
+        )
+
+    def continue_run(self, crash: PageCrash) -> None:
+        """Reload the Interpreter on the same run, from its next trial (resume.js)."""
+        assert self.run_id is not None
+        self._last_crash = crash
+        self.crash = None
+        self.result = None
+        self.run_saved = False
+        self.page_state = ""
+        self.notice.emit(f"The run of {self.study_slug} continues after its page {crash.cause}.")
+        self.view.load(self._env.url(resume_query(self._ctx, self.run_id, crash)))
+        self.poll_timer.start()
+        self.view.setFocus()
 
     def start_new_run(self) -> None:
         """After a crash: the same study and participant, as a new run."""
@@ -415,6 +477,8 @@ class KioskWindow(QWidget):
     def force_close(self) -> None:
         """Close without asking (the app is quitting): an unfinished run stays interrupted."""
         self._ended = True
+        if self.run_id is not None:  # no page of this kiosk will continue it
+            self._ctx.resume.drop(self.run_id)
         self.poll_timer.stop()
         self.end_timer.stop()
         self.space_timer.stop()

@@ -15,6 +15,7 @@ from cogflow_desktop import audit
 from cogflow_desktop.audit_anchor import Anchorer
 from cogflow_desktop.security import files
 from cogflow_desktop.services.manifest import ManifestCache
+from cogflow_desktop.services.resume_snapshots import ResumeSnapshots
 from cogflow_desktop.services.throttle import FailureThrottle, Tier, standard_tiers
 from cogflow_desktop.services.vault import RunKeyCache, SessionVault
 from cogflow_desktop.settings import Settings
@@ -43,6 +44,8 @@ class Context:
     sessions: SessionVault = field(default_factory=SessionVault)
     run_keys: RunKeyCache = field(default_factory=RunKeyCache)
     manifests: ManifestCache = field(default_factory=ManifestCache)
+    # Where each live kiosk run stands, in memory only (services/resume_snapshots.py).
+    resume: ResumeSnapshots = field(default_factory=ResumeSnapshots)
     login_throttle: FailureThrottle | None = None
     totp_throttle: FailureThrottle | None = None
     migration_backup: Path | None = None

@@ -5,6 +5,42 @@
 
 import { createQuest } from './quest.js';
 
+// Resuming a run after its page died (resume.js): a procedure is rebuilt by replaying its
+// updates on a fresh one made from the same options; the result is bit-identical because
+// every step is deterministic. `resumeRecord()` gives the plain data this needs.
+const RECORD = 'resumeRecord';
+
+// Wraps `obj.update` so each call (with the value it actually used) is remembered.
+function recordUpdates(obj, kind, opts, valueAt = null) {
+  const updates = [];
+  const inner = obj.update;
+  obj.update = function update(...args) {
+    if (valueAt !== null && args[valueAt] === undefined) args[valueAt] = this.lastValue ?? null;
+    updates.push(args.map((a) => (a === undefined ? null : a)));
+    return inner.apply(this, args);
+  };
+  Object.defineProperty(obj, RECORD, {
+    enumerable: false,
+    // The update arrays are never changed once pushed: a shallow copy of the list will do.
+    value() { return { kind, opts, updates: updates.slice(), lastValue: this.lastValue ?? null }; },
+  });
+  return obj;
+}
+
+// The procedure a resumeRecord describes, in the state it had; null for an unknown record.
+export function fromResumeRecord(record) {
+  if (!record || !Array.isArray(record.updates)) return null;
+  let obj;
+  if (record.kind === 'procedure') obj = createProcedure(record.opts ?? {});
+  else if (record.kind === 'gabor') obj = createGaborAdaptive(record.opts ?? {});
+  else return null;
+  for (const args of record.updates) obj.update(...args);
+  if (record.kind === 'procedure' && record.lastValue !== undefined) obj.lastValue = record.lastValue;
+  return obj;
+}
+
+export const hasResumeRecord = (v) => Boolean(v) && typeof v[RECORD] === 'function';
+
 const finite = (v) => v !== null && v !== undefined && v !== '' && Number.isFinite(Number(v));
 const clamp = (x, lo, hi) => Math.min(hi, Math.max(lo, x));
 
@@ -41,7 +77,8 @@ export function createUpDown(opts = {}) {
 
 export function createProcedure(opts = {}) {
   const algo = String(opts.algorithm ?? opts.mode ?? 'quest').toLowerCase();
-  return algo === 'quest' ? createQuest(opts) : createUpDown({ ...opts, algorithm: algo });
+  const proc = algo === 'quest' ? createQuest(opts) : createUpDown({ ...opts, algorithm: algo });
+  return recordUpdates(proc, 'procedure', opts, 1); // QUEST's update defaults its value
 }
 
 // RDM adaptive blocks adapt coherence (0..1). QUEST's prior SD follows the reference
@@ -79,7 +116,7 @@ export function createGaborAdaptive(spec) {
     phase[k] ??= coarse > 0 ? 'coarse' : 'single';
     return procs[k];
   };
-  return {
+  return recordUpdates({
     parameter: spec.parameter ?? 'target_tilt_deg',
     perLocation,
     key: keyOf,
@@ -102,5 +139,5 @@ export function createGaborAdaptive(spec) {
       if (perLocation) return { left: proc('left').mean(), right: proc('right').mean() };
       return { combined: proc('all').mean() };
     },
-  };
+  }, 'gabor', spec);
 }

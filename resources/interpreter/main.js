@@ -8,12 +8,13 @@
 // ?allow_unsupported=1 runs a refused config anyway, only in a researcher preview
 // (?preview=1, nothing is stored), with the unsupported parts named on a banner.
 
-import { startRun, ApiError } from './api.js';
+import { startRun, ApiError, postJson } from './api.js';
 import { validateConfig } from './validate.js';
 import { recoverPending, submitWithRetry } from './persistence.js';
 import { Run, INTERPRETER_VERSION } from './runtime.js';
 import { findUnsupported } from './support.js';
-import { effectiveConfig } from './compiler.js';
+import { compileConfig, effectiveConfig } from './compiler.js';
+import { planResume } from './resume.js';
 import { findMissingMedia, showMissingMedia } from './cip-media.js';
 import { eyeTrackingPreflight } from './eye-tracking.js';
 import * as ui from './ui.js';
@@ -120,6 +121,10 @@ async function main() {
   let config;
   let start = null;
   const slug = params.get('study');
+  if (params.get('recover') === '1' && params.get('resume')) {
+    await resumeRun(schema, params.get('resume'), params.get('grant') ?? '');
+    return;
+  }
   if (params.get('recover') === '1') {
     // The desktop app's kiosk after its page crashed: hand over what the dead page kept
     // sealed, then say so (state `recovered`, `window.cogflowRecovered` = the runs handed over).
@@ -188,6 +193,51 @@ async function main() {
   run = new Run({ config: effectiveConfig(config), root, start, preview, unsupported: refused.map((u) => u.message) });
   window.cogflowRun = run; // for the desktop shell and tests: read-only inspection
   if (refused.length) ui.showUnsupportedBanner(refused.map((u) => u.message));
+  root.dataset.cogflowState = 'running';
+  await run.begin();
+}
+
+// The kiosk continues a run whose page died (?recover=1&resume=<run>&grant=<one-time>): hand
+// over what the dead page kept sealed, read where the run stood from the app (resume.js), and
+// go on with the same run from its next trial. Any misfit ends in state `resume-failed` with
+// one sentence, before anything is recorded; the kiosk then ends the run as failed.
+async function resumeRun(schema, runId, grant) {
+  ui.showMessage(root, { title: 'One moment…' });
+  window.cogflowRecovered = await recoverPending().catch(() => []);
+  let plan;
+  let config;
+  try {
+    let answer;
+    try {
+      ({ data: answer } = await postJson('runs/resume-snapshot/read', { run_session_id: runId, grant }));
+    } catch (err) {
+      const said = err instanceof ApiError && err.body ? err.body.error || err.body.detail : null;
+      throw new Error(said ? `This run cannot be continued: ${said}` : 'This run cannot be continued: the app did not hand back where it stood.');
+    }
+    const snapshot = answer.snapshot;
+    const peek = snapshot && snapshot.study_slug ? await peekConfig(snapshot.study_slug) : null;
+    if (!peek) throw new Error('This run cannot be continued: its study\'s config could not be read.');
+    config = effectiveConfig(peek.config);
+    const check = validateConfig(config, schema);
+    if (!check.valid) throw new Error('This run cannot be continued: its study\'s config is not valid.');
+    const specCount = compileConfig(config, { runSeed: snapshot.run_seed }).trials.length;
+    plan = planResume(snapshot, { runSessionId: runId, specCount, storedTrials: answer.stored_trials, configVersionId: peek.config_version_id });
+  } catch (err) {
+    ui.showMessage(root, { kind: 'error', title: 'The run could not be continued', body: String(err.message || err) });
+    window.cogflowResumed = { ok: false, error: String(err.message || err) };
+    root.dataset.cogflowState = 'resume-failed';
+    return;
+  }
+  const interruption = {
+    reason: 'page_crashed', renderer_status: params.get('crash') || null,
+    at_trial: plan.firstTrialIndex, resumed_at_trial: plan.firstTrialIndex,
+    trials_lost: plan.lostTrials, resumed_at: new Date().toISOString(),
+  };
+  plan.interruptions = [...plan.interruptions, interruption];
+  applyTheme(config);
+  run = new Run({ config, root, start: plan.start, resume: plan });
+  window.cogflowRun = run;
+  window.cogflowResumed = { ok: true, run_session_id: runId, from_trial_index: plan.firstTrialIndex, spec_index: plan.specIndex };
   root.dataset.cogflowState = 'running';
   await run.begin();
 }

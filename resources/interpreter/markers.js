@@ -21,6 +21,9 @@
 
 import * as ui from './ui.js';
 
+// The next row's trial_index (a continued run's earlier rows are not in this page: resume.js).
+const runIndex = (run) => (typeof run.nextIndex === 'function' ? run.nextIndex() : run.rows.length);
+
 export const MARKER_ENDPOINT = '../api/hardware/markers';
 export const START_PROBES = 12; // at least; up to MAX_START_PROBES while no round trip is short
 export const MAX_START_PROBES = 32;
@@ -254,7 +257,7 @@ export class MarkerLink {
     if (typeof ts !== 'number') return null;
     const meta = trial.spec.meta || {};
     const lsl = this.emit(event, ts, {
-      trial_index: run.rows.length, component_type: trial.spec.component_type,
+      trial_index: runIndex(run), component_type: trial.spec.component_type,
       ...(meta.block_index !== undefined ? { block_index: meta.block_index } : {}),
       ...(meta.label !== undefined ? { label: meta.label } : {}),
       ...extra,
@@ -310,7 +313,7 @@ export class MarkerLink {
     if (this.closed) return this.info();
     const end = this.now();
     if (this.block !== null) this.emit('block_end', end, { block_index: this.block });
-    if (this.enabled) this.emit('run_end', end, { status, trial_count: run.rows.length });
+    if (this.enabled) this.emit('run_end', end, { status, trial_count: runIndex(run) });
     if (this.syncTimer !== null) { this.cancel(this.syncTimer); this.syncTimer = null; }
     if (!this.enabled) { this.closed = true; return this.info(); }
     const timeout = () => new Promise((r) => { this.schedule(() => r(null), CLOSE_WAIT_MS); });

@@ -155,9 +155,10 @@ export class CheckpointQueue {
   }
 
   // The submit was given up: keep every row sealed here for the next page to hand over.
-  async keepSealed(allRows, payload) {
+  // totalRows: the run's trial count (more than allRows on a page that continued a run).
+  async keepSealed(allRows, payload, totalRows = allRows.length) {
     if (!this.sealed) return false;
-    for (const row of allRows) await this.sealed.putTrial(wellFormed(row), allRows.length);
+    for (const row of allRows) await this.sealed.putTrial(wellFormed(row), totalRows);
     await this.sealed.putPayload(wellFormed(payload));
     return true;
   }

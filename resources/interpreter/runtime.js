@@ -11,6 +11,9 @@ import { componentFor } from './components/index.js';
 import { DrtEngine } from './components/drt.js';
 import { connectMarkers, showHardwareWarning } from './markers.js';
 import { ClockWatch } from './clock-watch.js';
+import { eyeTrackingSettings } from './eye-tracking-config.js';
+import { SnapshotSender, makeSnapshot } from './resume.js';
+import { postJson } from './api.js';
 import { applyTrialRecording, stampVisualAngle } from './recording.js';
 import * as ui from './ui.js';
 
@@ -43,8 +46,12 @@ function makePluginClass(ParameterType) {
 }
 
 export class Run {
-  constructor({ config, root, start = null, preview = false, unsupported = [] }) {
+  // resume: a plan from resume.js's planResume (the kiosk continues a run whose page died).
+  constructor({ config, root, start = null, preview = false, unsupported = [], resume = null }) {
     this.config = config;
+    this.resumePlan = resume;
+    this.firstIndex = resume ? resume.firstTrialIndex : 0; // trial_index of this page's first row
+    this.interruptions = resume ? resume.interruptions : [];
     this.unsupported = unsupported; // refused parts a researcher preview runs anyway (main.js)
     this.root = root;
     this.start = start; // runs/start response, null in preview
@@ -62,6 +69,9 @@ export class Run {
     this.keyLog = [];
   }
 
+  // The trial_index the next row gets (rows of a page that died before are not in this.rows).
+  nextIndex() { return this.firstIndex + this.rows.length; }
+
   rel(ts) { return typeof ts === 'number' ? round3(ts - this.t0) : ts; }
 
   async begin() {
@@ -73,10 +83,12 @@ export class Run {
     if (this.refresh.warnings.length) await this.showTimingWarning(this.refresh.warnings);
     this.markers = await markers;
     if (this.markers && this.markers.reasons.length) await showHardwareWarning(this.root, this.markers.reasons);
-    this.runSeed = this.config.seed ?? freshRunSeed();
+    this.runSeed = this.resumePlan ? this.resumePlan.runSeed : this.config.seed ?? freshRunSeed();
     const { trials } = compileConfig(this.config, { runSeed: this.runSeed });
     this.specs = trials;
-    this.startedAt = new Date().toISOString();
+    this.startedAt = (this.resumePlan && this.resumePlan.startedAt) || new Date().toISOString();
+    if (this.resumePlan) Object.assign(this.state, this.resumePlan.state, { pvt: { ...this.state.pvt, ...this.resumePlan.state.pvt } });
+    this.nextPvtExtra = this.resumePlan ? this.resumePlan.pvtExtra : false;
     // Sleep and wall-clock jumps (#17): recorded in clock_events, rows stored after a jump marked.
     this.clockWatch = new ClockWatch();
     this.stopClockWatch = this.clockWatch.watch((mono) => this.clockInfo(mono));
@@ -84,6 +96,9 @@ export class Run {
     if (this.start) {
       this.queue = new CheckpointQueue(this.start.run_session_id, () => this.payload('started', false), { sealTo: this.start.seal_public_key });
       window.addEventListener('pagehide', () => this.queue.flushOnUnload());
+      // Where the run stands goes to the desktop app, when runs/start said it keeps it (only the
+      // app's own server does; see resume.js).
+      if (this.start.resume_snapshots === true) this.snapshots = new SnapshotSender(postJson);
     }
     document.addEventListener('visibilitychange', () => {
       if (document.visibilityState !== 'hidden') return;
@@ -106,7 +121,9 @@ export class Run {
     this.Plugin = makePluginClass(ParameterType);
     this.jsPsych = initJsPsych({ display_element: this.root, default_iti: 0, on_finish: () => { if (!this.aborted) this.finish('completed'); } });
     this.started = true;
-    await this.jsPsych.run(this.specs.map((s) => this.toJsPsych(s)));
+    const from = this.resumePlan ? this.resumePlan.specIndex : 0; // items the dead page already ran
+    if (from >= this.specs.length) { await this.finish('completed'); return; } // died while saving
+    await this.jsPsych.run(this.specs.slice(from).map((s, k) => this.toJsPsych(s, from + k)));
   }
 
   // An unusual display (#10: below 50 Hz, or frame SD above 1 ms) is shown to whoever starts the
@@ -163,11 +180,11 @@ export class Run {
     this.refreshInUse = r;
     this.timer.frameMs = r.frame_ms;
     const last = this.remeasurements[this.remeasurements.length - 1];
-    if (last) last.applied_from_trial_index = this.rows.length;
+    if (last) last.applied_from_trial_index = this.nextIndex();
   }
 
-  toJsPsych(spec) {
-    const trial = { type: this.Plugin, run: (el) => this.runSpec(el, spec) };
+  toJsPsych(spec, specIndex) {
+    const trial = { type: this.Plugin, run: (el) => this.runSpec(el, spec, specIndex) };
     if (spec.component_type === 'pvt-trial' && spec.params.add_trial_per_false_start) {
       // Each false start adds one trial: repeat this trial until it is valid (capped).
       return { timeline: [trial], loop_function: () => this.pvtRepeat(spec) };
@@ -190,15 +207,16 @@ export class Run {
 
   // One trial. If a pause restarts it, the same component runs again with the same random
   // stream and state, after a blank second; a pause that lets it continue only stops its clock.
-  async runSpec(el, spec) {
+  async runSpec(el, spec, specIndex) {
     if (this.pendingRefresh) this.applyPendingRefresh();
+    this.sendSnapshot(specIndex);
     if (!this.warm) {
       // jsPsych's set-up ran in the current frame: the first trial starts on a fresh one.
       this.warm = true;
       await this.clock.next();
     }
     const mod = componentFor(spec.component_type);
-    const seed = `${this.runSeed}|trial|${this.rows.length}`;
+    const seed = `${this.runSeed}|trial|${this.nextIndex()}`;
     const stateBefore = { ...this.state };
     const extra = this.nextPvtExtra ? { pvt_extra_trial: true } : spec.component_type === 'pvt-trial' ? { pvt_extra_trial: false } : {};
     this.nextPvtExtra = false;
@@ -248,12 +266,16 @@ export class Run {
     }
     const row = this.record(spec, { ...extra, ...data }, trial);
     this.current = null;
+    // Where the run stands now, too: a page that dies before the next trial starts (or while
+    // the result is being saved) can still be continued. Not after a PVT trial that may repeat
+    // (its loop decides after this); the next trial's start sends it then.
+    if (!(spec.component_type === 'pvt-trial' && spec.params.add_trial_per_false_start)) this.sendSnapshot(specIndex + 1);
     return row;
   }
 
   baseRow(componentType) {
     return {
-      trial_index: this.rows.length, component_type: componentType, task_type: this.config.task_type ?? null,
+      trial_index: this.nextIndex(), component_type: componentType, task_type: this.config.task_type ?? null,
       rt_ms: null, response: null, correct: null, stimulus_onset_ms: null, ended_reason: 'response',
     };
   }
@@ -261,7 +283,7 @@ export class Run {
   record(spec, data, trial) {
     const row = this.baseRow(spec.component_type);
     for (const f of META_FIELDS) if (spec.meta[f] !== undefined) row[f] = spec.meta[f];
-    Object.assign(row, data, { trial_index: this.rows.length, component_type: spec.component_type });
+    Object.assign(row, data, { trial_index: this.nextIndex(), component_type: spec.component_type });
     applyTrialRecording(row, spec, this.config);
     const t = trial.attempt ? trial.attempt.ctx.timing : {};
     if (row.stimulus_duration_ms === undefined && t.stimulus_duration_ms !== undefined) row.stimulus_duration_ms = t.stimulus_duration_ms;
@@ -287,11 +309,28 @@ export class Run {
       row.pause_ms = round3(trial.pauseMs);
       row.pause_restarts = trial.restarts;
     }
-    for (const e of trial.pauseEntries) e.trial_index = this.rows.length;
+    for (const e of trial.pauseEntries) e.trial_index = this.nextIndex();
     row.trial_start_ms = trial.startFrame ?? trial.start;
     row.trial_end_ms = this.clock.open() ? this.clock.frameTs : performance.now();
     if (this.markers) this.markers.rowRecorded(this, trial, row);
     return this.push(row);
+  }
+
+  // Before each trial: where the run stands, for the app to hold in memory (resume.js).
+  sendSnapshot(specIndex) {
+    if (!this.snapshots || this.aborted || this.finished) return;
+    this.eyeTracking ??= eyeTrackingSettings(this.config).enabled;
+    this.snapshots.send({
+      run_session_id: this.start.run_session_id,
+      snapshot: makeSnapshot({
+        runSessionId: this.start.run_session_id, configVersionId: this.start.config_version_id ?? null,
+        configVersionLabel: this.start.config_version_label ?? null, studySlug: this.start.study_slug ?? null,
+        sealPublicKey: this.start.seal_public_key ?? null,
+        runSeed: this.runSeed, specIndex, nextTrialIndex: this.nextIndex(), pvtExtra: this.nextPvtExtra,
+        state: this.state, startedAt: this.startedAt, interruptions: this.interruptions,
+        drtActive: Boolean(this.drt && this.drt.active), eyeTracking: this.eyeTracking,
+      }),
+    });
   }
 
   // ---- pausing (window.cogflowPause / cogflowResume; the desktop app's exit dialog)
@@ -309,7 +348,7 @@ export class Run {
     setInputPaused(true);
     const trial = this.current;
     this.paused = { at: performance.now(), trial, policy: trial && trial.attempt ? trial.attempt.ctx.pausePolicy : 'continue', state: this.root.dataset.cogflowState };
-    if (this.markers) this.markers.emit('pause', this.paused.at, { trial_index: this.rows.length });
+    if (this.markers) this.markers.emit('pause', this.paused.at, { trial_index: this.nextIndex() });
     if (this.drt) this.drt.pause();
     this.pauseEl = ui.showPaused();
     this.root.dataset.cogflowState = 'paused';
@@ -335,7 +374,7 @@ export class Run {
       paused_at_ms: this.rel(p.at), resumed_at_ms: this.rel(performance.now()), pause_ms: round3(ms), action,
     };
     this.pauses.push(entry);
-    if (this.markers) this.markers.emit('resume', performance.now(), { trial_index: this.rows.length, action });
+    if (this.markers) this.markers.emit('resume', performance.now(), { trial_index: this.nextIndex(), action });
     if (trial) {
       trial.pauseMs += ms;
       trial.pauseEntries.push(entry);
@@ -357,7 +396,7 @@ export class Run {
 
   clockInfo(mono) {
     return {
-      at_ms: typeof this.t0 === 'number' ? this.rel(mono) : null, trial_index: this.rows.length,
+      at_ms: typeof this.t0 === 'number' ? this.rel(mono) : null, trial_index: this.nextIndex(),
       page_hidden: document.visibilityState === 'hidden',
     };
   }
@@ -369,12 +408,12 @@ export class Run {
       this.clockWatch.check('row', (mono) => this.clockInfo(mono));
       if (this.clockWatch.jumped) row.wall_clock_offset_ms = this.clockWatch.offsetMs();
     }
-    row.trial_index = this.rows.length;
+    row.trial_index = this.nextIndex();
     for (const f of ABS_TIME_FIELDS) if (typeof row[f] === 'number') row[f] = this.rel(row[f]);
     if (typeof row.rt_ms === 'number') row.rt_ms = round3(row.rt_ms);
     stampVisualAngle(row, this.state);
     this.rows.push(row);
-    if (this.queue) this.queue.add(row, this.rows.length);
+    if (this.queue) this.queue.add(row, this.nextIndex());
     return row;
   }
 
@@ -407,9 +446,10 @@ export class Run {
       pauses: this.pauses,
       clock_events: this.clockWatch ? this.clockWatch.events : [],
       wall_clock_offset_ms: this.clockWatch ? this.clockWatch.offsetMs() : 0,
-      trial_count: this.rows.length,
+      trial_count: this.nextIndex(),
     };
     if (this.abortReason) p.abort_reason = this.abortReason;
+    if (this.interruptions.length) p.interruptions = this.interruptions;
     if (this.markers) p.lsl = this.lsl ?? this.markers.info();
     if (this.unsupported.length) p.unsupported = this.unsupported;
     if (withTrials) {
@@ -428,7 +468,7 @@ export class Run {
     if (this.paused) this.endPause(true);
     this.aborted = true;
     this.abortReason = reason;
-    if (this.markers) this.markers.emit('abort', performance.now(), { reason, trial_index: this.rows.length });
+    if (this.markers) this.markers.emit('abort', performance.now(), { reason, trial_index: this.nextIndex() });
     if (this.current) this.record(this.current.spec, { ended_reason: 'aborted' }, this.current);
     if (this.trialAc) this.trialAc.abort();
     try { this.jsPsych.abortExperiment(''); } catch { /* jsPsych not started */ }
@@ -448,6 +488,8 @@ export class Run {
     // A preview that ran refused parts (?allow_unsupported=1) is never a completed run.
     if (this.unsupported.length && status === 'completed') status = 'preview-unsupported';
     const summary = computeSummary(this.rows, { taskType: this.config.task_type ?? null, status });
+    // After a resume only this page's rows are here (the earlier ones are never read back).
+    if (this.firstIndex > 0) summary.computed_from_trial_index = this.firstIndex;
     const payload = this.payload(status);
     if (this.preview) {
       ui.showPreviewEnd(this.root, summary, this.unsupported);
@@ -459,7 +501,7 @@ export class Run {
     ui.showMessage(this.root, { title: 'Saving your responses…', body: 'Please wait.' });
     if (this.queue) await this.queue.keepPayload({ ...this.payload(status, false), result_summary: summary });
     const res = await submitWithRetry({
-      run_session_id: this.start.run_session_id, status, trial_count: this.rows.length,
+      run_session_id: this.start.run_session_id, status, trial_count: this.nextIndex(),
       result_summary: summary, result_payload: payload, trials: this.rows,
     }, { onRetry: (err, attempt) => ui.showSaveProblem(this.root, err, attempt) });
     if (res.gaveUp) return this.keptLocally(status, summary, res.error);
@@ -472,7 +514,7 @@ export class Run {
   // The server keeps refusing the result (the same answer again and again): stop asking, keep
   // everything sealed on this computer for the next run to hand over, and say so.
   async keptLocally(status, summary, error) {
-    const kept = this.queue ? await this.queue.keepSealed(this.rows, { ...this.payload(status, false), result_summary: summary }) : false;
+    const kept = this.queue ? await this.queue.keepSealed(this.rows, { ...this.payload(status, false), result_summary: summary }, this.nextIndex()) : false;
     window.cogflowResult = { status, submitted: false, gave_up: true, kept_sealed: kept, error: String(error && error.message ? error.message : error) };
     this.root.dataset.cogflowState = 'error';
     ui.showMessage(this.root, {

@@ -1,6 +1,7 @@
 """The participant's page dies mid-run, for real: the test kills the QtWebEngine renderer
-process. The kiosk tells the experimenter, ends the run as failed with every stored trial (the
-crash recorded in its result_payload) and offers a new run for the same participant."""
+process. The kiosk tells the experimenter what is stored and, when the experimenter ends the
+run, ends it as failed with every stored trial (the crash recorded in its result_payload) and
+offers a new run for the same participant. (Continuing the same run: test_kiosk_resume.py.)"""
 
 from __future__ import annotations
 
@@ -92,13 +93,16 @@ def test_a_killed_page_is_recovered_ended_as_failed_and_a_new_run_can_start(
         box = _crash_box()
         assert box is not None
         box.grab().save(str(tmp_path / "crash-box.png"))  # for a look by eye
-        assert "was killed" in box.text() and "saved as failed with 3 trials" in box.text()
+        assert "was killed" in box.text() and "has 3 trials stored" in box.text()
         assert "was killed" in window.statusBar().currentMessage()
-        assert dict(_runs(runtime))[first_run] == "failed"
+        assert dict(_runs(runtime))[first_run] == "started"  # the experimenter decides
         assert _stored(runtime, first_run) == 3
 
-        # The experimenter chooses a new run for the same participant.
-        _click(box, "Start a new run")
+        # The experimenter ends it as failed and starts a new run for the same participant.
+        _click(box, "End it as failed, start a new run")
+        assert dict(_runs(runtime))[first_run] == "failed"
+        assert _stored(runtime, first_run) == 3
+        assert "saved as failed with 3 trials" in window.statusBar().currentMessage()
         wait_js(qtbot, kiosk.page, ROOT_STATE_JS, lambda v: v == "running", timeout=WAIT_MS)
         second_run = run_js(qtbot, kiosk.page, "window.cogflowRun.start.run_session_id")
         assert second_run != first_run
@@ -110,7 +114,7 @@ def test_a_killed_page_is_recovered_ended_as_failed_and_a_new_run_can_start(
         _kill_renderer(kiosk)
         qtbot.waitUntil(lambda: _crash_box() is not None, timeout=WAIT_MS)
         with qtbot.waitSignal(kiosk.ended, timeout=WAIT_MS) as ended:
-            _click(_crash_box(), "Close the participant's screen")
+            _click(_crash_box(), "End it as failed, close the participant's screen")
         outcome: KioskOutcome = ended.args[0]
         assert outcome.outcome == "crashed" and not outcome.problem
         assert outcome.sentence() == (

@@ -26,6 +26,9 @@ def start():  # type: ignore[no-untyped-def]
     answer = runs.start_run(
         ctx(), body.study_slug, body.participant_external_id, actor=actor(), client=client()
     )
+    if ctx().settings.app_token is not None:
+        # Inside the desktop app: the page sends where the run stands (blueprints/resume.py).
+        answer["resume_snapshots"] = True
     return jsonify(answer), 201
 
 
@@ -64,6 +67,7 @@ def submit():  # type: ignore[no-untyped-def]
         actor=actor(),
         client=client(),
     )
+    ctx().resume.drop(body.run_session_id)  # the run is over: where it stood is not kept
     return jsonify(answer), 201
 
 
