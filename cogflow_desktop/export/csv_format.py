@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from operator import methodcaller
 from pathlib import Path
 from typing import Any
 
@@ -88,8 +89,9 @@ class CsvSink:
 
     def add_trials(self, trials: list[dict[str, Any]]) -> None:
         fields = self._splitter.fields
-        # keys().isdisjoint iterates over the (few) stream fields: cheap for every trial.
-        if fields and any(not t.keys().isdisjoint(fields) for t in trials):
+        # keys().isdisjoint iterates over the (few) stream fields: cheap for every trial, and
+        # mapped in C (no Python frame per trial) for the usual page that has none.
+        if fields and not all(map(methodcaller("isdisjoint", fields), map(dict.keys, trials))):
             trials = [t if t.keys().isdisjoint(fields) else self._split(t) for t in trials]
         self._trials.add(trials)
 

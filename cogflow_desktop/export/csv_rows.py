@@ -1,20 +1,26 @@
 """Trial dicts to CSV lines, fast and byte for byte what `csv.writer` writes.
 
 `csv.writer` converts and scans every cell of every row. But trials come in few shapes (the
-same field names in the same order, the same value types), so each shape gets a `str.format`
-template, built once: absent fields and None are empty cells, every other scalar is `str()` of
-it (a float's repr, `True`/`False`), as `csv.writer` does. A page's lines are then checked at
-once: if no cell held a comma, a quote or a line break, nothing needed quoting and the text is
-what `csv.writer` would have written. Rows that need quoting, and rows with nested values
-(JSON text cells), go through `csv.writer` itself.
+same field names in the same order, the same value types), so each shape gets a line builder,
+compiled once: an f-string over the row's values in the declared column order, where absent
+fields and None are empty cells and every other scalar is formatted as `str()` formats it (a
+float's repr, `True`/`False`), as `csv.writer` does. A page whose trials all have one shape
+(the rule) is formatted by one compiled comprehension, with the shapes compared in C
+(`map`/`tuple`), not row by row in Python. A page's lines are then checked at once: if no cell
+held a comma, a quote or a line break, nothing needed quoting and the text is what
+`csv.writer` would have written. Rows that need quoting, and rows with nested values (JSON
+text cells), go through `csv.writer` itself.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Any, NamedTuple
+
+import orjson
 
 from cogflow_desktop.export.columns import PLAIN_TYPES, cell
 
@@ -29,6 +35,10 @@ class Piece(NamedTuple):
 
 # A shape's template: the row's line, or None for a row that goes through csv.writer.
 Template = Callable[..., str | None]
+# A shape's page builder: the lines of many rows of that shape, from their values.
+PageTemplate = Callable[[list[dict[str, Any]]], list[str | None]]
+
+_value_types = partial(map, type)  # map(type, values) without a Python-level call per row
 
 _KIND_OF_TYPE: dict[type, str] = {
     type(None): "null",
@@ -47,6 +57,7 @@ class RowFormatter:
         self.fields = fields
         self._index = dict.fromkeys(fields)
         self._templates: dict[Shape, Template] = {}
+        self._pages: dict[Shape, PageTemplate] = {}
         # Every value type seen per field, for the codebook.
         self.kinds: dict[str, set[str]] = {name: set() for name in fields}
         self._buf = io.StringIO()
@@ -55,6 +66,26 @@ class RowFormatter:
     def format(self, trials: list[dict[str, Any]], prefix: str) -> list[Piece]:
         """The trials as CSV text, each line led by `prefix` (the run's cells, CSV-encoded,
         ending in a comma): one piece per stretch of rows of one width."""
+        if not trials:
+            return []
+        # Every row's shape, computed in C; a page of one shape is formatted in one call.
+        shapes = list(
+            zip(
+                map(tuple, trials),
+                map(tuple, map(_value_types, map(dict.values, trials))),
+                strict=True,
+            )
+        )
+        first = shapes[0]
+        if shapes.count(first) == len(shapes):
+            self._shape_template(first, trials[0])
+            lines = self._pages[first](trials)
+            return [self._text(lines, trials, 0, prefix)]
+        return self._format_mixed(trials, shapes, prefix)
+
+    def _format_mixed(
+        self, trials: list[dict[str, Any]], shapes: list[Shape], prefix: str
+    ) -> list[Piece]:
         pieces: list[Piece] = []
         templates = self._templates
         lines: list[str | None] = []
@@ -62,27 +93,35 @@ class RowFormatter:
         start = 0
         shape: Shape | None = None
         template: Template = _via_csv
-        for trial in trials:
-            values = trial.values()
-            row_shape = (tuple(trial), tuple(map(type, values)))
+        for trial, row_shape in zip(trials, shapes, strict=True):
             # Runs of rows of one shape are the rule: comparing is cheaper than hashing.
             if row_shape != shape:
                 shape = row_shape
                 template = templates.get(shape, _UNKNOWN)
                 if template is _UNKNOWN:
-                    if not trial.keys() <= self._index.keys():
-                        # A new field widens the rows from here on.
-                        if lines:
-                            pieces.append(self._text(lines, trials, start, prefix))
-                            start += len(lines)
-                            lines = []
-                            append = lines.append
-                        self._add_fields(trial)
-                    template = templates[shape] = self._template(shape)
-            append(template(*values))
+                    if lines and not trial.keys() <= self._index.keys():
+                        # A new field widens the rows from here on: close the narrower ones.
+                        pieces.append(self._text(lines, trials, start, prefix))
+                        start += len(lines)
+                        lines = []
+                        append = lines.append
+                    template = self._shape_template(shape, trial)
+            append(template(*trial.values()))
         if lines:
             pieces.append(self._text(lines, trials, start, prefix))
         return pieces
+
+    def _shape_template(self, shape: Shape, trial: dict[str, Any]) -> Template:
+        """The shape's line builder (and page builder), made on first sight; a trial with
+        fields not seen before adds them first (the caller has closed the narrower rows)."""
+        template = self._templates.get(shape)
+        if template is None:
+            if not trial.keys() <= self._index.keys():
+                self._add_fields(trial)
+            template, page = self._template(shape)
+            self._templates[shape] = template
+            self._pages[shape] = page
+        return template
 
     def _add_fields(self, trial: dict[str, Any]) -> None:
         for name in trial:
@@ -90,20 +129,24 @@ class RowFormatter:
                 self._index[name] = None
                 self.fields.append(name)
                 self.kinds[name] = set()
-        self._templates.clear()  # every template now needs the new trailing cells
+        # Every template now needs the new trailing cells.
+        self._templates.clear()
+        self._pages.clear()
 
-    def _template(self, shape: Shape) -> Template:
+    def _template(self, shape: Shape) -> tuple[Template, PageTemplate]:
         names, types = shape
         for name, typ in zip(names, types, strict=True):
             self.kinds[name].add(_KIND_OF_TYPE.get(typ, "json"))
         if not PLAIN_TYPES.issuperset(types):
-            return _via_csv
+            return _via_csv, _page_via_csv
         at = {name: i for i, name in enumerate(names)}
         cells = []
         for name in self.fields:
             i = at.get(name)
-            cells.append("" if i is None or types[i] is type(None) else f"{{{i}}}")
-        return ",".join(cells).format
+            cells.append("" if i is None or types[i] is type(None) else f"{{_{i}}}")
+        line, page = _compile_line(len(names), ",".join(cells))
+        floats = tuple(i for i, typ in enumerate(types) if typ is float and _FLOATS_AS_REPR)
+        return line, partial(_page, page, floats)
 
     def _text(
         self, lines: list[str | None], trials: list[dict[str, Any]], start: int, prefix: str
@@ -144,9 +187,65 @@ def _plain_line(line: str, width: int) -> bool:
     )
 
 
+def _compile_line(arity: int, body: str) -> tuple[Template, PageTemplate]:
+    """An f-string over positional values `_0`.. (`body` names them as `{_i}`, between
+    literal commas): the same text `str.format` would give (both format each value with an
+    empty format spec, which is `str()` for the plain types), without parsing the template
+    on every row. Only `_i` names and commas are compiled, never a field name or a value.
+    The page builder unpacks each row's values in a comprehension: one call per page."""
+    names = ", ".join(f"_{i}" for i in range(arity)) + ("," if arity == 1 else "")
+    literal = "f" + repr(body)  # repr() escapes nothing here: only commas, braces, _digits
+    source = (
+        f"def line({names}):\n    return {literal}\n"
+        f"def page(rows):\n    return [{literal} for ({names}) in rows]\n"
+    )
+    space: dict[str, Any] = {}
+    exec(compile(source, "<csv_rows line>", "exec"), space)
+    return space["line"], space["page"]
+
+
+def _page(
+    page: Callable[[Iterable[Any]], list[str | None]],
+    floats: tuple[int, ...],
+    trials: list[dict[str, Any]],
+) -> list[str | None]:
+    """A page's lines with its float columns turned to text in one orjson call per column
+    (a float's repr is most of a row's cost), where that text is exactly what repr gives."""
+    if not floats:
+        return page(map(dict.values, trials))
+    columns: list[Any] = list(zip(*map(dict.values, trials), strict=True))
+    for i in floats:
+        text = orjson.dumps(columns[i]).decode()
+        if _same_as_repr(text):
+            columns[i] = text[1:-1].split(",")
+    return page(zip(*columns, strict=True))
+
+
+def _same_as_repr(text: str) -> bool:
+    """orjson writes a float as repr() does (the same shortest round-trip digits) except in
+    exponent form ('1e-9', repr '1e-09'), for magnitudes below 1e-4 (orjson '0.00002...', repr
+    '2e-05') and for inf/nan (orjson 'null'). A column holding none of those is repr's text."""
+    return "e" not in text and "n" not in text and "0.0000" not in text
+
+
+def _orjson_floats_match_repr() -> bool:
+    """Checked once at import: if an orjson release ever formats floats differently, every
+    float goes through repr() (slower, same bytes)."""
+    probe = (0.0, -0.0, 0.1 + 0.2, 1e-4, 1.5e-4, 350.125, 1587.37, 2.0**52 + 0.5, 9.999e15)
+    text = orjson.dumps(probe).decode()
+    return _same_as_repr(text) and text[1:-1].split(",") == [repr(x) for x in probe]
+
+
+_FLOATS_AS_REPR = _orjson_floats_match_repr()
+
+
 def _via_csv(*_values: Any) -> None:
     """The template of shapes with nested values (JSON text cells): csv.writer writes them."""
     return None
+
+
+def _page_via_csv(trials: list[dict[str, Any]]) -> list[str | None]:
+    return [None] * len(trials)
 
 
 _UNKNOWN: Any = object()

@@ -343,27 +343,9 @@ class SyncEngine:
     def _steps(self, run_id: str, meter: _Meter) -> None:
         snap = state.load(self.ctx, run_id)
         mat = material.load(self.ctx, self.private_key, run_id)
-        pieces = cut(mat.trials, self.options.piece_bytes)
-        submit_body = self._submit_body(snap.remote_run_session_id or "", mat)
-        submit_size = len(encode(submit_body))  # without trials: cheap
-        if submit_size + ENVELOPE_ALLOWANCE > MAX_REQUEST_BYTES:
-            raise TrialTooLarge(
-                f"The run's result payload is {submit_size} bytes, more than one request to "
-                "the server may carry (2.5 MiB)."
-            )
-        # A small last piece rides in the submit itself: one request (one commit on the
-        # server) less per run, and a resent submit is still byte-identical.
-        tail = pieces[-1] if pieces else None
-        if (
-            tail is None
-            or tail.size > REMAINDER_BYTES
-            or tail.size + submit_size > (self.options.piece_bytes)
-        ):
-            tail = None
-        checkpointed = pieces[:-1] if tail is not None else pieces
-        if tail is not None:
-            submit_body["trials"] = tail.trials
-            submit_size += tail.size
+        plan = plan_requests(mat, self.options.piece_bytes, snap.remote_run_session_id or "")
+        pieces, checkpointed = plan.pieces, plan.checkpointed
+        submit_body, submit_size = plan.submit_body, plan.submit_size
         meter.add(planned=sum(p.size for p in checkpointed) + submit_size)
 
         remote_id = snap.remote_run_session_id
@@ -487,6 +469,42 @@ class SyncEngine:
             "result_payload": mat.submit_payload(),
             "trials": [],
         }
+
+
+@dataclass(frozen=True)
+class RunRequests:
+    """What one run sends: its trials cut into pieces, the pieces that go as checkpoints,
+    and the submit (with the last piece inside when that piece is small)."""
+
+    pieces: list[Piece]
+    checkpointed: list[Piece]
+    submit_body: dict[str, Any]
+    submit_size: int  # bytes of the submit as encoded, trials included
+
+
+def plan_requests(
+    mat: material.RunMaterial, piece_bytes: int = DEFAULT_PIECE_BYTES, remote_id: str = ""
+) -> RunRequests:
+    """The requests of one run, decided from its material alone (a resumed sync cuts the
+    same pieces). Raises TrialTooLarge when the submit alone could not fit in a request."""
+    pieces = cut(mat.trials, piece_bytes)
+    submit_body = SyncEngine._submit_body(remote_id, mat)
+    submit_size = len(encode(submit_body))  # without trials: cheap
+    if submit_size + ENVELOPE_ALLOWANCE > MAX_REQUEST_BYTES:
+        raise TrialTooLarge(
+            f"The run's result payload is {submit_size} bytes, more than one request to "
+            "the server may carry (2.5 MiB)."
+        )
+    # A small last piece rides in the submit itself: one request (one commit on the server)
+    # less per run, and a resent submit is still byte-identical.
+    tail = pieces[-1] if pieces else None
+    if tail is None or tail.size > REMAINDER_BYTES or tail.size + submit_size > piece_bytes:
+        tail = None
+    checkpointed = pieces[:-1] if tail is not None else pieces
+    if tail is not None:
+        submit_body["trials"] = tail.trials
+        submit_size += tail.size
+    return RunRequests(pieces, checkpointed, submit_body, submit_size)
 
 
 def _published_from(answer: dict[str, Any], ref: material.ConfigRef) -> RemoteConfig:

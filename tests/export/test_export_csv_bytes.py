@@ -8,6 +8,8 @@ import csv
 import io
 import json
 import math
+import random
+import struct
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -183,3 +185,16 @@ def test_fields_in_a_different_order_and_types_per_row(tmp_path: Path) -> None:
     data = export(tmp_path, runs)
     assert data == reference(runs)
     assert data.splitlines()[0].decode().endswith("block_index,trial.status,duration")
+
+
+def test_float_columns_of_whole_pages_are_written_as_repr(tmp_path: Path) -> None:
+    # Pages whose rows all have one shape take the page path (float columns turned to text in
+    # one go); every float there must still be exactly its repr(), as csv.writer writes it.
+    rng = random.Random(15)
+    edge = [0.0, -0.0, 1e16, 9999999999999998.0, 1e-4, 9.999999999999999e-05, 2.9e-05, 1e-09]
+    edge += [5e-324, 1.7976931348623157e308, math.inf, -math.inf, math.nan, 0.1 + 0.2, 2.0**53]
+    bits = [struct.unpack("<d", struct.pack("<Q", rng.getrandbits(64)))[0] for _ in range(3000)]
+    values = edge + bits + [rng.uniform(0, 5000) for _ in range(1000)]
+    trials = [{**plain(i), "x": x, "y": -x / 3} for i, x in enumerate(values)]
+    runs = [(run_record(1), trials[:2000]), (run_record(2), trials[2000:])]
+    assert export(tmp_path, runs) == reference(runs)
