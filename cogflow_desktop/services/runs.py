@@ -31,7 +31,6 @@ from cogflow_desktop.store.models import (
     ResultEnvelope,
     RunKey,
     RunSession,
-    Study,
     TrialRecord,
     utcnow,
 )
@@ -295,13 +294,6 @@ def _encrypt_trials(
     ]
 
 
-def _upsert_trials(
-    s: Session, run_id: str, key_id: int, key: bytes, trials: list[dict[str, Any]]
-) -> None:
-    """Insert or replace trial rows by trial_index; rows absent from this batch are kept."""
-    _write_rows(s, _encrypt_trials(run_id, key_id, key, trials))
-
-
 def _write_rows(s: Session, rows: list[dict[str, Any]]) -> None:
     """Insert or replace trial rows (a submit writes hundreds): one driver executemany."""
     if not rows:
@@ -355,35 +347,6 @@ def _write_leading_pieces(
                 _bind(ctx, s, run_id, lambda m, w=written, k=rows[0]["key_id"]: m.with_trials(w, k))
         cached = cached or ctx.run_keys.get(run_id)
     return trials[split:], None
-
-
-def _put_envelope(
-    s: Session,
-    run_id: str,
-    kind: str,
-    key_id: int,
-    key: bytes,
-    content: dict[str, Any],
-    **fields: Any,
-) -> bytes:
-    """Write the run's envelope of this kind, replacing the previous one; returns its
-    ciphertext (for the manifest)."""
-    now = utcnow()
-    row = {
-        "run_id": run_id,
-        "kind": kind,
-        "key_id": key_id,
-        "ciphertext": envelopes.encrypt(key, _json_bytes(content), result_aad(run_id, kind)),
-        "status": fields.pop("status"),
-        "trial_count": fields.pop("trial_count"),
-        "checkpoint_label": fields.pop("checkpoint_label", None),
-        "checkpoint_index": fields.pop("checkpoint_index", None),
-        "created_at": now,
-        "updated_at": now,
-    }
-    assert not fields, f"unknown envelope fields: {sorted(fields)}"
-    upsert(s, ResultEnvelope, [row], conflict=("run_id", "kind"))
-    return row["ciphertext"]
 
 
 def _load_run(s: Session, run_id: str) -> RunSession:
@@ -446,8 +409,14 @@ def _checkpoint(
         cursor.execute_many(
             _TRIAL_UPSERT_SQL,
             [
-                (run_id, t["trial_index"], key_id, _trial_ciphertext(cipher, run_id, t), stamp,
-                 stamp)
+                (
+                    run_id,
+                    t["trial_index"],
+                    key_id,
+                    _trial_ciphertext(cipher, run_id, t),
+                    stamp,
+                    stamp,
+                )
                 for t in last_piece
             ],
         )
@@ -466,9 +435,11 @@ def _checkpoint(
                 ctx,
                 s,
                 run_id,
-                lambda m: m.with_trials(indices, key_id)
-                .with_envelope("checkpoint", key_id, envelope)
-                .with_state("started", max(m.trial_count, count)),
+                lambda m: (
+                    m.with_trials(indices, key_id)
+                    .with_envelope("checkpoint", key_id, envelope)
+                    .with_state("started", max(m.trial_count, count))
+                ),
             )
             cursor.execute(
                 _RUN_TOUCH_BOUND_SQL, (count, count, stamp, sealed, manifest_key, run_id)
@@ -529,92 +500,140 @@ def submit(ctx: Context, req: SubmitRequest, *, actor: str, client: str | None) 
         return _submit(ctx, req, actor=actor, client=client)
 
 
+@dataclass
+class _FinalRows:
+    """A submit's rows, encrypted under one content key (before the write lock when the run's
+    key is in memory: the lock is then held only for statements, manifest and commit)."""
+
+    key_id: int
+    trials: list[tuple[Any, ...]]
+    envelope: bytes
+    digest_text: bytes  # what SubmitRequest.digest() hashes, salted once the run is read
+
+
+def _final_rows(
+    run_id: str, key_id: int, key: bytes, req: SubmitRequest, trials: list[dict[str, Any]],
+    stamp: str, digest_text: bytes,
+) -> _FinalRows:  # fmt: skip
+    cipher = envelopes.Cipher(key)
+    content = {"result_payload": req.result_payload, "result_summary": req.result_summary}
+    return _FinalRows(
+        key_id,
+        [
+            (run_id, t["trial_index"], key_id, _trial_ciphertext(cipher, run_id, t), stamp, stamp)
+            for t in trials
+        ],
+        cipher.encrypt(_json_bytes(content), result_aad(run_id, "final")),
+        digest_text,
+    )
+
+
+_RUN_SUBMIT_STATE_SQL = (
+    "SELECT status, study_id, bound, submit_salt, submit_digest FROM run_sessions WHERE id = ?"
+)
+_FINAL_ENVELOPE_ID_SQL = "SELECT id FROM result_envelopes WHERE run_id = ? AND kind = 'final'"
+_RUN_FINISH_SQL = (
+    "UPDATE run_sessions SET status = ?, completed_at = ?, last_activity_at = ?,"
+    " trial_count = ?, submit_digest = ? WHERE id = ?"
+)
+_RUN_FINISH_BOUND_SQL = (
+    "UPDATE run_sessions SET status = ?, completed_at = ?, last_activity_at = ?,"
+    " trial_count = ?, submit_digest = ?, manifest = ?, manifest_key_id = ? WHERE id = ?"
+)
+
+
 def _submit(ctx: Context, req: SubmitRequest, *, actor: str, client: str | None) -> dict[str, Any]:
+    run_id = req.run_session_id
     last_piece = req.trials
     if len(req.trials) > TRIALS_PER_TRANSACTION:
         with ctx.read() as s:
-            status = s.scalar(select(RunSession.status).where(RunSession.id == req.run_session_id))
+            status = s.scalar(select(RunSession.status).where(RunSession.id == run_id))
         if status is None:
             raise NotFound("Run session not found.")
         if status not in TERMINAL:  # a finished run is answered below, nothing written
-            last_piece, _finished = _write_leading_pieces(ctx, req.run_session_id, req.trials)
+            last_piece, _finished = _write_leading_pieces(ctx, run_id, req.trials)
     now = utcnow()
+    stamp = driver.sql_datetime(now)
+    digest_text = _compact_json(req._parts())
+    cached = ctx.run_keys.get(run_id)
+    rows = _final_rows(run_id, *cached, req, last_piece, stamp, digest_text) if cached else None
     with ctx.write() as s:
-        run = _load_run(s, req.run_session_id)
-        if run.status in TERMINAL:
-            final = s.scalar(
-                select(ResultEnvelope.id).where(
-                    ResultEnvelope.run_id == run.id, ResultEnvelope.kind == "final"
-                )
-            )
-            if not req.matches(run.submit_salt, run.submit_digest):
+        # Plain driver statements (store/driver.py), as on the checkpoint path.
+        cursor = driver.Cursor(s)
+        found = cursor.first(_RUN_SUBMIT_STATE_SQL, (run_id,))
+        if found is None:
+            raise NotFound("Run session not found.")
+        status, study_id, bound, salt, stored_digest = found
+        if status in TERMINAL:
+            final = cursor.first(_FINAL_ENVELOPE_ID_SQL, (run_id,))
+            cursor.close()
+            if not req.matches(salt, stored_digest):
                 audit.record(
                     s,
                     "run.submit",
                     actor=actor,
                     client=client,
-                    target=run.id,
+                    target=run_id,
                     outcome="refused",
                     details={"reason": "different result"},
                 )
                 raise Conflict(
-                    f"This run is already {run.status} with a different result; "
+                    f"This run is already {status} with a different result; "
                     "a stored result is never overwritten."
                 )
             audit.record(
-                s, "run.submit", actor=actor, client=client, target=run.id, details={"retry": True}
+                s, "run.submit", actor=actor, client=client, target=run_id, details={"retry": True}
             )
-            return _submit_answer(run, req, final)
-        key_id, key = _content_key(ctx, s, run.id)
-        _upsert_trials(s, run.id, key_id, key, last_piece)
-        envelope = _put_envelope(
-            s,
-            run.id,
-            "final",
-            key_id,
-            key,
-            {"result_payload": req.result_payload, "result_summary": req.result_summary},
-            status=req.status,
-            trial_count=req.trial_count,
-        )
-        run.status = req.status
-        run.completed_at = now
-        run.last_activity_at = now
-        run.trial_count = req.trial_count
-        run.submit_digest = req.digest(run.submit_salt)
-        if run.bound:
-            s.flush()  # the manifest's UPDATE goes after the ORM's own
+            return _submit_answer(run_id, status, req, None if final is None else final[0])
+        key_id, key = _content_key(ctx, s, run_id)
+        if rows is None or rows.key_id != key_id:
+            rows = _final_rows(run_id, key_id, key, req, last_piece, stamp, digest_text)
+        cursor.execute_many(_TRIAL_UPSERT_SQL, rows.trials)
+        cursor.execute(
+            _ENVELOPE_UPSERT_SQL,
+            (run_id, "final", key_id, rows.envelope, req.status, req.trial_count, None, None,
+             stamp, stamp),
+        )  # fmt: skip
+        digest = hashlib.sha256(salt + rows.digest_text).hexdigest()
+        finish = (req.status, stamp, stamp, req.trial_count, digest)
+        if bound:
             indices = [t["trial_index"] for t in last_piece]
-            _bind(
+            manifest_key, sealed = _next_manifest(
                 ctx,
                 s,
-                run.id,
-                lambda m: m.with_trials(indices, key_id)
-                .with_envelope("final", key_id, envelope)
-                .with_state(req.status, req.trial_count),
+                run_id,
+                lambda m: (
+                    m.with_trials(indices, key_id)
+                    .with_envelope("final", key_id, rows.envelope)
+                    .with_state(req.status, req.trial_count)
+                ),
             )
-        s.execute(update(Study).where(Study.id == run.study_id).values(last_activity_at=now))
+            cursor.execute(_RUN_FINISH_BOUND_SQL, (*finish, sealed, manifest_key, run_id))
+        else:
+            cursor.execute(_RUN_FINISH_SQL, (*finish, run_id))
+        cursor.execute(_STUDY_TOUCH_SQL, (stamp, study_id))
+        envelope_id = cursor.first(_FINAL_ENVELOPE_ID_SQL, (run_id,))
+        cursor.close()
         audit.record(
             s,
             "run.submit",
             actor=actor,
             client=client,
-            target=run.id,
+            target=run_id,
             details={"status": req.status, "trials": len(req.trials)},
         )
-        ctx.run_keys.forget(run.id)
-        envelope_id = s.scalar(
-            select(ResultEnvelope.id).where(
-                ResultEnvelope.run_id == run.id, ResultEnvelope.kind == "final"
-            )
+        ctx.run_keys.forget(run_id)
+        return _submit_answer(
+            run_id, req.status, req, None if envelope_id is None else envelope_id[0]
         )
-        return _submit_answer(run, req, envelope_id)
 
 
-def _submit_answer(run: RunSession, req: SubmitRequest, envelope_id: int | None) -> dict[str, Any]:
+def _submit_answer(
+    run_id: str, status: str, req: SubmitRequest, envelope_id: int | None
+) -> dict[str, Any]:
     return {
-        "run_session_id": run.id,
-        "status": run.status,
+        "run_session_id": run_id,
+        "status": status,
         "stored": True,
         "trial_records_stored": len(req.trials),
         "result_envelope_id": envelope_id,
@@ -650,9 +669,7 @@ def recover_sealed(
             return {"run_session_id": run.id, "stored": False, "reason": "run_already_terminal"}
         if not run.bound:
             raise BadRequest("This run was recorded by an earlier version without sealed buffers.")
-        have = set(
-            s.scalars(select(TrialRecord.trial_index).where(TrialRecord.run_id == run.id))
-        )
+        have = set(s.scalars(select(TrialRecord.trial_index).where(TrialRecord.run_id == run.id)))
         fresh = [(i, blob) for i, blob in req.trials if i not in have]
         payload = req.result_payload_sealed
         if not fresh and payload is None:
