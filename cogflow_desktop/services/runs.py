@@ -24,7 +24,6 @@ from cogflow_desktop.services import manifest
 from cogflow_desktop.services.context import AFTER_COMMIT, NEW_RUN_KEYS, Context
 from cogflow_desktop.services.errors import BadRequest, Conflict, NotFound
 from cogflow_desktop.services.manifest import Manifest
-from cogflow_desktop.services.studies import get_study, latest_version
 from cogflow_desktop.store import driver
 from cogflow_desktop.store.models import (
     InstallKeys,
@@ -196,6 +195,26 @@ def _next_manifest(
     return key_id, new.seal(key)
 
 
+# start_run's statements, for the driver's cursor: a run starts once per participant, but a
+# lab starting many at once waits on these under the write lock (see the README's benchmark).
+_INSTALL_KEY_SQL = "SELECT public_key, participant_salt FROM install_keys LIMIT 1"
+# The study and its latest version in one query (no version: the v columns are NULL).
+_STUDY_LATEST_SQL = (
+    "SELECT s.id, s.slug, v.id, v.label, v.task_type, v.config FROM studies s"
+    " LEFT JOIN config_versions v ON v.study_id = s.id WHERE s.slug = ?"
+    " ORDER BY v.publish_seq DESC LIMIT 1"
+)
+_RUN_INSERT_SQL = (
+    "INSERT INTO run_sessions (id, study_id, config_version_id, participant_key,"
+    " participant_id_sealed, status, started_at, last_activity_at, trial_count, submit_salt,"
+    " bound) VALUES (?, ?, ?, ?, ?, 'started', ?, ?, 0, ?, 1)"
+)
+_RUN_KEY_INSERT_SQL = (
+    "INSERT INTO run_keys (run_id, sealed_key, created_at, fingerprint) VALUES (?, ?, ?, ?)"
+)
+_RUN_MANIFEST_SQL = "UPDATE run_sessions SET manifest = ?, manifest_key_id = ? WHERE id = ?"
+
+
 def start_run(
     ctx: Context,
     study_slug: str,
@@ -207,58 +226,81 @@ def start_run(
     participant = participant_external_id or f"anonymous-{uuid.uuid4().hex}"
     run_id = str(uuid.uuid4())
     now = utcnow()
+    stamp = driver.sql_datetime(now)
+    content_key = envelopes.new_key()
     with ctx.write() as s:
-        public_key, salt = _install_public_key(s)
-        study = get_study(s, study_slug)
-        version = latest_version(s, study.id)
-        if version is None:
+        # Plain driver statements (store/driver.py) in the same durable transaction; the
+        # install key is read under the write lock, so nothing is sealed to a retired key.
+        cursor = driver.Cursor(s)
+        install = cursor.first(_INSTALL_KEY_SQL)
+        if install is None:
+            raise BadRequest(
+                "This installation has no researcher yet, so results could not be sealed: "
+                "create the first researcher account."
+            )
+        public_key, salt = install
+        found = cursor.first(_STUDY_LATEST_SQL, (study_slug,))
+        if found is None:
+            raise NotFound("Study not found.")
+        study_id, slug, version_id, label, task_type, config = found
+        if version_id is None:
             raise BadRequest("This study has no published config.")
-        run = RunSession(
-            id=run_id,
-            study_id=study.id,
-            config_version_id=version.id,
-            participant_key=pseudonyms.participant_key(salt, participant),
-            participant_id_sealed=envelopes.seal(
-                public_key, participant.encode(), participant_aad(run_id)
-            ),
-            status="started",
-            started_at=now,
-            last_activity_at=now,
-            submit_salt=os.urandom(16),
-            bound=1,
+        participant_key = pseudonyms.participant_key(salt, participant)
+        sealed_participant = envelopes.seal(
+            public_key, participant.encode(), participant_aad(run_id)
         )
-        s.add(run)
-        study.last_activity_at = now
-        s.flush()
+        cursor.execute(
+            _RUN_INSERT_SQL,
+            (run_id, study_id, version_id, participant_key, sealed_participant, stamp, stamp,
+             os.urandom(16)),
+        )  # fmt: skip
+        sealed_key = envelopes.seal(public_key, content_key, bound_run_key_aad(run_id))
+        cursor.execute(
+            _RUN_KEY_INSERT_SQL,
+            (run_id, sealed_key, stamp, manifest.fingerprint(content_key)),
+        )
+        key_id = _last_row_id(s, cursor)
+        # Cached by Context.write() only once the row is committed (as _content_key does).
+        s.info.setdefault(NEW_RUN_KEYS, {})[run_id] = (key_id, content_key)
+        cursor.execute(_STUDY_TOUCH_SQL, (stamp, study_id))
         first = Manifest(
             run=run_id,
-            study=study.id,
-            config_version=version.id,
-            participant_key=run.participant_key,
+            study=study_id,
+            config_version=version_id,
+            participant_key=participant_key,
             status="started",
             trial_count=0,
         )
-        _bind(ctx, s, run_id, lambda m: m, base=first)
+        manifest_key, sealed = _next_manifest(ctx, s, run_id, lambda m: m, base=first)
+        cursor.execute(_RUN_MANIFEST_SQL, (sealed, manifest_key, run_id))
+        cursor.close()
         audit.record(
             s,
             "run.start",
             actor=actor,
             client=client,
             target=run_id,
-            details={"study_slug": study.slug, "config_version_label": version.label},
+            details={"study_slug": slug, "config_version_label": label},
         )
         return {
             "run_session_id": run_id,
-            "study_slug": study.slug,
-            "config_version_id": version.id,
-            "config_version_label": version.label,
-            "task_type": version.task_type,
-            "config": version.config,
-            "participant_key": run.participant_key,
+            "study_slug": slug,
+            "config_version_id": version_id,
+            "config_version_label": label,
+            "task_type": task_type,
+            "config": json.loads(config),
+            "participant_key": participant_key,
             # The install's public key: the page seals what it must keep locally to it
             # (resources/interpreter/sealing.js), readable only like every other result.
             "seal_public_key": base64.b64encode(public_key).decode("ascii"),
         }
+
+
+def _last_row_id(s: Session, cursor: driver.Cursor) -> int:
+    """The id SQLite gave the row this connection inserted last."""
+    found = cursor.first("SELECT last_insert_rowid()")
+    assert found is not None
+    return int(found[0])
 
 
 def _compact_json(value: Any) -> bytes:
