@@ -266,6 +266,7 @@ class Server:
             stderr=self._log,
             text=True,
             env=env,
+            cwd=data_dir.parent,  # not this checkout: `-m` puts the working folder on the path
         )  # fmt: skip
         lines: queue.Queue[str] = queue.Queue()
         assert self.proc.stdout is not None
@@ -297,6 +298,7 @@ class Server:
 _PREPARE = """
 import sys
 from pathlib import Path
+import cogflow_desktop
 from cogflow_desktop.services import users
 from cogflow_desktop.services.context import open_context
 from cogflow_desktop.settings import Settings
@@ -305,18 +307,26 @@ try:
     users.create_user(ctx, "bench", "bench passphrase")
 finally:
     ctx.close()
+print(Path(cogflow_desktop.__file__).parent.parent)
 """
 
 
-def _prepare(data_dir: Path, source: Path | None) -> None:
+def _prepare(data_dir: Path, source: Path | None) -> str:
     """The first researcher (results are sealed to the install key it creates), made by the
-    same code that will serve."""
+    same code that will serve; returns the folder that code came from."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("COGFLOW_")}
     if source is not None:
         env["PYTHONPATH"] = str(source)
-    subprocess.run(
-        [sys.executable, "-c", _PREPARE, str(data_dir)], env=env, check=True, timeout=300
+    done = subprocess.run(
+        [sys.executable, "-c", _PREPARE, str(data_dir)],
+        env=env,
+        check=True,
+        timeout=300,
+        cwd=data_dir.parent,  # not this checkout: `-c` puts the working folder on the path
+        capture_output=True,
+        text=True,
     )
+    return done.stdout.strip().splitlines()[-1]
 
 
 def main() -> int:
@@ -345,7 +355,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="cogflow-bench-") as tmp:
         data_dir = Path(tmp) / "data"
         floor = _commit_floor(Path(tmp))
-        _prepare(data_dir, args.source)
+        code = _prepare(data_dir, args.source)
         server = Server(data_dir, args.source)
         try:
             requests.post(
@@ -373,7 +383,7 @@ def main() -> int:
     report = {
         "benchmark": "cogflow-desktop serve: participant cycles",
         "client": f"{args.client}, one keep-alive connection per client process",
-        "server_code": str(args.source) if args.source else "this checkout",
+        "server_code": code,
         "machine": {
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
