@@ -606,68 +606,90 @@ def _submit(ctx: Context, req: SubmitRequest, *, actor: str, client: str | None)
         if found is None:
             raise NotFound("Run session not found.")
         status, study_id, bound, salt, stored_digest = found
-        if status in TERMINAL:
-            final = cursor.first(_FINAL_ENVELOPE_ID_SQL, (run_id,))
-            cursor.close()
-            if not req.matches(salt, stored_digest):
-                audit.record(
-                    s,
-                    "run.submit",
-                    actor=actor,
-                    client=client,
-                    target=run_id,
-                    outcome="refused",
-                    details={"reason": "different result"},
-                )
-                raise Conflict(
-                    f"This run is already {status} with a different result; "
-                    "a stored result is never overwritten."
-                )
+        if status not in TERMINAL:
+            return _store_final(
+                ctx, s, cursor, req, rows, (status, study_id, bound, salt), stamp, last_piece,
+                digest_text, actor=actor, client=client,
+            )  # fmt: skip
+        final = cursor.first(_FINAL_ENVELOPE_ID_SQL, (run_id,))
+        cursor.close()
+        if req.matches(salt, stored_digest):
             audit.record(
                 s, "run.submit", actor=actor, client=client, target=run_id, details={"retry": True}
             )
             return _submit_answer(run_id, status, req, None if final is None else final[0])
-        key_id, key = _content_key(ctx, s, run_id)
-        if rows is None or rows.key_id != key_id:
-            rows = _final_rows(run_id, key_id, key, req, last_piece, stamp, digest_text)
-        cursor.execute_many(_TRIAL_UPSERT_SQL, rows.trials)
-        cursor.execute(
-            _ENVELOPE_UPSERT_SQL,
-            (run_id, "final", key_id, rows.envelope, req.status, req.trial_count, None, None,
-             stamp, stamp),
-        )  # fmt: skip
-        digest = hashlib.sha256(salt + rows.digest_text).hexdigest()
-        finish = (req.status, stamp, stamp, req.trial_count, digest)
-        if bound:
-            indices = [t["trial_index"] for t in last_piece]
-            manifest_key, sealed = _next_manifest(
-                ctx,
-                s,
-                run_id,
-                lambda m: (
-                    m.with_trials(indices, key_id)
-                    .with_envelope("final", key_id, rows.envelope)
-                    .with_state(req.status, req.trial_count)
-                ),
-            )
-            cursor.execute(_RUN_FINISH_BOUND_SQL, (*finish, sealed, manifest_key, run_id))
-        else:
-            cursor.execute(_RUN_FINISH_SQL, (*finish, run_id))
-        cursor.execute(_STUDY_TOUCH_SQL, (stamp, study_id))
-        envelope_id = cursor.first(_FINAL_ENVELOPE_ID_SQL, (run_id,))
-        cursor.close()
+        # Refused: the audit row is committed with this transaction, then the caller is told.
         audit.record(
             s,
             "run.submit",
             actor=actor,
             client=client,
             target=run_id,
-            details={"status": req.status, "trials": len(req.trials)},
+            outcome="refused",
+            details={"reason": "different result"},
         )
-        ctx.run_keys.forget(run_id)
-        return _submit_answer(
-            run_id, req.status, req, None if envelope_id is None else envelope_id[0]
+    raise Conflict(
+        f"This run is already {status} with a different result; "
+        "a stored result is never overwritten."
+    )
+
+
+def _store_final(
+    ctx: Context,
+    s: Session,
+    cursor: driver.Cursor,
+    req: SubmitRequest,
+    rows: _FinalRows | None,
+    run: tuple[str, int, int, bytes],
+    stamp: str,
+    last_piece: list[dict[str, Any]],
+    digest_text: bytes,
+    *,
+    actor: str,
+    client: str | None,
+) -> dict[str, Any]:
+    """The final result of a run not finished yet, in the caller's write transaction."""
+    run_id = req.run_session_id
+    _status, study_id, bound, salt = run
+    key_id, key = _content_key(ctx, s, run_id)
+    if rows is None or rows.key_id != key_id:
+        rows = _final_rows(run_id, key_id, key, req, last_piece, stamp, digest_text)
+    cursor.execute_many(_TRIAL_UPSERT_SQL, rows.trials)
+    cursor.execute(
+        _ENVELOPE_UPSERT_SQL,
+        (run_id, "final", key_id, rows.envelope, req.status, req.trial_count, None, None,
+         stamp, stamp),
+    )  # fmt: skip
+    digest = hashlib.sha256(salt + rows.digest_text).hexdigest()
+    finish = (req.status, stamp, stamp, req.trial_count, digest)
+    if bound:
+        indices = [t["trial_index"] for t in last_piece]
+        manifest_key, sealed = _next_manifest(
+            ctx,
+            s,
+            run_id,
+            lambda m: (
+                m.with_trials(indices, key_id)
+                .with_envelope("final", key_id, rows.envelope)
+                .with_state(req.status, req.trial_count)
+            ),
         )
+        cursor.execute(_RUN_FINISH_BOUND_SQL, (*finish, sealed, manifest_key, run_id))
+    else:
+        cursor.execute(_RUN_FINISH_SQL, (*finish, run_id))
+    cursor.execute(_STUDY_TOUCH_SQL, (stamp, study_id))
+    envelope_id = cursor.first(_FINAL_ENVELOPE_ID_SQL, (run_id,))
+    cursor.close()
+    audit.record(
+        s,
+        "run.submit",
+        actor=actor,
+        client=client,
+        target=run_id,
+        details={"status": req.status, "trials": len(req.trials)},
+    )
+    ctx.run_keys.forget(run_id)
+    return _submit_answer(run_id, req.status, req, None if envelope_id is None else envelope_id[0])
 
 
 def _submit_answer(
