@@ -346,6 +346,7 @@ def main() -> int:
     )
     args = parser.parse_args()
     if args.py_spy:
+        args.py_spy = args.py_spy.resolve()
         args.py_spy.mkdir(parents=True, exist_ok=True)
 
     def flame(name: str) -> Path | None:
