@@ -451,14 +451,8 @@ def _checkpoint(
         cursor.execute_many(
             _TRIAL_UPSERT_SQL,
             [
-                (
-                    run_id,
-                    t["trial_index"],
-                    key_id,
-                    _trial_ciphertext(cipher, run_id, t),
-                    stamp,
-                    stamp,
-                )
+                (run_id, t["trial_index"], key_id, _trial_ciphertext(cipher, run_id, t), stamp,
+                 stamp)
                 for t in last_piece
             ],
         )
@@ -477,11 +471,9 @@ def _checkpoint(
                 ctx,
                 s,
                 run_id,
-                lambda m: (
-                    m.with_trials(indices, key_id)
-                    .with_envelope("checkpoint", key_id, envelope)
-                    .with_state("started", max(m.trial_count, count))
-                ),
+                lambda m: m.with_trials(indices, key_id)
+                .with_envelope("checkpoint", key_id, envelope)
+                .with_state("started", max(m.trial_count, count)),
             )
             cursor.execute(
                 _RUN_TOUCH_BOUND_SQL, (count, count, stamp, sealed, manifest_key, run_id)
@@ -733,7 +725,9 @@ def recover_sealed(
             return {"run_session_id": run.id, "stored": False, "reason": "run_already_terminal"}
         if not run.bound:
             raise BadRequest("This run was recorded by an earlier version without sealed buffers.")
-        have = set(s.scalars(select(TrialRecord.trial_index).where(TrialRecord.run_id == run.id)))
+        have = set(
+            s.scalars(select(TrialRecord.trial_index).where(TrialRecord.run_id == run.id))
+        )
         fresh = [(i, blob) for i, blob in req.trials if i not in have]
         payload = req.result_payload_sealed
         if not fresh and payload is None:
