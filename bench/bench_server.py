@@ -2,10 +2,19 @@
 
 Starts `python -m cogflow_desktop serve --port 0` on a fresh temporary data folder, then runs
 participant cycles — start, one checkpoint per trial, a final submit with every trial — with 1
-and with 4 concurrent clients (separate processes, each with a keep-alive requests.Session), and
-prints cycles/s and checkpoint/submit latency percentiles for each client count.
+and with 4 concurrent clients (separate processes, each with one keep-alive HTTP/1.1
+connection), and prints cycles/s and checkpoint/submit latency percentiles for each client
+count.
 
     python bench/bench_server.py [--trials 240] [--cycles 4] [--clients 1 4]
+        [--client http.client|requests] [--source DIR] [--py-spy DIR]
+
+`--client`: the HTTP client of each participant: `http.client` (the standard library's, one
+persistent connection, as a browser page keeps one; the default) or `requests` (a Session; it
+adds ~1 ms of client-side Python per request). `--source DIR`: run the server from another
+checkout's code (e.g. a temporary clone of main, for before/after pairs in one session).
+`--py-spy DIR`: record each round's server with py-spy (`pip install py-spy`) into SVG flame
+graphs there (sampling slows the server: take numbers from a run without it).
 
 Targets (issue #15, 2-core machine): checkpoint p50 <= 1 ms and p99 <= 1.5 ms with one
 client; start+submit cycles with 4 clients >= 3x the central server's 35/s (measured there, not
@@ -15,11 +24,14 @@ here) and 240-trial submit p99 <= 25 ms.
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import platform
 import queue
 import re
+import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -62,18 +74,44 @@ def _percentile(values: list[float], pct: float) -> float:
     return ordered[rank]
 
 
-def _client(url: str, cycles: int, trials: int, with_checkpoints: bool = True) -> dict[str, Any]:
-    """One participant machine: `cycles` full runs; latencies in ms. Without checkpoints
-    a cycle is start + submit only (the issue's "participant cycle" against the central
-    server, which measured 35 cycles/s there with 4 clients)."""
-    http = requests.Session()
+class _Http:
+    """One participant's HTTP connection: POST JSON, get (status, parsed answer)."""
+
+    def __init__(self, url: str, kind: str) -> None:
+        self.url = url
+        self.kind = kind
+        if kind == "requests":
+            self._session = requests.Session()
+        else:
+            host, port = url.removeprefix("http://").rsplit(":", 1)
+            self._conn = http.client.HTTPConnection(host.strip("[]"), int(port), timeout=60)
+
+    def post(self, path: str, body: Any) -> tuple[int, Any]:
+        if self.kind == "requests":
+            resp = self._session.post(f"{self.url}{path}", json=body, timeout=60)
+            return resp.status_code, resp.json()
+        data = json.dumps(body).encode()
+        self._conn.request("POST", path, data, {"Content-Type": "application/json"})
+        answer = self._conn.getresponse()
+        return answer.status, json.loads(answer.read())
+
+
+def _client(
+    url: str, cycles: int, trials: int, with_checkpoints: bool = True, kind: str = "http.client"
+) -> dict[str, Any]:
+    """One participant machine: `cycles` full runs; latencies in ms (encoding the body,
+    the exchange and decoding the answer). Without checkpoints a cycle is start + submit only
+    (the issue's "participant cycle" against the central server, which measured 35 cycles/s
+    there with 4 clients)."""
+    http = _Http(url, kind)
     checkpoints: list[float] = []
     submits: list[float] = []
     all_trials = [_trial(i) for i in range(trials)]
     for _ in range(cycles):
-        resp = http.post(f"{url}/api/v1/runs/start", json={"study_slug": STUDY}, timeout=60)
-        resp.raise_for_status()
-        run_id = resp.json()["run_session_id"]
+        status, answer = http.post("/api/v1/runs/start", {"study_slug": STUDY})
+        if status != 201:
+            raise RuntimeError(f"start refused: {status} {answer}")
+        run_id = answer["run_session_id"]
         for i, trial in enumerate(all_trials if with_checkpoints else []):
             body = {
                 "run_session_id": run_id,
@@ -84,10 +122,10 @@ def _client(url: str, cycles: int, trials: int, with_checkpoints: bool = True) -
                 "trials": [trial],
             }
             t0 = time.perf_counter()
-            resp = http.post(f"{url}/api/v1/results/checkpoint", json=body, timeout=60)
+            status, answer = http.post("/api/v1/results/checkpoint", body)
             checkpoints.append((time.perf_counter() - t0) * 1000)
-            if resp.status_code != 200 or not resp.json().get("stored"):
-                raise RuntimeError(f"checkpoint refused: {resp.status_code} {resp.text[:200]}")
+            if status != 200 or not answer.get("stored"):
+                raise RuntimeError(f"checkpoint refused: {status} {str(answer)[:200]}")
         final = {
             "run_session_id": run_id,
             "status": "completed",
@@ -97,10 +135,10 @@ def _client(url: str, cycles: int, trials: int, with_checkpoints: bool = True) -
             "trials": all_trials,
         }
         t0 = time.perf_counter()
-        resp = http.post(f"{url}/api/v1/results/submit", json=final, timeout=60)
+        status, answer = http.post("/api/v1/results/submit", final)
         submits.append((time.perf_counter() - t0) * 1000)
-        if resp.status_code != 201:
-            raise RuntimeError(f"submit refused: {resp.status_code} {resp.text[:200]}")
+        if status != 201:
+            raise RuntimeError(f"submit refused: {status} {str(answer)[:200]}")
     return {"checkpoints": checkpoints, "submits": submits}
 
 
@@ -115,22 +153,36 @@ def _cpu_seconds(pid: int) -> float | None:
 
 
 def _run_round(
-    url: str, pid: int, clients: int, cycles: int, trials: int, checkpoints: bool = True
+    url: str,
+    pid: int,
+    clients: int,
+    cycles: int,
+    trials: int,
+    checkpoints: bool = True,
+    kind: str = "http.client",
+    flame: Path | None = None,
 ) -> dict[str, Any]:
     with ProcessPoolExecutor(max_workers=clients) as pool:
-        _client(url, 1, 5)  # warm the server's caches and connections
+        _client(url, 1, 5, kind=kind)  # warm the server's caches and connections
+        for _ in pool.map(_client, [url] * clients, [1] * clients, [5] * clients):
+            pass  # and start the client processes before the clock starts
+        spy = _start_py_spy(pid, flame) if flame else None
         cpu0 = _cpu_seconds(pid)
         t0 = time.perf_counter()
         futures = [
-            pool.submit(_client, url, cycles, trials, checkpoints) for _ in range(clients)
+            pool.submit(_client, url, cycles, trials, checkpoints, kind) for _ in range(clients)
         ]
         parts = [f.result() for f in futures]
         elapsed = time.perf_counter() - t0
         cpu1 = _cpu_seconds(pid)
+        if spy is not None:
+            spy.send_signal(signal.SIGINT)  # py-spy writes the flame graph on SIGINT
+            spy.wait(timeout=120)
     checkpoint_ms = [v for p in parts for v in p["checkpoints"]]
     submits = [v for p in parts for v in p["submits"]]
     return {
         "cycle": "start, a checkpoint per trial, submit" if checkpoints else "start, submit",
+        "client": kind,
         "clients": clients,
         "cycles": clients * cycles,
         "trials_per_cycle": trials,
@@ -154,6 +206,26 @@ def _run_round(
             "max": round(max(submits), 2),
         },
     }
+
+
+def _py_spy() -> str:
+    """py-spy from PATH or beside this Python (a virtual environment's bin/ or Scripts/)."""
+    beside = shutil.which("py-spy", path=str(Path(sys.executable).parent))
+    return shutil.which("py-spy") or beside or "py-spy"
+
+
+def _start_py_spy(pid: int, out: Path) -> subprocess.Popen[bytes]:
+    """py-spy sampling the server's threads while they run on a CPU (500 Hz) until SIGINT,
+    then writing an SVG flame graph, or collapsed stacks for a `.txt` path."""
+    kind = "raw" if out.suffix == ".txt" else "flamegraph"
+    spy = subprocess.Popen(
+        [_py_spy(), "record", "--pid", str(pid), "--rate", "500",
+         "--format", kind, "--output", str(out), "--threads"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    time.sleep(1.0)  # attached before the round starts
+    return spy
 
 
 def _commit_floor(folder: Path, commits: int = 200) -> dict[str, float]:
@@ -181,9 +253,11 @@ def _commit_floor(folder: Path, commits: int = 200) -> dict[str, float]:
 class Server:
     """`cogflow-desktop serve` in a child process on a free loopback port."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, source: Path | None = None) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("COGFLOW_")}
         env["PYTHONUNBUFFERED"] = "1"
+        if source is not None:  # that checkout's package comes first on the path
+            env["PYTHONPATH"] = str(source)
         self._log = (data_dir.parent / "serve.log").open("w")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "cogflow_desktop", "serve", "--port", "0",
@@ -192,6 +266,7 @@ class Server:
             stderr=self._log,
             text=True,
             env=env,
+            cwd=data_dir.parent,  # not this checkout: `-m` puts the working folder on the path
         )  # fmt: skip
         lines: queue.Queue[str] = queue.Queue()
         assert self.proc.stdout is not None
@@ -220,17 +295,38 @@ class Server:
         self._log.close()
 
 
-def _prepare(data_dir: Path) -> None:
-    """The first researcher (results are sealed to the install key it creates)."""
-    from cogflow_desktop.services import users
-    from cogflow_desktop.services.context import open_context
-    from cogflow_desktop.settings import Settings
+_PREPARE = """
+import sys
+from pathlib import Path
+import cogflow_desktop
+from cogflow_desktop.services import users
+from cogflow_desktop.services.context import open_context
+from cogflow_desktop.settings import Settings
+ctx = open_context(Settings.from_env(Path(sys.argv[1])))
+try:
+    users.create_user(ctx, "bench", "bench passphrase")
+finally:
+    ctx.close()
+print(Path(cogflow_desktop.__file__).parent.parent)
+"""
 
-    ctx = open_context(Settings.from_env(data_dir))
-    try:
-        users.create_user(ctx, "bench", "bench passphrase")
-    finally:
-        ctx.close()
+
+def _prepare(data_dir: Path, source: Path | None) -> str:
+    """The first researcher (results are sealed to the install key it creates), made by the
+    same code that will serve; returns the folder that code came from."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COGFLOW_")}
+    if source is not None:
+        env["PYTHONPATH"] = str(source)
+    done = subprocess.run(
+        [sys.executable, "-c", _PREPARE, str(data_dir)],
+        env=env,
+        check=True,
+        timeout=300,
+        cwd=data_dir.parent,  # not this checkout: `-c` puts the working folder on the path
+        capture_output=True,
+        text=True,
+    )
+    return done.stdout.strip().splitlines()[-1]
 
 
 def main() -> int:
@@ -242,12 +338,26 @@ def main() -> int:
         "--submit-cycles", type=int, default=25,
         help="start+submit cycles per client in the 4-client round without checkpoints (25)",
     )  # fmt: skip
+    parser.add_argument("--client", choices=["http.client", "requests"], default="http.client")
+    parser.add_argument("--source", type=Path, help="run the server from this checkout's code")
+    parser.add_argument("--py-spy", type=Path, help="write py-spy flame graphs (SVG) here")
+    parser.add_argument(
+        "--py-spy-raw", action="store_true", help="collapsed stacks (.txt) instead of SVG"
+    )
     args = parser.parse_args()
+    if args.py_spy:
+        args.py_spy = args.py_spy.resolve()
+        args.py_spy.mkdir(parents=True, exist_ok=True)
+
+    def flame(name: str) -> Path | None:
+        suffix = ".txt" if args.py_spy_raw else ".svg"
+        return args.py_spy / f"{name}{suffix}" if args.py_spy else None
+
     with tempfile.TemporaryDirectory(prefix="cogflow-bench-") as tmp:
         data_dir = Path(tmp) / "data"
         floor = _commit_floor(Path(tmp))
-        _prepare(data_dir)
-        server = Server(data_dir)
+        code = _prepare(data_dir, args.source)
+        server = Server(data_dir, args.source)
         try:
             requests.post(
                 f"{server.url}/api/v1/configs/publish",
@@ -260,17 +370,21 @@ def main() -> int:
                 timeout=60,
             ).raise_for_status()
             rounds = [
-                _run_round(server.url, server.proc.pid, n, args.cycles, args.trials)
+                _run_round(server.url, server.proc.pid, n, args.cycles, args.trials,
+                           kind=args.client, flame=flame(f"checkpoint-{n}-client"))
                 for n in args.clients
-            ]
+            ]  # fmt: skip
             start_submit = _run_round(
-                server.url, server.proc.pid, 4, args.submit_cycles, args.trials, False
-            )
+                server.url, server.proc.pid, 4, args.submit_cycles, args.trials, False,
+                kind=args.client, flame=flame("start-submit-4-clients"),
+            )  # fmt: skip
         finally:
             server.stop()
     one = min(rounds, key=lambda r: r["clients"])
     report = {
         "benchmark": "cogflow-desktop serve: participant cycles",
+        "client": f"{args.client}, one keep-alive connection per client process",
+        "server_code": code,
         "machine": {
             "cpus": os.cpu_count(),
             "python": platform.python_version(),

@@ -7,9 +7,12 @@ functions that took the most time, next to the per-layer cost of one checkpoint:
 
 - `sqlite_commit_floor`: a bare one-row WAL `synchronous=FULL` commit on the same disk,
 - `service`: runs.checkpoint() called directly (statements, encryption, audit, commit),
-- `app`: the same through the Flask app (adds request parsing, validation and guards).
+- `app`: the same through the Flask app (adds request parsing, validation and guards),
+- `start` and `submit_240`: a run's start and its final 240-trial submit through the app (the
+  issue's participant cycle), whose CPU time bounds the cycles/s one process can serve.
 
-    python bench/profile_checkpoint.py [--checkpoints 2000] [--top 30] [--pstats out.prof]
+    python bench/profile_checkpoint.py [--checkpoints 2000] [--cycles 100] [--top 30]
+        [--pstats out.prof] [--profile checkpoint|cycle]
 """
 
 from __future__ import annotations
@@ -77,7 +80,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoints", type=int, default=2000)
     parser.add_argument("--top", type=int, default=30)
+    parser.add_argument("--cycles", type=int, default=100, help="start + submit cycles (100)")
     parser.add_argument("--pstats", help="also write the raw profile here (for snakeviz etc.)")
+    parser.add_argument(
+        "--profile", choices=["checkpoint", "cycle"], default="checkpoint",
+        help="what cProfile records: checkpoints, or start + 240-trial submit cycles",
+    )  # fmt: skip
     args = parser.parse_args()
 
     from cogflow_desktop.api import create_app
@@ -136,15 +144,42 @@ def main() -> int:
                     cpu.append((time.thread_time() - c0) * 1000)
                 return times
 
+            trials = [_trial(i) for i in range(240)]
+            json_headers = {"Content-Type": "application/json"}
+
+            def cycles(count: int, start_cpu: list[float], submit_cpu: list[float]) -> None:
+                for _ in range(count):
+                    c0 = time.thread_time()
+                    run_id = start()
+                    start_cpu.append((time.thread_time() - c0) * 1000)
+                    final = {"run_session_id": run_id, "status": "completed", "trial_count": 240,
+                             "result_summary": {"accuracy": 0.75},
+                             "result_payload": {"task_type": "rdm"}, "trials": trials}  # fmt: skip
+                    # Encoded before the clock: the client's work is not the server's.
+                    data = json.dumps(final).encode()
+                    c1 = time.thread_time()
+                    resp = http.post(
+                        f"{base}/api/v1/results/submit", data=data, headers=json_headers
+                    )
+                    submit_cpu.append((time.thread_time() - c1) * 1000)
+                    assert resp.status_code == 201, resp.get_data(as_text=True)
+
             through_app(start(), 50)  # warm caches and the connection pool
+            cycles(3, [], [])
             service_cpu: list[float] = []
             app_cpu: list[float] = []
+            start_cpu: list[float] = []
+            submit_cpu: list[float] = []
             service = through_service(start(), n, service_cpu)
             app_times = through_app(start(), n, app_cpu)
+            cycles(args.cycles, start_cpu, submit_cpu)
             profiler = cProfile.Profile()
             run_id = start()
             profiler.enable()
-            through_app(run_id, n)
+            if args.profile == "cycle":
+                cycles(args.cycles, [], [])
+            else:
+                through_app(run_id, n)
             profiler.disable()
         finally:
             ctx.close()
@@ -169,7 +204,13 @@ def main() -> int:
         },
         # CPU time of this thread (the commit's fsync wait is not CPU): steadier than wall
         # time on a shared, loaded machine; the Flask test client's own work is in "app".
-        "cpu_ms": {"service": _summary(service_cpu), "app": _summary(app_cpu)},
+        "cpu_ms": {
+            "service": _summary(service_cpu),
+            "app": _summary(app_cpu),
+            "start": _summary(start_cpu),
+            "submit_240": _summary(submit_cpu),
+        },
+        "profiled": args.profile,
         "ratio_app_p50_to_floor_p50": round(_pct(app_times, 50) / _pct(floor, 50), 2),
         "profile_by_self_time": by_self.splitlines(),
         "profile_by_cumulative_time": out.getvalue().splitlines(),

@@ -24,14 +24,12 @@ from cogflow_desktop.services import manifest
 from cogflow_desktop.services.context import AFTER_COMMIT, NEW_RUN_KEYS, Context
 from cogflow_desktop.services.errors import BadRequest, Conflict, NotFound
 from cogflow_desktop.services.manifest import Manifest
-from cogflow_desktop.services.studies import get_study, latest_version
 from cogflow_desktop.store import driver
 from cogflow_desktop.store.models import (
     InstallKeys,
     ResultEnvelope,
     RunKey,
     RunSession,
-    Study,
     TrialRecord,
     utcnow,
 )
@@ -197,6 +195,26 @@ def _next_manifest(
     return key_id, new.seal(key)
 
 
+# start_run's statements, for the driver's cursor: a run starts once per participant, but a
+# lab starting many at once waits on these under the write lock (see the README's benchmark).
+_INSTALL_KEY_SQL = "SELECT public_key, participant_salt FROM install_keys LIMIT 1"
+# The study and its latest version in one query (no version: the v columns are NULL).
+_STUDY_LATEST_SQL = (
+    "SELECT s.id, s.slug, v.id, v.label, v.task_type, v.config FROM studies s"
+    " LEFT JOIN config_versions v ON v.study_id = s.id WHERE s.slug = ?"
+    " ORDER BY v.publish_seq DESC LIMIT 1"
+)
+_RUN_INSERT_SQL = (
+    "INSERT INTO run_sessions (id, study_id, config_version_id, participant_key,"
+    " participant_id_sealed, status, started_at, last_activity_at, trial_count, submit_salt,"
+    " bound) VALUES (?, ?, ?, ?, ?, 'started', ?, ?, 0, ?, 1)"
+)
+_RUN_KEY_INSERT_SQL = (
+    "INSERT INTO run_keys (run_id, sealed_key, created_at, fingerprint) VALUES (?, ?, ?, ?)"
+)
+_RUN_MANIFEST_SQL = "UPDATE run_sessions SET manifest = ?, manifest_key_id = ? WHERE id = ?"
+
+
 def start_run(
     ctx: Context,
     study_slug: str,
@@ -208,58 +226,81 @@ def start_run(
     participant = participant_external_id or f"anonymous-{uuid.uuid4().hex}"
     run_id = str(uuid.uuid4())
     now = utcnow()
+    stamp = driver.sql_datetime(now)
+    content_key = envelopes.new_key()
     with ctx.write() as s:
-        public_key, salt = _install_public_key(s)
-        study = get_study(s, study_slug)
-        version = latest_version(s, study.id)
-        if version is None:
+        # Plain driver statements (store/driver.py) in the same durable transaction; the
+        # install key is read under the write lock, so nothing is sealed to a retired key.
+        cursor = driver.Cursor(s)
+        install = cursor.first(_INSTALL_KEY_SQL)
+        if install is None:
+            raise BadRequest(
+                "This installation has no researcher yet, so results could not be sealed: "
+                "create the first researcher account."
+            )
+        public_key, salt = install
+        found = cursor.first(_STUDY_LATEST_SQL, (study_slug,))
+        if found is None:
+            raise NotFound("Study not found.")
+        study_id, slug, version_id, label, task_type, config = found
+        if version_id is None:
             raise BadRequest("This study has no published config.")
-        run = RunSession(
-            id=run_id,
-            study_id=study.id,
-            config_version_id=version.id,
-            participant_key=pseudonyms.participant_key(salt, participant),
-            participant_id_sealed=envelopes.seal(
-                public_key, participant.encode(), participant_aad(run_id)
-            ),
-            status="started",
-            started_at=now,
-            last_activity_at=now,
-            submit_salt=os.urandom(16),
-            bound=1,
+        participant_key = pseudonyms.participant_key(salt, participant)
+        sealed_participant = envelopes.seal(
+            public_key, participant.encode(), participant_aad(run_id)
         )
-        s.add(run)
-        study.last_activity_at = now
-        s.flush()
+        cursor.execute(
+            _RUN_INSERT_SQL,
+            (run_id, study_id, version_id, participant_key, sealed_participant, stamp, stamp,
+             os.urandom(16)),
+        )  # fmt: skip
+        sealed_key = envelopes.seal(public_key, content_key, bound_run_key_aad(run_id))
+        cursor.execute(
+            _RUN_KEY_INSERT_SQL,
+            (run_id, sealed_key, stamp, manifest.fingerprint(content_key)),
+        )
+        key_id = _last_row_id(s, cursor)
+        # Cached by Context.write() only once the row is committed (as _content_key does).
+        s.info.setdefault(NEW_RUN_KEYS, {})[run_id] = (key_id, content_key)
+        cursor.execute(_STUDY_TOUCH_SQL, (stamp, study_id))
         first = Manifest(
             run=run_id,
-            study=study.id,
-            config_version=version.id,
-            participant_key=run.participant_key,
+            study=study_id,
+            config_version=version_id,
+            participant_key=participant_key,
             status="started",
             trial_count=0,
         )
-        _bind(ctx, s, run_id, lambda m: m, base=first)
+        manifest_key, sealed = _next_manifest(ctx, s, run_id, lambda m: m, base=first)
+        cursor.execute(_RUN_MANIFEST_SQL, (sealed, manifest_key, run_id))
+        cursor.close()
         audit.record(
             s,
             "run.start",
             actor=actor,
             client=client,
             target=run_id,
-            details={"study_slug": study.slug, "config_version_label": version.label},
+            details={"study_slug": slug, "config_version_label": label},
         )
         return {
             "run_session_id": run_id,
-            "study_slug": study.slug,
-            "config_version_id": version.id,
-            "config_version_label": version.label,
-            "task_type": version.task_type,
-            "config": version.config,
-            "participant_key": run.participant_key,
+            "study_slug": slug,
+            "config_version_id": version_id,
+            "config_version_label": label,
+            "task_type": task_type,
+            "config": json.loads(config),
+            "participant_key": participant_key,
             # The install's public key: the page seals what it must keep locally to it
             # (resources/interpreter/sealing.js), readable only like every other result.
             "seal_public_key": base64.b64encode(public_key).decode("ascii"),
         }
+
+
+def _last_row_id(s: Session, cursor: driver.Cursor) -> int:
+    """The id SQLite gave the row this connection inserted last."""
+    found = cursor.first("SELECT last_insert_rowid()")
+    assert found is not None
+    return int(found[0])
 
 
 def _compact_json(value: Any) -> bytes:
@@ -293,13 +334,6 @@ def _encrypt_trials(
         }
         for t in trials
     ]
-
-
-def _upsert_trials(
-    s: Session, run_id: str, key_id: int, key: bytes, trials: list[dict[str, Any]]
-) -> None:
-    """Insert or replace trial rows by trial_index; rows absent from this batch are kept."""
-    _write_rows(s, _encrypt_trials(run_id, key_id, key, trials))
 
 
 def _write_rows(s: Session, rows: list[dict[str, Any]]) -> None:
@@ -355,35 +389,6 @@ def _write_leading_pieces(
                 _bind(ctx, s, run_id, lambda m, w=written, k=rows[0]["key_id"]: m.with_trials(w, k))
         cached = cached or ctx.run_keys.get(run_id)
     return trials[split:], None
-
-
-def _put_envelope(
-    s: Session,
-    run_id: str,
-    kind: str,
-    key_id: int,
-    key: bytes,
-    content: dict[str, Any],
-    **fields: Any,
-) -> bytes:
-    """Write the run's envelope of this kind, replacing the previous one; returns its
-    ciphertext (for the manifest)."""
-    now = utcnow()
-    row = {
-        "run_id": run_id,
-        "kind": kind,
-        "key_id": key_id,
-        "ciphertext": envelopes.encrypt(key, _json_bytes(content), result_aad(run_id, kind)),
-        "status": fields.pop("status"),
-        "trial_count": fields.pop("trial_count"),
-        "checkpoint_label": fields.pop("checkpoint_label", None),
-        "checkpoint_index": fields.pop("checkpoint_index", None),
-        "created_at": now,
-        "updated_at": now,
-    }
-    assert not fields, f"unknown envelope fields: {sorted(fields)}"
-    upsert(s, ResultEnvelope, [row], conflict=("run_id", "kind"))
-    return row["ciphertext"]
 
 
 def _load_run(s: Session, run_id: str) -> RunSession:
@@ -529,92 +534,162 @@ def submit(ctx: Context, req: SubmitRequest, *, actor: str, client: str | None) 
         return _submit(ctx, req, actor=actor, client=client)
 
 
+@dataclass
+class _FinalRows:
+    """A submit's rows, encrypted under one content key (before the write lock when the run's
+    key is in memory: the lock is then held only for statements, manifest and commit)."""
+
+    key_id: int
+    trials: list[tuple[Any, ...]]
+    envelope: bytes
+    digest_text: bytes  # what SubmitRequest.digest() hashes, salted once the run is read
+
+
+def _final_rows(
+    run_id: str, key_id: int, key: bytes, req: SubmitRequest, trials: list[dict[str, Any]],
+    stamp: str, digest_text: bytes,
+) -> _FinalRows:  # fmt: skip
+    cipher = envelopes.Cipher(key)
+    content = {"result_payload": req.result_payload, "result_summary": req.result_summary}
+    return _FinalRows(
+        key_id,
+        [
+            (run_id, t["trial_index"], key_id, _trial_ciphertext(cipher, run_id, t), stamp, stamp)
+            for t in trials
+        ],
+        cipher.encrypt(_json_bytes(content), result_aad(run_id, "final")),
+        digest_text,
+    )
+
+
+_RUN_SUBMIT_STATE_SQL = (
+    "SELECT status, study_id, bound, submit_salt, submit_digest FROM run_sessions WHERE id = ?"
+)
+_FINAL_ENVELOPE_ID_SQL = "SELECT id FROM result_envelopes WHERE run_id = ? AND kind = 'final'"
+_RUN_FINISH_SQL = (
+    "UPDATE run_sessions SET status = ?, completed_at = ?, last_activity_at = ?,"
+    " trial_count = ?, submit_digest = ? WHERE id = ?"
+)
+_RUN_FINISH_BOUND_SQL = (
+    "UPDATE run_sessions SET status = ?, completed_at = ?, last_activity_at = ?,"
+    " trial_count = ?, submit_digest = ?, manifest = ?, manifest_key_id = ? WHERE id = ?"
+)
+
+
 def _submit(ctx: Context, req: SubmitRequest, *, actor: str, client: str | None) -> dict[str, Any]:
+    run_id = req.run_session_id
     last_piece = req.trials
     if len(req.trials) > TRIALS_PER_TRANSACTION:
         with ctx.read() as s:
-            status = s.scalar(select(RunSession.status).where(RunSession.id == req.run_session_id))
+            status = s.scalar(select(RunSession.status).where(RunSession.id == run_id))
         if status is None:
             raise NotFound("Run session not found.")
         if status not in TERMINAL:  # a finished run is answered below, nothing written
-            last_piece, _finished = _write_leading_pieces(ctx, req.run_session_id, req.trials)
+            last_piece, _finished = _write_leading_pieces(ctx, run_id, req.trials)
     now = utcnow()
+    stamp = driver.sql_datetime(now)
+    digest_text = _compact_json(req._parts())
+    cached = ctx.run_keys.get(run_id)
+    rows = _final_rows(run_id, *cached, req, last_piece, stamp, digest_text) if cached else None
     with ctx.write() as s:
-        run = _load_run(s, req.run_session_id)
-        if run.status in TERMINAL:
-            final = s.scalar(
-                select(ResultEnvelope.id).where(
-                    ResultEnvelope.run_id == run.id, ResultEnvelope.kind == "final"
-                )
-            )
-            if not req.matches(run.submit_salt, run.submit_digest):
-                audit.record(
-                    s,
-                    "run.submit",
-                    actor=actor,
-                    client=client,
-                    target=run.id,
-                    outcome="refused",
-                    details={"reason": "different result"},
-                )
-                raise Conflict(
-                    f"This run is already {run.status} with a different result; "
-                    "a stored result is never overwritten."
-                )
+        # Plain driver statements (store/driver.py), as on the checkpoint path.
+        cursor = driver.Cursor(s)
+        found = cursor.first(_RUN_SUBMIT_STATE_SQL, (run_id,))
+        if found is None:
+            raise NotFound("Run session not found.")
+        status, study_id, bound, salt, stored_digest = found
+        if status not in TERMINAL:
+            return _store_final(
+                ctx, s, cursor, req, rows, (status, study_id, bound, salt), stamp, last_piece,
+                digest_text, actor=actor, client=client,
+            )  # fmt: skip
+        final = cursor.first(_FINAL_ENVELOPE_ID_SQL, (run_id,))
+        cursor.close()
+        if req.matches(salt, stored_digest):
             audit.record(
-                s, "run.submit", actor=actor, client=client, target=run.id, details={"retry": True}
+                s, "run.submit", actor=actor, client=client, target=run_id, details={"retry": True}
             )
-            return _submit_answer(run, req, final)
-        key_id, key = _content_key(ctx, s, run.id)
-        _upsert_trials(s, run.id, key_id, key, last_piece)
-        envelope = _put_envelope(
-            s,
-            run.id,
-            "final",
-            key_id,
-            key,
-            {"result_payload": req.result_payload, "result_summary": req.result_summary},
-            status=req.status,
-            trial_count=req.trial_count,
-        )
-        run.status = req.status
-        run.completed_at = now
-        run.last_activity_at = now
-        run.trial_count = req.trial_count
-        run.submit_digest = req.digest(run.submit_salt)
-        if run.bound:
-            s.flush()  # the manifest's UPDATE goes after the ORM's own
-            indices = [t["trial_index"] for t in last_piece]
-            _bind(
-                ctx,
-                s,
-                run.id,
-                lambda m: m.with_trials(indices, key_id)
-                .with_envelope("final", key_id, envelope)
-                .with_state(req.status, req.trial_count),
-            )
-        s.execute(update(Study).where(Study.id == run.study_id).values(last_activity_at=now))
+            return _submit_answer(run_id, status, req, None if final is None else final[0])
+        # Refused: the audit row is committed with this transaction, then the caller is told.
         audit.record(
             s,
             "run.submit",
             actor=actor,
             client=client,
-            target=run.id,
-            details={"status": req.status, "trials": len(req.trials)},
+            target=run_id,
+            outcome="refused",
+            details={"reason": "different result"},
         )
-        ctx.run_keys.forget(run.id)
-        envelope_id = s.scalar(
-            select(ResultEnvelope.id).where(
-                ResultEnvelope.run_id == run.id, ResultEnvelope.kind == "final"
-            )
-        )
-        return _submit_answer(run, req, envelope_id)
+    raise Conflict(
+        f"This run is already {status} with a different result; "
+        "a stored result is never overwritten."
+    )
 
 
-def _submit_answer(run: RunSession, req: SubmitRequest, envelope_id: int | None) -> dict[str, Any]:
+def _store_final(
+    ctx: Context,
+    s: Session,
+    cursor: driver.Cursor,
+    req: SubmitRequest,
+    rows: _FinalRows | None,
+    run: tuple[str, int, int, bytes],
+    stamp: str,
+    last_piece: list[dict[str, Any]],
+    digest_text: bytes,
+    *,
+    actor: str,
+    client: str | None,
+) -> dict[str, Any]:
+    """The final result of a run not finished yet, in the caller's write transaction."""
+    run_id = req.run_session_id
+    _status, study_id, bound, salt = run
+    key_id, key = _content_key(ctx, s, run_id)
+    if rows is None or rows.key_id != key_id:
+        rows = _final_rows(run_id, key_id, key, req, last_piece, stamp, digest_text)
+    cursor.execute_many(_TRIAL_UPSERT_SQL, rows.trials)
+    cursor.execute(
+        _ENVELOPE_UPSERT_SQL,
+        (run_id, "final", key_id, rows.envelope, req.status, req.trial_count, None, None,
+         stamp, stamp),
+    )  # fmt: skip
+    digest = hashlib.sha256(salt + rows.digest_text).hexdigest()
+    finish = (req.status, stamp, stamp, req.trial_count, digest)
+    if bound:
+        indices = [t["trial_index"] for t in last_piece]
+        manifest_key, sealed = _next_manifest(
+            ctx,
+            s,
+            run_id,
+            lambda m: (
+                m.with_trials(indices, key_id)
+                .with_envelope("final", key_id, rows.envelope)
+                .with_state(req.status, req.trial_count)
+            ),
+        )
+        cursor.execute(_RUN_FINISH_BOUND_SQL, (*finish, sealed, manifest_key, run_id))
+    else:
+        cursor.execute(_RUN_FINISH_SQL, (*finish, run_id))
+    cursor.execute(_STUDY_TOUCH_SQL, (stamp, study_id))
+    envelope_id = cursor.first(_FINAL_ENVELOPE_ID_SQL, (run_id,))
+    cursor.close()
+    audit.record(
+        s,
+        "run.submit",
+        actor=actor,
+        client=client,
+        target=run_id,
+        details={"status": req.status, "trials": len(req.trials)},
+    )
+    ctx.run_keys.forget(run_id)
+    return _submit_answer(run_id, req.status, req, None if envelope_id is None else envelope_id[0])
+
+
+def _submit_answer(
+    run_id: str, status: str, req: SubmitRequest, envelope_id: int | None
+) -> dict[str, Any]:
     return {
-        "run_session_id": run.id,
-        "status": run.status,
+        "run_session_id": run_id,
+        "status": status,
         "stored": True,
         "trial_records_stored": len(req.trials),
         "result_envelope_id": envelope_id,

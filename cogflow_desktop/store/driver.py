@@ -2,11 +2,13 @@
 
 A checkpoint runs once per trial and is a handful of one-row statements; through SQLAlchemy
 each costs ~10× what SQLite itself takes (execution context, result objects, events), more
-than the durable commit. Here the same SQL goes straight to the driver's cursor, inside the
-session's transaction (same connection, same BEGIN IMMEDIATE, same commit: durability is
-unchanged). Values are written exactly as the SQLAlchemy column types would write them
-(`sql_datetime`, `sql_json`), so ORM readers see no difference, and driver errors are raised
-as SQLAlchemy's own exceptions, so callers handle them the same way wherever a statement ran.
+than the durable commit. A run's start and its final submit use it too (through the ORM their
+flushes were most of their CPU, under the write lock every participant shares). Here the
+same SQL goes straight to the driver's cursor, inside the session's transaction (same
+connection, same BEGIN IMMEDIATE, same commit: durability is unchanged). Values are written
+exactly as the SQLAlchemy column types would write them (`sql_datetime`, `sql_json`), so ORM
+readers see no difference, and driver errors are raised as SQLAlchemy's own exceptions, so
+callers handle them the same way wherever a statement ran.
 """
 
 from __future__ import annotations

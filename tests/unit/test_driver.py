@@ -10,8 +10,9 @@ import pytest
 from sqlalchemy import event, exc, select
 
 from cogflow_desktop import audit
-from cogflow_desktop.services import runs, users
+from cogflow_desktop.services import results, runs, users
 from cogflow_desktop.services.context import Context, open_context
+from cogflow_desktop.services.errors import BadRequest, Conflict, NotFound
 from cogflow_desktop.services.studies import PublishRequest, publish
 from cogflow_desktop.settings import Settings
 from cogflow_desktop.store import driver
@@ -113,3 +114,68 @@ def test_checkpoints_read_back_alike_by_either_path(ctx: Context, observed: bool
             "trials": 1,
         }
         assert audit.verify_chain(s).ok
+
+
+@pytest.mark.parametrize("observed", [False, True], ids=["driver", "through-sqlalchemy"])
+def test_start_and_submit_read_back_and_decrypt_alike_by_either_path(
+    ctx: Context, observed: bool
+) -> None:
+    """start_run and submit write through the driver's cursor: the ORM reads the same rows
+    back, the researcher decrypts a verified (manifest-bound) run with its participant, and a
+    retry or a different result for the finished run are told apart as before."""
+    seen: list[str] = []
+    if observed:
+        event.listen(
+            ctx.engine, "before_cursor_execute", lambda _c, _cur, sql, *_: seen.append(sql)
+        )
+    users.create_user(ctx, "alice", "a passphrase for alice")
+    config = {"task_type": "rdm", "timeline": [{"ü": 1.5}]}
+    publish(ctx, PublishRequest("s", "S", "v1", config), actor="alice", client=None)
+    publish(ctx, PublishRequest("s", "S", "v2", config), actor="alice", client=None)
+    before = datetime.now(UTC) - timedelta(seconds=1)
+    started = runs.start_run(ctx, "s", "p1", actor="anonymous", client="127.0.0.1")
+    run_id = started["run_session_id"]
+    assert (started["config_version_label"], started["config"]) == ("v2", config)
+    assert any(sql.startswith("INSERT INTO run_sessions") for sql in seen) == observed
+    trials = [{"trial_index": i, "rt_ms": 400.5 + i} for i in range(3)]
+    req = runs.SubmitRequest(run_id, "completed", 3, {"acc": 1.0}, {"p": "q"}, trials)
+    answer = runs.submit(ctx, req, actor="anonymous", client="127.0.0.1")
+    assert answer["stored"] and answer["status"] == "completed"
+    assert runs.submit(ctx, req, actor="anonymous", client="127.0.0.1") == answer  # a retry
+    changed = runs.SubmitRequest(run_id, "completed", 3, {"acc": 0.5}, {"p": "q"}, trials)
+    with pytest.raises(Conflict):
+        runs.submit(ctx, changed, actor="anonymous", client="127.0.0.1")
+    key = users.unlock_with_password(ctx, "alice", "a passphrase for alice")
+    with ctx.read() as s:
+        run = s.get(RunSession, run_id)
+        assert run is not None and (run.status, run.trial_count, run.bound) == ("completed", 3, 1)
+        assert run.started_at >= before and run.completed_at is not None
+        assert run.submit_digest == req.digest(run.submit_salt)
+        study = s.scalars(select(Study)).one()
+        assert study.last_activity_at == run.completed_at
+        final = s.scalars(
+            select(ResultEnvelope).where(
+                ResultEnvelope.run_id == run_id, ResultEnvelope.kind == "final"
+            )
+        ).one()
+        assert answer["result_envelope_id"] == final.id and final.status == "completed"
+        decrypted = results.decrypt_run(s, key, run_id, True)
+        assert results.unseal_participant_id(key, run) == "p1"
+        assert audit.verify_chain(s).ok
+        actions = s.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
+    assert decrypted["integrity"] == results.VERIFIED
+    assert decrypted["config_version_label"] == "v2"
+    assert decrypted["trials"] == trials
+    assert actions[-5:] == ["run.start", "run.submit", "run.submit", "run.submit", "auth.unlock"]
+
+
+def test_start_names_a_missing_study_or_config(ctx: Context) -> None:
+    users.create_user(ctx, "alice", "a passphrase for alice")
+    with pytest.raises(NotFound, match="Study not found"):
+        runs.start_run(ctx, "nope", None, actor="anonymous", client=None)
+    with ctx.write() as s:
+        s.add(Study(slug="empty", name="Empty"))
+    with pytest.raises(BadRequest, match="no published config"):
+        runs.start_run(ctx, "empty", None, actor="anonymous", client=None)
+    with ctx.read() as s:
+        assert s.scalars(select(RunSession)).all() == []
