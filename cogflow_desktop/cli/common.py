@@ -49,6 +49,32 @@ def open_ctx(args: argparse.Namespace, *, serving: bool = False, **overrides: ob
         ) from exc
 
 
+def open_ctx_or_salvage(args: argparse.Namespace, command: str, what_salvage_does: str) -> Context:
+    """The data folder's context, or with --salvage a private copy of its damaged database
+    (`command` names the command in its refusals; `what_salvage_does` ends the sentence that
+    suggests --salvage when the database is damaged)."""
+    if args.salvage:
+        from cogflow_desktop.export.salvage_source import open_salvage_copy
+        from cogflow_desktop.services.errors import ServiceError
+
+        try:
+            return open_salvage_copy(Settings.from_env(args.data_dir), command=command)
+        except (ValueError, ServiceError) as exc:
+            raise CliError(str(exc)) from exc
+        except OSError as exc:
+            raise CliError(
+                f"The damaged database could not be copied aside: {exc.strerror or exc}."
+            ) from exc
+    try:
+        return open_ctx(args)
+    except CliError as exc:
+        if not isinstance(exc.__cause__, DatabaseDamaged):
+            raise
+        raise CliError(
+            f"{str(exc).rstrip('.')}; {what_salvage_does}, run this {command} again with --salvage."
+        ) from exc
+
+
 @dataclass
 class StdinLines:
     """Secrets piped on stdin, one per line, handed out in the order they are asked for."""

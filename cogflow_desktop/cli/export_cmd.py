@@ -14,7 +14,13 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from cogflow_desktop.cli.common import CliError, StdinLines, add_data_dir, open_ctx, read_secret
+from cogflow_desktop.cli.common import (
+    CliError,
+    StdinLines,
+    add_data_dir,
+    open_ctx_or_salvage,
+    read_secret,
+)
 from cogflow_desktop.export import (
     FORMATS,
     ExportOptions,
@@ -26,13 +32,10 @@ from cogflow_desktop.export.salvage import REPORT_SUFFIX, export_salvaged
 from cogflow_desktop.export.salvage_source import (
     UNREADABLE,
     SalvageContext,
-    open_salvage_copy,
 )
 from cogflow_desktop.services import auth
 from cogflow_desktop.services.context import Context
 from cogflow_desktop.services.errors import ServiceError
-from cogflow_desktop.settings import Settings
-from cogflow_desktop.store.backups import DatabaseDamaged
 
 CLIENT = "cli"
 TOTP_ENV = "COGFLOW_TOTP_CODE"
@@ -141,7 +144,7 @@ def run(args: argparse.Namespace) -> int:
         include_participant_ids=args.include_participant_ids,
         parquet=args.parquet,
     )
-    ctx = _open(args)
+    ctx = open_ctx_or_salvage(args, "export", "to export what it still holds")
     try:
         try:
             password = read_secret(
@@ -176,29 +179,6 @@ def run(args: argparse.Namespace) -> int:
         ) from exc
     finally:
         ctx.close()
-
-
-def _open(args: argparse.Namespace) -> Context:
-    """The data folder's context, or with --salvage a private copy of its damaged database."""
-    if args.salvage:
-        try:
-            settings = Settings.from_env(args.data_dir)
-            return open_salvage_copy(settings)
-        except (ValueError, ServiceError) as exc:
-            raise CliError(str(exc)) from exc
-        except OSError as exc:
-            raise CliError(
-                f"The damaged database could not be copied aside: {exc.strerror or exc}."
-            ) from exc
-    try:
-        return open_ctx(args)
-    except CliError as exc:
-        if not isinstance(exc.__cause__, DatabaseDamaged):
-            raise
-        raise CliError(
-            f"{str(exc).rstrip('.')}; to export what it still holds, run this export again "
-            "with --salvage."
-        ) from exc
 
 
 def _export(

@@ -12,12 +12,17 @@ import time
 from typing import Any
 
 from cogflow_desktop import audit_anchor
-from cogflow_desktop.cli.common import CliError, StdinLines, add_data_dir, open_ctx, read_secret
-from cogflow_desktop.export.salvage_source import UNREADABLE, SalvageContext, open_salvage_copy
+from cogflow_desktop.cli.common import (
+    CliError,
+    StdinLines,
+    add_data_dir,
+    open_ctx,
+    open_ctx_or_salvage,
+    read_secret,
+)
+from cogflow_desktop.export.salvage_source import UNREADABLE, SalvageContext
 from cogflow_desktop.services import users
 from cogflow_desktop.services.errors import ServiceError
-from cogflow_desktop.settings import Settings
-from cogflow_desktop.store.backups import DatabaseDamaged
 from cogflow_desktop.sync import keystore, sent_ledger, state
 from cogflow_desktop.sync import salvage as salvage_sync
 from cogflow_desktop.sync.client import (
@@ -163,7 +168,7 @@ def run_sync(args: argparse.Namespace) -> int:
             "Say which researcher account to log in to the central server with, using "
             f"--remote-user NAME: {ANONYMOUS_REASON}."
         )
-    ctx = _open(args)
+    ctx = open_ctx_or_salvage(args, "sync", "to send the runs it still holds whole")
     try:
         stdin = StdinLines()
         if args.unattended:
@@ -209,28 +214,6 @@ def run_sync(args: argparse.Namespace) -> int:
         ) from exc
     finally:
         ctx.close()
-
-
-def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    """The data folder's context, or with --salvage a private copy of its damaged database."""
-    if args.salvage:
-        try:
-            return open_salvage_copy(Settings.from_env(args.data_dir), command="sync")
-        except (ValueError, ServiceError) as exc:
-            raise CliError(str(exc)) from exc
-        except OSError as exc:
-            raise CliError(
-                f"The damaged database could not be copied aside: {exc.strerror or exc}."
-            ) from exc
-    try:
-        return open_ctx(args)
-    except CliError as exc:
-        if not isinstance(exc.__cause__, DatabaseDamaged):
-            raise
-        raise CliError(
-            f"{str(exc).rstrip('.')}; to send the runs it still holds whole, run this sync "
-            "again with --salvage."
-        ) from exc
 
 
 def _salvage(
