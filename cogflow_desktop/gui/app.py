@@ -12,7 +12,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -72,7 +72,7 @@ class Launch:
     start: BackgroundStart
     started: float  # perf_counter() at launch, for the smoke report
     # A runtime started on the GUI thread after a damaged database was restored.
-    recovered: list[AppRuntime] = field(default_factory=list)
+    recovered: AppRuntime | None = None
 
 
 def launch(
@@ -125,7 +125,7 @@ def _start_failed(
     if runtime is None:  # the researcher chose to quit
         _quit(1)
         return
-    launched.recovered.append(runtime)
+    launched.recovered = runtime
     _opened(window, runtime)
 
 
@@ -208,7 +208,7 @@ def run_gui(argv: Sequence[str] | None = None) -> int:
     finally:
         window.shutdown()
         # Quit while the folder was still opening: wait for it, then close it properly.
-        runtime = launched.start.wait() or next(iter(launched.recovered), None)
+        runtime = launched.start.wait() or launched.recovered
         if runtime is not None:
             runtime.stop()
         log.info("CogFlow Desktop stopped")
