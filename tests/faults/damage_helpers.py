@@ -59,6 +59,20 @@ def record_run(ctx: Context, participant: str, n: int, trials: int = TRIALS) -> 
     return str(run_id)
 
 
+def researcher_and_study(ctx: Context, password: str) -> str:
+    """Researcher "alice" with TOTP enrolled and study "s" published; returns her TOTP secret."""
+    users.create_user(ctx, "alice", password)
+    login = auth.login(ctx, "alice", password, "test")
+    secret = auth.mfa_setup(ctx, login.secrets, False, "test").secret
+    auth.verify_code(ctx, login.secrets, pyotp.TOTP(secret).now(), "test")
+    auth.logout(ctx, login.token, "test")
+    studies.publish(
+        ctx, studies.PublishRequest("s", "s", "v1", {"timeline": []}, None, None),
+        actor="t", client="t",
+    )  # fmt: skip
+    return str(secret)
+
+
 def _ciphertext(db: Path, run_id: str, index: int) -> tuple[bytes, int]:
     with sqlite3.connect(f"{db.as_uri()}?mode=ro&immutable=1", uri=True) as conn:
         row = conn.execute(
@@ -74,15 +88,7 @@ def damaged_folder(data_dir: Path, *, with_backup: bool = True) -> Damaged:
     ctx = open_context(settings)
     try:
         assert ctx.backups is not None and ctx.backups.wait_idle()
-        users.create_user(ctx, "alice", PASSWORD)
-        login = auth.login(ctx, "alice", PASSWORD, "test")
-        secret = auth.mfa_setup(ctx, login.secrets, False, "test").secret
-        auth.verify_code(ctx, login.secrets, pyotp.TOTP(secret).now(), "test")
-        auth.logout(ctx, login.token, "test")
-        studies.publish(
-            ctx, studies.PublishRequest("s", "s", "v1", {"timeline": []}, None, None),
-            actor="t", client="t",
-        )  # fmt: skip
+        secret = researcher_and_study(ctx, PASSWORD)
         before = record_run(ctx, "P-before", 0)
     finally:
         ctx.close()

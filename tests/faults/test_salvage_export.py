@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pyotp
 import pytest
+from damage_helpers import researcher_and_study
 
 from cogflow_desktop.cli import main as cli_main
-from cogflow_desktop.services import auth, runs, studies, users
+from cogflow_desktop.services import runs
 from cogflow_desktop.services.context import open_context
 from cogflow_desktop.settings import Settings
 
@@ -31,15 +32,7 @@ def _record(settings: Settings) -> tuple[list[str], str]:
     secret of the researcher."""
     ctx = open_context(settings)
     try:
-        users.create_user(ctx, "alice", PASSWORD)
-        login = auth.login(ctx, "alice", PASSWORD, "test")
-        secret = auth.mfa_setup(ctx, login.secrets, False, "test").secret
-        auth.verify_code(ctx, login.secrets, pyotp.TOTP(secret).now(), "test")
-        auth.logout(ctx, login.token, "test")
-        studies.publish(
-            ctx, studies.PublishRequest("s", "s", "v1", {"timeline": []}, None, None),
-            actor="t", client="t",
-        )  # fmt: skip
+        secret = researcher_and_study(ctx, PASSWORD)
         ids = []
         for n in range(4):
             run_id = runs.start_run(ctx, "s", f"P-{n}", actor="t", client="t")["run_session_id"]
